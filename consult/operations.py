@@ -1,0 +1,142 @@
+"""What an operator can do, as typed calls on a Temporal client.
+
+The CLI is one caller; tests and, later, other front ends are others. Every
+failure a person can cause or meet is raised as `OperationError` with a message
+written for them.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any, TypeVar
+
+from temporalio.client import (
+    Client,
+    WorkflowExecution,
+    WorkflowExecutionStatus,
+    WorkflowHandle,
+    WorkflowQueryFailedError,
+    WorkflowUpdateFailedError,
+)
+from temporalio.common import WorkflowIDReusePolicy
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
+from temporalio.workflow import UpdateMethodMultiParam
+
+from schemas import search_attributes as sa
+from schemas.consultation import (
+    ConsultationInput,
+    ConsultationStatus,
+    ExtendDeadlineRequest,
+    Extension,
+    OpenRoundRequest,
+    RoundRecord,
+    Stage,
+    Withdrawal,
+    WithdrawRequest,
+)
+from schemas.declaration import Declaration, workflow_id_for
+from workflows.consultation import Consultation, initial_search_attributes, static_details, static_summary
+
+QUERY_TIMEOUT = timedelta(seconds=10)
+
+Req = TypeVar("Req")
+Res = TypeVar("Res")
+
+
+class OperationError(RuntimeError):
+    pass
+
+
+async def start(client: Client, declaration: Declaration, task_queue: str) -> WorkflowHandle[Any, Any]:
+    input = ConsultationInput(declaration=declaration)
+    try:
+        return await client.start_workflow(
+            Consultation.run,
+            input,
+            id=declaration.workflow_id,
+            task_queue=task_queue,
+            # A declaration starts one consultation, ever: never overwrite a record.
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            search_attributes=initial_search_attributes(input),
+            static_summary=static_summary(input),
+            static_details=static_details(input),
+        )
+    except WorkflowAlreadyStartedError:
+        raise OperationError(
+            f"a consultation with id {declaration.id} already exists ({declaration.workflow_id}); "
+            "nothing was started. Use `consult status` to see it, or give the declaration another id."
+        ) from None
+
+
+async def status(client: Client, consultation_id: str) -> ConsultationStatus:
+    handle = client.get_workflow_handle_for(Consultation.run, workflow_id_for(consultation_id))
+    try:
+        description = await handle.describe()
+    except RPCError as err:
+        raise _not_found(consultation_id, err) from None
+    if description.status == WorkflowExecutionStatus.COMPLETED:
+        # A finished consultation's result is its final status: no worker needed.
+        return await handle.result()
+    if description.status != WorkflowExecutionStatus.RUNNING:
+        raise OperationError(
+            f"consultation {consultation_id} is {_status_word(description.status)}; it has no current status"
+        )
+    try:
+        return await handle.query(Consultation.status, rpc_timeout=QUERY_TIMEOUT)
+    except RPCError as err:
+        if err.status in (RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.CANCELLED):
+            raise OperationError(
+                "no worker answered; is `consult worker` (or `consult dev`) running on task queue "
+                f"{description.task_queue}?"
+            ) from None
+        raise
+    except WorkflowQueryFailedError as err:
+        raise OperationError(f"the status query failed: {err}") from None
+
+
+async def open_round(client: Client, consultation_id: str, request: OpenRoundRequest) -> RoundRecord:
+    return await _update(client, consultation_id, Consultation.open_round, request)
+
+
+async def extend(client: Client, consultation_id: str, request: ExtendDeadlineRequest) -> Extension:
+    return await _update(client, consultation_id, Consultation.extend_deadline, request)
+
+
+async def withdraw(client: Client, consultation_id: str, request: WithdrawRequest) -> Withdrawal:
+    return await _update(client, consultation_id, Consultation.withdraw, request)
+
+
+async def _update(
+    client: Client, consultation_id: str, update: UpdateMethodMultiParam[[Any, Req], Res], request: Req
+) -> Res:
+    handle = client.get_workflow_handle(workflow_id_for(consultation_id))
+    try:
+        return await handle.execute_update(update, request)
+    except WorkflowUpdateFailedError as err:
+        cause = err.cause
+        message = cause.message if isinstance(cause, ApplicationError) else str(cause or err)
+        raise OperationError(f"refused: {message}") from None
+    except RPCError as err:
+        raise _not_found(consultation_id, err) from None
+
+
+async def list_consultations(
+    client: Client, *, stage: Stage | None = None, overdue: bool = False
+) -> list[WorkflowExecution]:
+    query = "WorkflowType = 'Consultation'"
+    if stage is not None:
+        query += f" AND {sa.STAGE.name} = '{stage.value}'"
+    if overdue:
+        query += f" AND {sa.OVERDUE.name} = true"
+    return [execution async for execution in client.list_workflows(query)]
+
+
+def _not_found(consultation_id: str, err: RPCError) -> Exception:
+    if err.status == RPCStatusCode.NOT_FOUND:
+        return OperationError(f"there is no consultation {consultation_id} ({workflow_id_for(consultation_id)})")
+    return err
+
+
+def _status_word(status: WorkflowExecutionStatus | None) -> str:
+    return status.name.lower().replace("_", " ") if status else "unknown"

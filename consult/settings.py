@@ -1,0 +1,50 @@
+"""Settings of every process (CLI, worker, gateway), from `CONSULT_*` environment variables.
+
+Workflows never read these: what a workflow needs travels in its input, and
+secrets (SMTP password, later signing keys) are used only by activities and
+the gateway.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+from pydantic import SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from schemas.consultation import TASK_QUEUE
+
+
+class SmtpSettings(BaseSettings):
+    """Outgoing mail. The defaults point at the SMTP sink of `consult dev`."""
+
+    model_config = SettingsConfigDict(env_prefix="CONSULT_SMTP_", extra="ignore")
+
+    host: str = "127.0.0.1"
+    port: int = 8025
+    username: str | None = None
+    password: SecretStr | None = None
+    starttls: bool = False
+    use_tls: bool = False
+    timeout_seconds: float = 30.0
+    sender: str = "Consultations <consultations@consult.localhost>"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CONSULT_", extra="ignore")
+
+    temporal_address: str = "127.0.0.1:7233"
+    temporal_namespace: str = "default"
+    task_queue: str = TASK_QUEUE
+    # Who is acting when an operator runs a command without --by.
+    operator: str | None = None
+    gateway_url: str = "http://127.0.0.1:8000"
+    log_format: Literal["console", "json"] = "console"
+    log_level: str = "INFO"
+    data_dir: Path = Path(".consult")
+
+    @cached_property
+    def smtp(self) -> SmtpSettings:
+        return SmtpSettings()

@@ -1,0 +1,98 @@
+"""How the CLI shows things to an operator (Rich), kept apart from what it does."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from rich.console import Console
+from rich.table import Table
+from temporalio.client import WorkflowExecution
+
+from schemas import search_attributes as sa
+from schemas.consultation import ConsultationStatus
+from workflows.rules import display_tz, fmt
+
+
+def show_status(console: Console, s: ConsultationStatus) -> None:
+    tz = display_tz(s.signed_at)
+
+    def when(moment: datetime | None) -> str:
+        return fmt(moment, tz) if moment else "—"
+
+    stage = f"[bold]{s.stage.value}[/bold]" + ("  [red bold]OVERDUE[/red bold]" if s.overdue else "")
+    console.print(f"[bold]{s.title}[/bold]  ({s.workflow_id})")
+    summary = Table.grid(padding=(0, 2))
+    summary.add_row("Stage", stage)
+    summary.add_row("Parties", ", ".join(s.parties))
+    summary.add_row("Pillars", ", ".join(p.value for p in s.pillars))
+    summary.add_row("Signed", when(s.signed_at))
+    summary.add_row("First-round deadline", when(s.first_round_deadline))
+    summary.add_row("Next deadline", when(s.next_deadline))
+    console.print(summary)
+    if s.rounds:
+        rounds = Table(title="Rounds", title_justify="left")
+        for column in ("#", "meeting", "inputs due", "pillars", "opened by"):
+            rounds.add_column(column)
+        for r in s.rounds:
+            rounds.add_row(
+                str(r.number),
+                when(r.meeting_at),
+                when(r.inputs_due),
+                ", ".join(p.value for p in r.pillars),
+                r.opened_by,
+            )
+        console.print(rounds)
+    if s.extensions:
+        extensions = Table(title="Extensions", title_justify="left")
+        for column in ("from", "to", "by", "reason"):
+            extensions.add_column(column)
+        for e in s.extensions:
+            extensions.add_row(when(e.previous_deadline), when(e.new_deadline), e.by, e.reason)
+        console.print(extensions)
+    if s.withdrawal:
+        console.print(f"Withdrawn {when(s.withdrawal.at)} by {s.withdrawal.by}: {s.withdrawal.reason}")
+    notices = Table(title="Notices sent", title_justify="left")
+    for column in ("when", "notice", "delivered", "problems"):
+        notices.add_column(column)
+    for n in s.notices:
+        problems = n.error or "; ".join(f"{k}: {v}" for k, v in n.refused.items())
+        notices.add_row(when(n.issued_at), n.kind, f"{len(n.delivered)}/{len(n.recipients)}", problems)
+    console.print(notices)
+
+
+def listing_rows(executions: list[WorkflowExecution]) -> list[dict[str, object]]:
+    rows: list[dict[str, object]] = []
+    for e in executions:
+        attrs = e.typed_search_attributes
+        deadline = attrs.get(sa.NEXT_DEADLINE)
+        rows.append(
+            {
+                "workflow_id": e.id,
+                "status": e.status.name.lower() if e.status else "unknown",
+                "stage": attrs.get(sa.STAGE),
+                "overdue": attrs.get(sa.OVERDUE),
+                "next_deadline": deadline.astimezone(UTC).isoformat() if deadline else None,
+                "parties": list(attrs.get(sa.PARTIES) or []),
+                "started": e.start_time.isoformat(),
+            }
+        )
+    return rows
+
+
+def show_listing(console: Console, rows: list[dict[str, object]]) -> None:
+    if not rows:
+        console.print("No consultations match.")
+        return
+    table = Table()
+    for column in ("workflow id", "stage", "overdue", "next deadline (UTC)", "parties", "status"):
+        table.add_column(column)
+    for r in rows:
+        table.add_row(
+            str(r["workflow_id"]),
+            str(r["stage"] or "—"),
+            "[red]yes[/red]" if r["overdue"] else "no",
+            str(r["next_deadline"] or "—"),
+            ", ".join(str(p) for p in r["parties"]) if isinstance(r["parties"], list) else "",
+            str(r["status"]),
+        )
+    console.print(table)

@@ -1,0 +1,1 @@
+"""The HTTP service behind the links in counterparts' emails."""

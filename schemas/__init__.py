@@ -1,0 +1,1 @@
+"""The vocabulary of the orchestrator: pydantic models shared by every layer."""

@@ -1,0 +1,114 @@
+"""State, requests and status of a consultation workflow.
+
+One typed model per workflow input, update and result, so fields can be added
+later without breaking running workflows or callers.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from schemas.declaration import Declaration, Pillar
+
+TASK_QUEUE = "consultations"
+
+
+class Stage(StrEnum):
+    DECLARED = "declared"
+    TECHNICAL_ROUNDS = "technical_rounds"
+    DRAFTING_AGREEMENT = "drafting_agreement"
+    AWAITING_APPROVAL = "awaiting_approval"
+    CONCLUDED = "concluded"
+    DECLINED = "declined"
+    WITHDRAWN = "withdrawn"
+
+    @property
+    def is_final(self) -> bool:
+        return self in (Stage.CONCLUDED, Stage.DECLINED, Stage.WITHDRAWN)
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class ConsultationInput(_Model):
+    declaration: Declaration
+
+
+# --- operator requests (Updates) -------------------------------------------------
+
+
+class OpenRoundRequest(_Model):
+    meeting_at: AwareDatetime
+    inputs_due: AwareDatetime
+    pillars: list[Pillar] | None = Field(default=None, description="default: all the declaration's pillars")
+    requested_by: str
+
+
+class ExtendDeadlineRequest(_Model):
+    until: AwareDatetime
+    reason: Annotated[str, Field(min_length=1)]
+    requested_by: str
+
+
+class WithdrawRequest(_Model):
+    reason: Annotated[str, Field(min_length=1)]
+    requested_by: str
+
+
+# --- what the workflow records ---------------------------------------------------
+
+
+class RoundRecord(_Model):
+    number: int
+    meeting_at: datetime
+    inputs_due: datetime
+    pillars: list[Pillar]
+    opened_by: str
+    opened_at: datetime
+
+
+class Extension(_Model):
+    previous_deadline: datetime
+    new_deadline: datetime
+    reason: str
+    by: str
+    at: datetime
+
+
+class Withdrawal(_Model):
+    reason: str
+    by: str
+    at: datetime
+
+
+class NoticeRecord(_Model):
+    notice_id: str
+    kind: str
+    issued_at: datetime
+    recipients: list[str]
+    delivered: list[str] = Field(default_factory=list)
+    refused: dict[str, str] = Field(default_factory=dict)
+    error: str | None = None
+
+
+class ConsultationStatus(_Model):
+    id: str
+    workflow_id: str
+    title: str
+    stage: Stage
+    overdue: bool
+    signed_at: datetime
+    first_round_deadline: datetime
+    next_deadline: datetime | None
+    parties: list[str]
+    pillars: list[Pillar]
+    operators: list[str]
+    rounds: list[RoundRecord]
+    extensions: list[Extension]
+    notices: list[NoticeRecord]
+    withdrawal: Withdrawal | None

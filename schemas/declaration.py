@@ -1,0 +1,186 @@
+"""The declaration file: the public contract operators write to start a consultation.
+
+Field names and defaults here are documented in README ("Declaration file");
+change them only with a migration path, running workflows carry this model.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
+
+SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,78}[a-z0-9])?$")
+# Deliberately simple: it catches typos (missing @, spaces) without pretending to
+# implement RFC 5322; the SMTP server is the final judge of deliverability.
+EMAIL = re.compile(r"^[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+$")
+
+
+class Pillar(StrEnum):
+    SUPPLY_CHAIN = "supply_chain"
+    STRATEGIC_PROJECTS = "strategic_projects"
+    RECYCLING = "recycling"
+    FINANCING = "financing"
+
+
+class Role(StrEnum):
+    TECHNICAL_LEAD = "technical_lead"
+    APPROVER = "approver"
+
+
+class Locale(StrEnum):
+    ES = "es"
+    EN = "en"
+
+
+class ApprovalRule(StrEnum):
+    ANY = "any"
+    ALL = "all"
+
+
+def _email(value: str) -> str:
+    value = value.strip()
+    if not EMAIL.match(value):
+        raise ValueError(f"{value!r} is not an email address")
+    return value.lower()
+
+
+Email = Annotated[str, AfterValidator(_email)]
+
+
+class _Strict(BaseModel):
+    # A typo in a field name ("aproval") must be reported, not silently ignored.
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Counterpart(_Strict):
+    name: Annotated[str, Field(min_length=1)]
+    email: Email
+    roles: Annotated[list[Role], Field(min_length=1)]
+    locale: Locale = Locale.EN
+
+
+class Operator(_Strict):
+    """A secretariat mailbox. Written in the file as a bare email or as a mapping."""
+
+    email: Email
+    name: str | None = None
+    locale: Locale = Locale.EN
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_bare_email(cls, data: Any) -> Any:
+        return {"email": data} if isinstance(data, str) else data
+
+
+class Party(_Strict):
+    code: Annotated[str, Field(pattern=r"^[A-Z]{2,3}$", description="ISO country code, e.g. CL")]
+    name: Annotated[str, Field(min_length=1)]
+    approval: ApprovalRule = ApprovalRule.ANY
+    counterparts: Annotated[list[Counterpart], Field(min_length=1)]
+
+    @model_validator(mode="after")
+    def _has_each_role(self) -> Party:
+        for role in Role:
+            if not any(role in c.roles for c in self.counterparts):
+                raise ValueError(f"party {self.code} has no counterpart with the role {role.value}")
+        return self
+
+    def with_role(self, role: Role) -> list[Counterpart]:
+        return [c for c in self.counterparts if role in c.roles]
+
+
+class Declaration(_Strict):
+    id: Annotated[str, Field(description="slug; the workflow id is consultation-<id>")]
+    title: Annotated[str, Field(min_length=1)]
+    signed_at: AwareDatetime
+    first_round_within_days: Annotated[int, Field(ge=1, le=365)] = 15
+    reminder_days_before: list[Annotated[int, Field(ge=1)]] = Field(default_factory=lambda: [7, 3, 1])
+    pillars: Annotated[list[Pillar], Field(min_length=1)] = Field(default_factory=lambda: list(Pillar))
+    operators: Annotated[list[Operator], Field(min_length=1)]
+    parties: Annotated[list[Party], Field(min_length=2)]
+
+    @field_validator("id")
+    @classmethod
+    def _slug(cls, value: str) -> str:
+        if not SLUG.match(value):
+            raise ValueError(
+                "must be a slug: lowercase letters, digits and hyphens, "
+                "starting and ending with a letter or digit, at most 80 characters"
+            )
+        return value
+
+    @field_validator("signed_at", mode="before")
+    @classmethod
+    def _explicit_timezone(cls, value: Any) -> Any:
+        # YAML turns an unquoted timestamp into a datetime; keep pydantic's own
+        # message for strings and make the naive case explicit.
+        if isinstance(value, datetime) and value.tzinfo is None:
+            raise ValueError("must carry a timezone, e.g. 2026-11-27T10:00:00-03:00")
+        return value
+
+    @field_validator("reminder_days_before")
+    @classmethod
+    def _distinct_reminders(cls, value: list[int]) -> list[int]:
+        if len(set(value)) != len(value):
+            raise ValueError("must not repeat a day")
+        return sorted(value, reverse=True)
+
+    @field_validator("pillars")
+    @classmethod
+    def _distinct_pillars(cls, value: list[Pillar]) -> list[Pillar]:
+        if len(set(value)) != len(value):
+            raise ValueError("must not repeat a pillar")
+        return value
+
+    @model_validator(mode="after")
+    def _unique_codes_and_emails(self) -> Declaration:
+        codes = [p.code for p in self.parties]
+        if dup := _first_duplicate(codes):
+            raise ValueError(f"party code {dup} appears more than once")
+        emails = [c.email for p in self.parties for c in p.counterparts] + [o.email for o in self.operators]
+        if dup := _first_duplicate(emails):
+            raise ValueError(f"email {dup} appears more than once")
+        too_long = [d for d in self.reminder_days_before if d >= self.first_round_within_days]
+        if too_long:
+            raise ValueError(
+                f"reminder_days_before {too_long} must be fewer than first_round_within_days "
+                f"({self.first_round_within_days})"
+            )
+        return self
+
+    @property
+    def workflow_id(self) -> str:
+        return workflow_id_for(self.id)
+
+    @property
+    def first_round_deadline(self) -> datetime:
+        return self.signed_at + timedelta(days=self.first_round_within_days)
+
+    def party(self, code: str) -> Party | None:
+        return next((p for p in self.parties if p.code == code), None)
+
+
+def workflow_id_for(consultation_id: str) -> str:
+    """Accepts either the declaration id or the full workflow id."""
+    return consultation_id if consultation_id.startswith("consultation-") else f"consultation-{consultation_id}"
+
+
+def _first_duplicate(values: list[str]) -> str | None:
+    seen: set[str] = set()
+    for value in values:
+        if value in seen:
+            return value
+        seen.add(value)
+    return None

@@ -1,0 +1,65 @@
+"""What the workflow asks the mail activity to send. Rendering happens in the activity."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from schemas.declaration import Locale, Pillar
+
+
+class NoticeKind(StrEnum):
+    OPENED = "opened"
+    REMINDER = "reminder"
+    ESCALATION = "escalation"
+    DEADLINE_EXTENDED = "deadline_extended"
+    ROUND_SCHEDULED = "round_scheduled"
+    WITHDRAWN = "withdrawn"
+
+
+class Recipient(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    email: str
+    locale: Locale
+
+
+class Notice(BaseModel):
+    """One notice to many recipients; each recipient gets their own message in their locale.
+
+    `notice_id` is assigned by the workflow and is stable across activity retries:
+    the Message-ID of every message derives from it, so a resent message is recognisable.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    notice_id: str
+    kind: NoticeKind
+    consultation_id: str
+    title: str
+    issued_at: datetime
+    # Dates are shown in the declaration's own time zone, whatever the reader's.
+    utc_offset_minutes: int
+    recipients: list[Recipient]
+    parties: list[str] = Field(default_factory=list)
+    pillars: list[Pillar] = Field(default_factory=list)
+    deadline: datetime | None = None
+    previous_deadline: datetime | None = None
+    days_left: int | None = None
+    meeting_at: datetime | None = None
+    inputs_due: datetime | None = None
+    round_number: int | None = None
+    reason: str | None = None
+    actor: str | None = None
+
+    @property
+    def tz(self) -> timezone:
+        return timezone(timedelta(minutes=self.utc_offset_minutes))
+
+
+class DeliveryReport(BaseModel):
+    delivered: list[str] = Field(default_factory=list)
+    refused: dict[str, str] = Field(default_factory=dict)

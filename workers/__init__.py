@@ -1,0 +1,1 @@
+"""The worker process: connects to Temporal and registers the workflows and activities."""

@@ -1,0 +1,72 @@
+"""Wires the workflows and activities onto the task queue.
+
+`build_worker` is shared by `consult worker`, `consult dev` and the tests, so
+every process registers exactly the same things.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import structlog
+from temporalio import activity
+from temporalio.client import Client
+from temporalio.worker import (
+    ActivityInboundInterceptor,
+    ExecuteActivityInput,
+    Interceptor,
+    Worker,
+)
+
+from activities.email import Mailer
+from consult import logs
+from consult.settings import Settings, SmtpSettings
+from consult.temporal import connect
+from workflows.consultation import Consultation
+
+WORKFLOWS = [Consultation]
+
+
+class _BindIds(ActivityInboundInterceptor):
+    async def execute_activity(self, input: ExecuteActivityInput) -> Any:
+        info = activity.info()
+        with structlog.contextvars.bound_contextvars(
+            workflow_id=info.workflow_id,
+            run_id=info.workflow_run_id,
+            activity_id=info.activity_id,
+            activity_type=info.activity_type,
+            attempt=info.attempt,
+        ):
+            return await super().execute_activity(input)
+
+
+class LogContext(Interceptor):
+    """Binds workflow and activity ids to every log line an activity writes."""
+
+    def intercept_activity(self, next: ActivityInboundInterceptor) -> ActivityInboundInterceptor:
+        return _BindIds(next)
+
+
+def build_worker(client: Client, task_queue: str, smtp: SmtpSettings) -> Worker:
+    mailer = Mailer(smtp)
+    return Worker(
+        client,
+        task_queue=task_queue,
+        workflows=WORKFLOWS,
+        activities=[mailer.send_notice],
+        interceptors=[LogContext()],
+    )
+
+
+async def run(settings: Settings) -> None:
+    client = await connect(settings)
+    worker = build_worker(client, settings.task_queue, settings.smtp)
+    logs.get_logger(__name__).info("worker started", task_queue=settings.task_queue, temporal=settings.temporal_address)
+    await worker.run()
+
+
+if __name__ == "__main__":
+    settings = Settings()
+    logs.configure(settings.log_format, settings.log_level)
+    asyncio.run(run(settings))

@@ -1,0 +1,1 @@
+"""Deterministic lifecycle code. Nothing here reads the clock, the environment or secrets."""

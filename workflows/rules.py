@@ -1,0 +1,132 @@
+"""Pure rules of the consultation: deadline arithmetic and operator-request checks.
+
+Plain functions of their arguments (the workflow passes `workflow.now()` in), so
+they are unit-tested without Temporal and are deterministic by construction.
+Each check raises `RequestRefused` with a message written for the operator.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from enum import StrEnum
+
+from schemas.consultation import ExtendDeadlineRequest, OpenRoundRequest, Stage, WithdrawRequest
+from schemas.declaration import Declaration
+
+
+class RequestRefused(ValueError):
+    """An operator request that must not be recorded, with the reason why."""
+
+
+class ClockEventKind(StrEnum):
+    REMINDER = "reminder"
+    ESCALATION = "escalation"
+
+
+@dataclass(frozen=True)
+class ClockEvent:
+    kind: ClockEventKind
+    at: datetime
+    days_before: int = 0
+
+
+def first_round_clock(deadline: datetime, reminder_days_before: list[int], since: datetime) -> list[ClockEvent]:
+    """Reminders still ahead of `since`, then the escalation at the deadline.
+
+    Reminders whose moment had already passed when the clock was (re)set are
+    skipped rather than sent late; the escalation is always kept, so a
+    deadline already in the past escalates at once.
+    """
+    reminders = [
+        ClockEvent(ClockEventKind.REMINDER, deadline - timedelta(days=days), days)
+        for days in sorted(reminder_days_before, reverse=True)
+        if deadline - timedelta(days=days) > since
+    ]
+    return [*reminders, ClockEvent(ClockEventKind.ESCALATION, deadline)]
+
+
+def display_tz(signed_at: datetime) -> timezone:
+    """The zone every date of a consultation is shown in: the one its declaration was signed in."""
+    offset = signed_at.utcoffset() or timedelta(0)
+    return timezone(offset)
+
+
+def fmt(when: datetime, tz: timezone) -> str:
+    return when.astimezone(tz).strftime("%Y-%m-%d %H:%M %z")
+
+
+def _check_operator(declaration: Declaration, who: str) -> None:
+    operators = [o.email for o in declaration.operators]
+    if who.strip().lower() not in operators:
+        raise RequestRefused(
+            f"{who or '(nobody)'} is not an operator of this consultation; operators: {', '.join(operators)}"
+        )
+
+
+def _check_open(stage: Stage) -> None:
+    if stage.is_final:
+        raise RequestRefused(f"the consultation is {stage.value}; nothing more can be recorded")
+
+
+def check_open_round(
+    request: OpenRoundRequest, *, declaration: Declaration, stage: Stage, deadline: datetime, now: datetime
+) -> None:
+    _check_open(stage)
+    _check_operator(declaration, request.requested_by)
+    tz = display_tz(declaration.signed_at)
+    if stage is not Stage.DECLARED:
+        raise RequestRefused(f"round 1 is already open (stage {stage.value})")
+    if request.meeting_at <= now:
+        raise RequestRefused(f"the meeting ({fmt(request.meeting_at, tz)}) is in the past")
+    if request.inputs_due <= now:
+        raise RequestRefused(f"the inputs due date ({fmt(request.inputs_due, tz)}) is in the past")
+    if request.inputs_due > request.meeting_at:
+        raise RequestRefused(
+            f"inputs must be due before the meeting: inputs due {fmt(request.inputs_due, tz)}, "
+            f"meeting {fmt(request.meeting_at, tz)}"
+        )
+    if request.meeting_at > deadline:
+        raise RequestRefused(
+            f"the meeting ({fmt(request.meeting_at, tz)}) is after the first-round deadline "
+            f"({fmt(deadline, tz)}); extend the deadline first"
+        )
+    if request.pillars is not None:
+        unknown = [p.value for p in request.pillars if p not in declaration.pillars]
+        if unknown:
+            raise RequestRefused(
+                f"pillar(s) {', '.join(unknown)} are not in the declaration "
+                f"({', '.join(p.value for p in declaration.pillars)})"
+            )
+        if not request.pillars:
+            raise RequestRefused("a round needs at least one pillar")
+
+
+def check_extend(
+    request: ExtendDeadlineRequest,
+    *,
+    declaration: Declaration,
+    stage: Stage,
+    deadline: datetime,
+    now: datetime,
+) -> None:
+    _check_open(stage)
+    _check_operator(declaration, request.requested_by)
+    tz = display_tz(declaration.signed_at)
+    if stage is not Stage.DECLARED:
+        raise RequestRefused(f"the first round is already open (stage {stage.value}); there is no deadline to extend")
+    if not request.reason.strip():
+        raise RequestRefused("an extension needs a reason")
+    if request.until <= deadline:
+        raise RequestRefused(
+            f"the new deadline ({fmt(request.until, tz)}) must be later than the current one ({fmt(deadline, tz)})"
+        )
+    if request.until <= now:
+        raise RequestRefused(f"the new deadline ({fmt(request.until, tz)}) is in the past")
+
+
+def check_withdraw(request: WithdrawRequest, *, declaration: Declaration, stage: Stage) -> None:
+    _check_open(stage)
+    _check_operator(declaration, request.requested_by)
+    if not request.reason.strip():
+        raise RequestRefused("a withdrawal needs a reason")
