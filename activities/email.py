@@ -52,11 +52,12 @@ def render(notice: Notice, recipient: Recipient, sender: str) -> EmailMessage:
     # The date the workflow issued the notice (workflow time), not when this attempt ran.
     msg["Date"] = format_datetime(notice.issued_at)
     msg["Message-ID"] = message_id(notice, recipient, sender)
-    msg["Content-Language"] = recipient.locale.value
     msg["X-Consultation-Id"] = notice.consultation_id
     msg["X-Consultation-Notice"] = notice.kind.value
     msg.set_content(_templates.get_template("notice.txt.j2").render(context))
     msg.add_alternative(_templates.get_template("notice.html.j2").render(context), subtype="html")
+    # After the bodies: setting content clears every Content-* header.
+    msg["Content-Language"] = recipient.locale.value
     return msg
 
 

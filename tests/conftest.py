@@ -1,0 +1,71 @@
+"""Session-wide real servers: the time-skipping test server, the Temporal dev server, an SMTP server.
+
+Each is started once per test run (they are the slow part); tests isolate
+themselves with unique workflow ids and task queues, and filter the shared
+outbox by consultation id.
+"""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from consult import binaries
+from consult.outbox import Outbox
+from schemas import search_attributes as sa
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@pytest_asyncio.fixture(scope="session")
+async def time_env() -> AsyncIterator[WorkflowEnvironment]:
+    # A missing binary raises MissingBinary here: the suite fails loudly, it never downloads.
+    env = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=binaries.time_skipping_test_server(),
+        data_converter=pydantic_data_converter,
+    )
+    await register_search_attributes(env.client)
+    yield env
+    await env.shutdown()
+
+
+async def register_search_attributes(client: Client) -> None:
+    await client.operator_service.add_search_attributes(
+        AddSearchAttributesRequest(
+            namespace=client.namespace,
+            search_attributes={key.name: key.indexed_value_type for key in sa.ALL},
+        )
+    )
+
+
+@pytest_asyncio.fixture(scope="session")
+async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=binaries.temporal_cli(),
+        search_attributes=sa.ALL,
+        data_converter=pydantic_data_converter,
+        dev_server_log_level="error",
+        ui=False,
+    )
+    yield env
+    await env.shutdown()
+
+
+@pytest.fixture(scope="session")
+def outbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Outbox]:
+    box = Outbox(Path(tmp_path_factory.mktemp("outbox")), port=free_port()).start()
+    yield box
+    box.stop()

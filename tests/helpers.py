@@ -1,0 +1,136 @@
+"""Shared test helpers: declarations, a worker on a fresh task queue, reading the outbox."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import datetime
+from email.message import EmailMessage
+from typing import Any
+
+from temporalio.client import Client, WorkflowHandle
+
+from consult.outbox import Outbox
+from consult.settings import SmtpSettings
+from schemas.consultation import ConsultationInput, ConsultationStatus
+from schemas.declaration import Declaration
+from workers.main import build_worker
+from workflows.consultation import Consultation, initial_search_attributes, static_details, static_summary
+
+CL_OPERATOR = "secretariat@minrel.example"
+US_OPERATOR = "secretariat@state.example"
+
+
+def declaration_data(signed_at: datetime | str, **overrides: Any) -> dict[str, Any]:
+    """A valid declaration as a user would write it (plain data), with a unique id."""
+    data: dict[str, Any] = {
+        "id": f"test-{uuid.uuid4().hex[:10]}",
+        "title": "Joint Declaration on Critical Minerals and Rare Earths",
+        "signed_at": signed_at if isinstance(signed_at, str) else signed_at.isoformat(),
+        "operators": [
+            {"email": CL_OPERATOR, "name": "Secretaría MINREL", "locale": "es"},
+            US_OPERATOR,
+        ],
+        "parties": [
+            {
+                "code": "CL",
+                "name": "República de Chile",
+                "approval": "any",
+                "counterparts": [
+                    {"name": "Valentina Rojas", "email": "vrojas@minrel.example", "roles": ["technical_lead"], "locale": "es"},
+                    {"name": "Carolina Fuentes", "email": "cfuentes@minrel.example", "roles": ["approver"], "locale": "es"},
+                ],
+            },
+            {
+                "code": "US",
+                "name": "United States of America",
+                "approval": "all",
+                "counterparts": [
+                    {
+                        "name": "Michael Turner",
+                        "email": "mturner@state.example",
+                        "roles": ["technical_lead", "approver"],
+                        "locale": "en",
+                    },
+                ],
+            },
+        ],
+    }
+    data.update(overrides)
+    return data
+
+
+def make_declaration(signed_at: datetime, **overrides: Any) -> Declaration:
+    return Declaration.model_validate(declaration_data(signed_at, **overrides))
+
+
+def everyone(declaration: Declaration) -> set[str]:
+    return {c.email for p in declaration.parties for c in p.counterparts} | {o.email for o in declaration.operators}
+
+
+@asynccontextmanager
+async def running_worker(client: Client, outbox: Outbox) -> AsyncIterator[str]:
+    """A real worker (real mail activity) on a fresh task queue; yields the task queue."""
+    task_queue = f"tq-{uuid.uuid4().hex[:8]}"
+    smtp = SmtpSettings(host=outbox.host, port=outbox.port)
+    async with build_worker(client, task_queue, smtp):
+        yield task_queue
+
+
+async def start(client: Client, declaration: Declaration, task_queue: str) -> WorkflowHandle[Any, ConsultationStatus]:
+    input = ConsultationInput(declaration=declaration)
+    return await client.start_workflow(
+        Consultation.run,
+        input,
+        id=declaration.workflow_id,
+        task_queue=task_queue,
+        search_attributes=initial_search_attributes(input),
+        static_summary=static_summary(input),
+        static_details=static_details(input),
+    )
+
+
+def mail_of(outbox: Outbox, consultation_id: str) -> list[EmailMessage]:
+    return [m for m in outbox.messages() if m["X-Consultation-Id"] == consultation_id]
+
+
+def notices_of(outbox: Outbox, consultation_id: str, kind: str) -> list[EmailMessage]:
+    return [m for m in mail_of(outbox, consultation_id) if m["X-Consultation-Notice"] == kind]
+
+
+def recipients(messages: list[EmailMessage]) -> set[str]:
+    return {m["To"].addresses[0].addr_spec for m in messages}
+
+
+async def eventually(check: Callable[[], Any], timeout: float = 10.0, interval: float = 0.05) -> Any:
+    """Retries `check` (sync or async) until it returns a truthy value without raising."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        try:
+            result = check()
+            if asyncio.iscoroutine(result):
+                result = await result
+            if result:
+                return result
+            last: Exception | None = None
+        except AssertionError as error:
+            last = error
+        if asyncio.get_running_loop().time() > deadline:
+            if last:
+                raise last
+            raise AssertionError(f"condition not met within {timeout} s")
+        await asyncio.sleep(interval)
+
+
+async def delivered(handle: WorkflowHandle[Any, ConsultationStatus], kind: str, count: int = 1) -> ConsultationStatus:
+    """Waits until `count` notices of `kind` are recorded as delivered, and returns the status."""
+
+    async def check() -> ConsultationStatus | None:
+        status = await handle.query(Consultation.status)
+        done = [n for n in status.notices if n.kind == kind and n.delivered]
+        return status if len(done) >= count else None
+
+    result: ConsultationStatus = await eventually(check)
+    return result
