@@ -50,6 +50,9 @@ def describe_errors(error: ValidationError) -> list[str]:
     for e in error.errors(include_url=False):
         where = ".".join(str(part) for part in e["loc"]) or "(top level)"
         message = e["msg"].removeprefix("Value error, ")
+        given = e.get("input")
+        if isinstance(given, str | int | float) and e["type"] != "value_error":
+            message += f" (got {given!r})"
         lines.append(f"{where}: {message}")
     return lines
 

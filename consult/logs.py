@@ -31,7 +31,7 @@ def configure(fmt: str = "console", level: str = "INFO") -> None:
         wrapper_class=structlog.stdlib.BoundLogger,
         cache_logger_on_first_use=True,
     )
-    handler = logging.StreamHandler(sys.stderr)
+    handler = _StderrHandler()
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
             foreign_pre_chain=shared,
@@ -47,6 +47,18 @@ def configure(fmt: str = "console", level: str = "INFO") -> None:
     root.setLevel(level.upper())
     # The SMTP sink logs every protocol step at INFO; keep its warnings only.
     logging.getLogger("mail.log").setLevel(logging.WARNING)
+
+
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever `sys.stderr` is now (test runners and CLIs swap it)."""
+
+    @property
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: Any) -> None:
+        pass
 
 
 def get_logger(name: str) -> structlog.stdlib.BoundLogger:

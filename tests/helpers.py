@@ -39,8 +39,18 @@ def declaration_data(signed_at: datetime | str, **overrides: Any) -> dict[str, A
                 "name": "República de Chile",
                 "approval": "any",
                 "counterparts": [
-                    {"name": "Valentina Rojas", "email": "vrojas@minrel.example", "roles": ["technical_lead"], "locale": "es"},
-                    {"name": "Carolina Fuentes", "email": "cfuentes@minrel.example", "roles": ["approver"], "locale": "es"},
+                    {
+                        "name": "Valentina Rojas",
+                        "email": "vrojas@minrel.example",
+                        "roles": ["technical_lead"],
+                        "locale": "es",
+                    },
+                    {
+                        "name": "Carolina Fuentes",
+                        "email": "cfuentes@minrel.example",
+                        "roles": ["approver"],
+                        "locale": "es",
+                    },
                 ],
             },
             {

@@ -48,7 +48,9 @@ def notice_days(status: ConsultationStatus, signed_at: datetime, kind: str) -> l
     return days_after(signed_at, [n.issued_at for n in status.notices if n.kind == kind])
 
 
-async def test_reminders_on_days_8_12_14_then_escalation_on_day_15(time_env: WorkflowEnvironment, outbox: Outbox) -> None:
+async def test_reminders_on_days_8_12_14_then_escalation_on_day_15(
+    time_env: WorkflowEnvironment, outbox: Outbox
+) -> None:
     began = time.monotonic()
     signed_at = await time_env.get_current_time()
     declaration = make_declaration(signed_at)
@@ -123,9 +125,7 @@ async def test_extension_moves_the_deadline_and_its_reminders(time_env: Workflow
         await time_env.sleep(10 * DAY)
         extension = await handle.execute_update(
             Consultation.extend_deadline,
-            ExtendDeadlineRequest(
-                until=signed_at + 25 * DAY, reason="Ministers' agendas", requested_by=CL_OPERATOR
-            ),
+            ExtendDeadlineRequest(until=signed_at + 25 * DAY, reason="Ministers' agendas", requested_by=CL_OPERATOR),
         )
         await time_env.sleep(10 * DAY)
         mid = await handle.query(Consultation.status)
