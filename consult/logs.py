@@ -13,11 +13,28 @@ import sys
 from typing import Any
 
 import structlog
+from temporalio import activity, workflow
+
+
+def _lift_temporal_info(_logger: Any, _name: str, event: dict[str, Any]) -> dict[str, Any]:
+    """Temporal's loggers attach workflow/activity info as one dict; make its ids plain fields."""
+    for key in ("temporal_workflow", "temporal_activity"):
+        info = event.pop(key, None)
+        if isinstance(info, dict):
+            for field in ("workflow_id", "run_id", "workflow_run_id", "activity_id", "activity_type", "workflow_type"):
+                if field in info:
+                    event.setdefault(field, info[field])
+    return event
 
 
 def configure(fmt: str = "console", level: str = "INFO") -> None:
+    # The ids travel as fields (below), not appended to the message text.
+    workflow.logger.workflow_info_on_message = False
+    activity.logger.activity_info_on_message = False
     shared: list[Any] = [
         structlog.contextvars.merge_contextvars,
+        structlog.stdlib.ExtraAdder(allow=("temporal_workflow", "temporal_activity")),
+        _lift_temporal_info,
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,
         structlog.processors.TimeStamper(fmt="iso", utc=True),

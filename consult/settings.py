@@ -41,7 +41,8 @@ class Settings(BaseSettings):
     # Who is acting when an operator runs a command without --by.
     operator: str | None = None
     gateway_url: str = "http://127.0.0.1:8000"
-    log_format: Literal["console", "json"] = "console"
+    # JSON lines for machines; `consult dev` always writes console lines for people.
+    log_format: Literal["console", "json"] = "json"
     log_level: str = "INFO"
     data_dir: Path = Path(".consult")
 

@@ -110,6 +110,14 @@ def notices_of(outbox: Outbox, consultation_id: str, kind: str) -> list[EmailMes
     return [m for m in mail_of(outbox, consultation_id) if m["X-Consultation-Notice"] == kind]
 
 
+def body(message: EmailMessage, subtype: str = "plain") -> str:
+    """The text of one alternative of a received message (plain or html)."""
+    part = message.get_body((subtype,))
+    assert part is not None, f"the message has no text/{subtype} part"
+    content: str = part.get_content()
+    return content
+
+
 def recipients(messages: list[EmailMessage]) -> set[str]:
     return {m["To"].addresses[0].addr_spec for m in messages}
 

@@ -134,8 +134,7 @@ class Consultation:
                 await self._fire(event)
             else:
                 await workflow.wait_condition(interrupted)
-            if self._stage is Stage.DECLARED and len(self._extensions) != extensions_seen:
-                ext = self._extensions[-1]
+            for ext in self._extensions[extensions_seen:] if self._stage is Stage.DECLARED else []:
                 await self._notify(
                     NoticeKind.DEADLINE_EXTENDED,
                     deadline=ext.new_deadline,

@@ -16,6 +16,7 @@ from consult.settings import SmtpSettings
 from schemas.declaration import Locale, Pillar
 from schemas.notices import DeliveryReport, Notice, NoticeKind, Recipient
 from tests.conftest import free_port
+from tests.helpers import body
 
 SENDER = "Consultations <consultations@consult.example>"
 ANA = Recipient(name="Ana Pérez", email="ana@minrel.example", locale=Locale.ES)
@@ -42,11 +43,11 @@ def test_each_recipient_reads_their_own_language_in_text_and_html() -> None:
     english = render(notice(JOHN), JOHN, SENDER)
     assert spanish["Subject"] == "Consulta abierta: Joint <Declaration> & Minerals"
     assert spanish["Content-Language"] == "es" and english["Content-Language"] == "en"
-    text = spanish.get_body(("plain",)).get_content()
-    html = spanish.get_body(("html",)).get_content()
+    text = body(spanish, "plain")
+    html = body(spanish, "html")
     # Dates are in the declaration's zone (UTC-3), written the reader's way.
     assert "12 de diciembre de 2026, 10:00 (UTC-03:00)" in text
-    assert "December 12, 2026, 10:00 (UTC-03:00)" in english.get_body(("plain",)).get_content()
+    assert "December 12, 2026, 10:00 (UTC-03:00)" in body(english, "plain")
     assert "Estimado/a Ana Pérez:" in html and "Financiamiento" in html
     # The title is data, not markup.
     assert "Joint &lt;Declaration&gt; &amp; Minerals" in html and "<Declaration>" not in html
@@ -94,13 +95,13 @@ class _RefuseBounces:
     def __init__(self) -> None:
         self.received: list[Any] = []
 
-    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:  # noqa: N802
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
         if address.startswith("bounce"):
             return "550 5.1.1 mailbox unavailable"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         self.received.append(envelope)
         return "250 OK"
 

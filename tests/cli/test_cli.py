@@ -9,11 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from click.testing import Result
 from temporalio.client import Client
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from consult.cli import app
 from consult.outbox import Outbox
@@ -37,7 +36,7 @@ class Consult:
     async def __call__(self, *args: str, **env: str) -> Result:
         runner = CliRunner()
         # The CLI runs its own event loop; keep it off the loop that runs the worker.
-        return await asyncio.to_thread(runner.invoke, app, list(args), env={**self.env, **env})
+        return await asyncio.to_thread(lambda: runner.invoke(app, list(args), env={**self.env, **env}))
 
     async def json(self, *args: str) -> Any:
         result = await self(*args, "--json")

@@ -7,6 +7,7 @@ mail the SMTP server actually received (who, in which language, dated when).
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 import pytest
@@ -25,6 +26,7 @@ from schemas.declaration import Pillar
 from tests.helpers import (
     CL_OPERATOR,
     US_OPERATOR,
+    body,
     delivered,
     everyone,
     mail_of,
@@ -75,8 +77,8 @@ async def test_reminders_on_days_8_12_14_then_escalation_on_day_15(
     assert spanish[CL_OPERATOR]["Subject"].startswith("Plazo vencido")
     english = next(m for m in escalations if m["To"].addresses[0].addr_spec == "mturner@state.example")
     assert english["Subject"].startswith("Overdue")
-    assert "has passed" in english.get_body(("plain",)).get_content()
-    assert "venció" in spanish["vrojas@minrel.example"].get_body(("html",)).get_content()
+    assert "has passed" in body(english, "plain")
+    assert "venció" in body(spanish["vrojas@minrel.example"], "html")
     reminders = notices_of(outbox, declaration.id, "reminder")
     assert sorted({m["Subject"] for m in reminders if m["Content-Language"] == "en"}) == [
         f"Reminder: {n} day(s) left to hold the first round — {declaration.title}" for n in (1, 3, 7)
@@ -141,7 +143,7 @@ async def test_extension_moves_the_deadline_and_its_reminders(time_env: Workflow
     assert notice_days(status, signed_at, "deadline_extended") == [10.0]
     extended = notices_of(outbox, declaration.id, "deadline_extended")
     assert recipients(extended) == everyone(declaration)
-    assert any("Ministers' agendas" in m.get_body(("plain",)).get_content() for m in extended)
+    assert any("Ministers' agendas" in body(m, "plain") for m in extended)
 
 
 async def test_withdrawal_notifies_everyone_and_ends_the_consultation(
@@ -162,7 +164,7 @@ async def test_withdrawal_notifies_everyone_and_ends_the_consultation(
     assert result.next_deadline is None
     withdrawn = notices_of(outbox, declaration.id, "withdrawn")
     assert recipients(withdrawn) == everyone(declaration)
-    assert all("Superseded by a new declaration" in m.get_body(("plain",)).get_content() for m in withdrawn)
+    assert all("Superseded by a new declaration" in body(m, "plain") for m in withdrawn)
     assert not notices_of(outbox, declaration.id, "reminder")
 
 
@@ -210,17 +212,22 @@ async def test_declaration_signed_20_days_ago_escalates_at_once(time_env: Workfl
     ],
 )
 async def test_refused_requests_record_nothing(
-    time_env: WorkflowEnvironment, outbox: Outbox, request_of: object, reason: str
+    time_env: WorkflowEnvironment,
+    outbox: Outbox,
+    request_of: Callable[[datetime], OpenRoundRequest | ExtendDeadlineRequest],
+    reason: str,
 ) -> None:
     signed_at = await time_env.get_current_time()
     declaration = make_declaration(signed_at, pillars=["supply_chain", "financing"])
     async with running_worker(time_env.client, outbox) as task_queue:
         handle = await start(time_env.client, declaration, task_queue)
         before = await delivered(handle, "opened")
-        request = request_of(signed_at)  # type: ignore[operator]
-        update = Consultation.open_round if isinstance(request, OpenRoundRequest) else Consultation.extend_deadline
+        request = request_of(signed_at)
         with pytest.raises(WorkflowUpdateFailedError) as refused:
-            await handle.execute_update(update, request)  # type: ignore[arg-type]
+            if isinstance(request, OpenRoundRequest):
+                await handle.execute_update(Consultation.open_round, request)
+            else:
+                await handle.execute_update(Consultation.extend_deadline, request)
         after = await handle.query(Consultation.status)
         history = await handle.fetch_history()
 
