@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 DATA_DIR ?= .consult
 EXAMPLE ?= examples/chile-us-2026.yaml
 
-.PHONY: run test lint typecheck check install clean
+.PHONY: run test lint typecheck check install clean screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,10 @@ typecheck: install
 	$(BIN)/mypy .
 
 check: lint typecheck test
+
+# With `make run` up in another shell: refresh the README's screenshots.
+screenshots: install
+	$(BIN)/python scripts/screenshots.py
 
 clean:
 	rm -rf $(VENV) $(DATA_DIR) .pytest_cache .mypy_cache .ruff_cache

@@ -66,6 +66,7 @@ def static_details(input: ConsultationInput) -> str:
     tz = rules.display_tz(d.signed_at)
     lines = [
         f"**{d.title}**",
+        "",
         f"- Signed: {rules.fmt(d.signed_at, tz)}",
         f"- First round within {d.first_round_within_days} days: by {rules.fmt(d.first_round_deadline, tz)}",
         f"- Parties: {', '.join(f'{p.name} ({p.code}, approval: {p.approval.value})' for p in d.parties)}",

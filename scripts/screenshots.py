@@ -1,0 +1,55 @@
+"""Refresh the README's screenshots of the Temporal Web UI from a running `consult dev`.
+
+Usage: with `make run` up in another shell, `make screenshots`. Uses Debian's
+Chromium through Playwright (never `playwright install`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from pathlib import Path
+
+from playwright.async_api import async_playwright
+
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+async def main(ui: str, workflow_id: str, out: Path) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        page = await browser.new_page(viewport={"width": 1440, "height": 900})
+        query = "WorkflowType='Consultation'"
+        await page.goto(f"{ui}/namespaces/default/workflows?query={query}")
+        await page.get_by_text(workflow_id).first.wait_for()
+        await page.screenshot(path=out / "temporal-ui-list.png")
+        await page.goto(f"{ui}/namespaces/default/workflows/{workflow_id}")
+        await page.get_by_text("Joint Declaration on Critical Minerals").first.wait_for()
+        await page.wait_for_timeout(1500)
+        await page.screenshot(path=out / "temporal-ui-consultation.png")
+        await page.get_by_text("User Metadata", exact=True).first.click()
+        await page.wait_for_timeout(2500)
+        await page.screenshot(path=out / "temporal-ui-metadata.png")
+        await page.get_by_text("Search Attributes", exact=True).first.click()
+        await page.wait_for_timeout(2000)
+        await page.screenshot(path=out / "temporal-ui-search-attributes.png")
+        await browser.close()
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--ui", default="http://127.0.0.1:8233")
+    parser.add_argument("--workflow-id", default="consultation-cl-us-critical-minerals-2026")
+    parser.add_argument("--out", type=Path, default=Path("docs/images"))
+    args = parser.parse_args()
+    asyncio.run(main(args.ui, args.workflow_id, args.out))
