@@ -25,7 +25,6 @@ CHROMIUM_ARGS = [
 
 
 async def main(ui: str, workflow_id: str, out: Path) -> None:
-    out.mkdir(parents=True, exist_ok=True)
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
         page = await browser.new_page(viewport={"width": 1440, "height": 900})
@@ -52,4 +51,5 @@ if __name__ == "__main__":
     parser.add_argument("--workflow-id", default="consultation-cl-us-critical-minerals-2026")
     parser.add_argument("--out", type=Path, default=Path("docs/images"))
     args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
     asyncio.run(main(args.ui, args.workflow_id, args.out))
