@@ -13,8 +13,10 @@ from email.utils import format_datetime, parseaddr
 
 import aiosmtplib
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
 from temporalio import activity
 
+from activities.documents import markdown_to_html
 from activities.wording import FOOTER, GREETING, word
 from consult import logs
 from consult.settings import SmtpSettings
@@ -39,12 +41,18 @@ def message_id(notice: Notice, recipient: Recipient, sender: str) -> str:
 def render(notice: Notice, recipient: Recipient, sender: str) -> EmailMessage:
     """The message one recipient receives: plain text and HTML, in their locale."""
     wording = word(notice, recipient.locale)
-    context = {
+    context: dict[str, object] = {
         "wording": wording,
         "locale": recipient.locale.value,
         "greeting": GREETING[recipient.locale].format(name=recipient.name),
         "footer": FOOTER[recipient.locale].format(ref=notice.notice_id),
+        "document_text": "",
+        "document_html": "",
     }
+    if notice.documents:
+        text = notice.documents.get(recipient.locale) or next(iter(notice.documents.values()))
+        context["document_text"] = text
+        context["document_html"] = Markup(markdown_to_html(text))
     msg = EmailMessage()
     msg["Subject"] = wording.subject
     msg["From"] = sender

@@ -85,6 +85,17 @@ def _when(notice: Notice, locale: Locale) -> Callable[[datetime | None], str]:
     return when
 
 
+def _doc(notice: Notice, locale: Locale, article: bool = False) -> str:
+    """The document being approved, named in the reader's language."""
+    if notice.round_number is not None:
+        if locale is Locale.ES:
+            return f"{'el ' if article else ''}acta de la ronda {notice.round_number}"
+        return f"minutes of round {notice.round_number}"
+    if locale is Locale.ES:
+        return f"{'el ' if article else ''}borrador del acuerdo"
+    return "agreement draft"
+
+
 def _pillars(notice: Notice, locale: Locale) -> str:
     return "; ".join(PILLAR_NAMES[locale][p] for p in notice.pillars)
 
@@ -160,6 +171,88 @@ def _en(notice: Notice) -> Wording:
                 [f"{notice.actor} withdrew the consultation.", f"Reason: {notice.reason}"],
                 facts,
             )
+        case NoticeKind.INPUT_REQUEST:
+            return Wording(
+                f"Technical round {notice.round_number}: your input is requested — {title}",
+                [
+                    f"Technical round {notice.round_number} is open. Please send your party's input on each "
+                    f"pillar below by {when(notice.inputs_due)}: a summary and the pillar's items.",
+                    "Your secretariat can also submit it on your behalf.",
+                ],
+                [
+                    *facts,
+                    ("Pillars", _pillars(notice, Locale.EN)),
+                    ("Inputs due", when(notice.inputs_due)),
+                    ("Meeting", when(notice.meeting_at)),
+                ],
+            )
+        case NoticeKind.INPUT_REMINDER:
+            return Wording(
+                f"Reminder: {notice.days_left} day(s) left for your round {notice.round_number} input — {title}",
+                [
+                    f"Your party's input on these pillars has not been received yet: {_pillars(notice, Locale.EN)}.",
+                    f"Inputs are due by {when(notice.inputs_due)}.",
+                ],
+                [*facts, ("Missing", ", ".join(notice.missing)), ("Inputs due", when(notice.inputs_due))],
+            )
+        case NoticeKind.APPROVAL_REQUEST:
+            return Wording(
+                f"Approval requested: {_doc(notice, Locale.EN)} v{notice.version} — {title}",
+                [
+                    f"Please review the {_doc(notice, Locale.EN)} (version {notice.version}, below) and approve it "
+                    f"or request changes by {when(notice.deadline)}.",
+                ],
+                [
+                    *facts,
+                    ("Version", str(notice.version)),
+                    ("SHA-256", notice.sha256 or ""),
+                    ("Decide by", when(notice.deadline)),
+                ],
+            )
+        case NoticeKind.APPROVAL_REMINDER:
+            return Wording(
+                f"Reminder: {notice.days_left} day(s) left to decide on the {_doc(notice, Locale.EN)} — {title}",
+                [
+                    f"Your decision on the {_doc(notice, Locale.EN)} (version {notice.version}) is due by {when(notice.deadline)}."
+                ],
+                [
+                    *facts,
+                    ("Version", str(notice.version)),
+                    ("SHA-256", notice.sha256 or ""),
+                    ("Decide by", when(notice.deadline)),
+                ],
+            )
+        case NoticeKind.APPROVAL_ESCALATION:
+            return Wording(
+                f"Overdue: the {_doc(notice, Locale.EN)} still awaits approval — {title}",
+                [
+                    f"The deadline to decide on the {_doc(notice, Locale.EN)} (version {notice.version}) has passed.",
+                    f"Still waiting for: {', '.join(notice.missing)}.",
+                ],
+                [*facts, ("Version", str(notice.version)), ("Deadline", when(notice.deadline))],
+            )
+        case NoticeKind.CHANGES_REQUESTED:
+            return Wording(
+                f"Changes requested on the {_doc(notice, Locale.EN)} v{notice.version} — {title}",
+                [
+                    "Changes were requested:",
+                    *notice.comments,
+                    "Edit the text and re-issue it (consult round minutes); approval then starts again on the new version.",
+                ],
+                [*facts, ("Version", str(notice.version)), ("SHA-256", notice.sha256 or "")],
+            )
+        case NoticeKind.APPROVED:
+            return Wording(
+                f"Approved by every party: {_doc(notice, Locale.EN)} — {title}",
+                [f"Every party approved the {_doc(notice, Locale.EN)}, version {notice.version} (text below)."],
+                [*facts, ("Version", str(notice.version)), ("SHA-256", notice.sha256 or "")],
+            )
+        case NoticeKind.DRAFTING_STARTED:
+            return Wording(
+                f"Drafting of the agreement has started — {title}",
+                [f"{notice.actor} closed the technical rounds; the secretariats are drafting the agreement."],
+                facts,
+            )
 
 
 def _es(notice: Notice) -> Wording:
@@ -231,6 +324,90 @@ def _es(notice: Notice) -> Wording:
             return Wording(
                 f"Consulta retirada — {title}",
                 [f"{notice.actor} retiró la consulta.", f"Motivo: {notice.reason}"],
+                facts,
+            )
+        case NoticeKind.INPUT_REQUEST:
+            return Wording(
+                f"Ronda técnica {notice.round_number}: se solicita su aporte — {title}",
+                [
+                    f"La ronda técnica {notice.round_number} está abierta. Envíe el aporte de su parte sobre cada "
+                    f"pilar indicado a más tardar el {when(notice.inputs_due)}: un resumen y los elementos del pilar.",
+                    "Su secretaría también puede enviarlo en su nombre.",
+                ],
+                [
+                    *facts,
+                    ("Pilares", _pillars(notice, Locale.ES)),
+                    ("Aportes hasta", when(notice.inputs_due)),
+                    ("Reunión", when(notice.meeting_at)),
+                ],
+            )
+        case NoticeKind.INPUT_REMINDER:
+            return Wording(
+                f"Recordatorio: quedan {notice.days_left} día(s) para su aporte a la ronda {notice.round_number} — {title}",
+                [
+                    f"Aún no se ha recibido el aporte de su parte sobre estos pilares: {_pillars(notice, Locale.ES)}.",
+                    f"Los aportes vencen el {when(notice.inputs_due)}.",
+                ],
+                [*facts, ("Faltan", ", ".join(notice.missing)), ("Aportes hasta", when(notice.inputs_due))],
+            )
+        case NoticeKind.APPROVAL_REQUEST:
+            return Wording(
+                f"Aprobación solicitada: {_doc(notice, Locale.ES)} v{notice.version} — {title}",
+                [
+                    f"Revise {_doc(notice, Locale.ES, article=True)} (versión {notice.version}, a continuación) y "
+                    f"apruébela o solicite cambios a más tardar el {when(notice.deadline)}.",
+                ],
+                [
+                    *facts,
+                    ("Versión", str(notice.version)),
+                    ("SHA-256", notice.sha256 or ""),
+                    ("Decidir antes del", when(notice.deadline)),
+                ],
+            )
+        case NoticeKind.APPROVAL_REMINDER:
+            return Wording(
+                f"Recordatorio: quedan {notice.days_left} día(s) para decidir sobre {_doc(notice, Locale.ES, article=True)} — {title}",
+                [
+                    f"Su decisión sobre {_doc(notice, Locale.ES, article=True)} (versión {notice.version}) vence el {when(notice.deadline)}."
+                ],
+                [
+                    *facts,
+                    ("Versión", str(notice.version)),
+                    ("SHA-256", notice.sha256 or ""),
+                    ("Decidir antes del", when(notice.deadline)),
+                ],
+            )
+        case NoticeKind.APPROVAL_ESCALATION:
+            return Wording(
+                f"Plazo vencido: {_doc(notice, Locale.ES, article=True)} sigue pendiente de aprobación — {title}",
+                [
+                    f"Venció el plazo para decidir sobre {_doc(notice, Locale.ES, article=True)} (versión {notice.version}).",
+                    f"Falta la decisión de: {', '.join(notice.missing)}.",
+                ],
+                [*facts, ("Versión", str(notice.version)), ("Plazo", when(notice.deadline))],
+            )
+        case NoticeKind.CHANGES_REQUESTED:
+            return Wording(
+                f"Se solicitaron cambios: {_doc(notice, Locale.ES)} v{notice.version} — {title}",
+                [
+                    "Se solicitaron cambios:",
+                    *notice.comments,
+                    "Edite el texto y vuelva a emitirlo (consult round minutes); la aprobación comienza de nuevo sobre la nueva versión.",
+                ],
+                [*facts, ("Versión", str(notice.version)), ("SHA-256", notice.sha256 or "")],
+            )
+        case NoticeKind.APPROVED:
+            return Wording(
+                f"Aprobado por todas las partes: {_doc(notice, Locale.ES)} — {title}",
+                [
+                    f"Todas las partes aprobaron {_doc(notice, Locale.ES, article=True)}, versión {notice.version} (texto a continuación)."
+                ],
+                [*facts, ("Versión", str(notice.version)), ("SHA-256", notice.sha256 or "")],
+            )
+        case NoticeKind.DRAFTING_STARTED:
+            return Wording(
+                f"Comenzó la redacción del acuerdo — {title}",
+                [f"{notice.actor} cerró las rondas técnicas; las secretarías están redactando el acuerdo."],
                 facts,
             )
 

@@ -13,6 +13,8 @@ from typing import Annotated
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from schemas.declaration import Declaration, Pillar
+from schemas.notices import NoticeRecord
+from schemas.rounds import Grid, RoundState
 
 TASK_QUEUE = "consultations"
 
@@ -55,6 +57,10 @@ class ExtendDeadlineRequest(_Model):
     requested_by: str
 
 
+class StartDraftingRequest(_Model):
+    requested_by: str
+
+
 class WithdrawRequest(_Model):
     reason: Annotated[str, Field(min_length=1)]
     requested_by: str
@@ -64,12 +70,22 @@ class WithdrawRequest(_Model):
 
 
 class RoundRecord(_Model):
+    """A round as the consultation knows it; progress arrives from the round's own workflow."""
+
     number: int
     meeting_at: datetime
     inputs_due: datetime
     pillars: list[Pillar]
     opened_by: str
     opened_at: datetime
+    workflow_id: str = ""
+    state: RoundState = RoundState.COLLECTING
+    grid: Grid = Field(default_factory=dict)
+    missing: list[str] = Field(default_factory=list)
+    minutes_version: int | None = None
+    minutes_sha256: str | None = None
+    next_deadline: datetime | None = None
+    overdue: bool = False
 
 
 class Extension(_Model):
@@ -84,16 +100,6 @@ class Withdrawal(_Model):
     reason: str
     by: str
     at: datetime
-
-
-class NoticeRecord(_Model):
-    notice_id: str
-    kind: str
-    issued_at: datetime
-    recipients: list[str]
-    delivered: list[str] = Field(default_factory=list)
-    refused: dict[str, str] = Field(default_factory=dict)
-    error: str | None = None
 
 
 class ConsultationStatus(_Model):

@@ -17,6 +17,14 @@ class NoticeKind(StrEnum):
     DEADLINE_EXTENDED = "deadline_extended"
     ROUND_SCHEDULED = "round_scheduled"
     WITHDRAWN = "withdrawn"
+    INPUT_REQUEST = "input_request"
+    INPUT_REMINDER = "input_reminder"
+    APPROVAL_REQUEST = "approval_request"
+    APPROVAL_REMINDER = "approval_reminder"
+    APPROVAL_ESCALATION = "approval_escalation"
+    CHANGES_REQUESTED = "changes_requested"
+    APPROVED = "approved"
+    DRAFTING_STARTED = "drafting_started"
 
 
 class Recipient(BaseModel):
@@ -54,6 +62,14 @@ class Notice(BaseModel):
     round_number: int | None = None
     reason: str | None = None
     actor: str | None = None
+    # Rounds and approvals.
+    missing: list[str] = Field(default_factory=list)
+    subject: str | None = None  # what is being approved, e.g. "minutes of round 1"
+    version: int | None = None
+    sha256: str | None = None
+    # The document in each language (Markdown); each reader gets theirs.
+    documents: dict[Locale, str] = Field(default_factory=dict)
+    comments: list[str] = Field(default_factory=list)
 
     @property
     def tz(self) -> timezone:
@@ -63,3 +79,15 @@ class Notice(BaseModel):
 class DeliveryReport(BaseModel):
     delivered: list[str] = Field(default_factory=list)
     refused: dict[str, str] = Field(default_factory=dict)
+
+
+class NoticeRecord(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    notice_id: str
+    kind: str
+    issued_at: datetime
+    recipients: list[str]
+    delivered: list[str] = Field(default_factory=list)
+    refused: dict[str, str] = Field(default_factory=dict)
+    error: str | None = None

@@ -13,8 +13,10 @@ STAGE = SearchAttributeKey.for_keyword("ConsultationStage")
 PARTIES = SearchAttributeKey.for_keyword_list("ConsultationParties")
 OVERDUE = SearchAttributeKey.for_bool("ConsultationOverdue")
 NEXT_DEADLINE = SearchAttributeKey.for_datetime("ConsultationNextDeadline")
+# The number of the round open now; unset when none is.
+ROUND = SearchAttributeKey.for_int("ConsultationRound")
 
-ALL: list[SearchAttributeKey[Any]] = [STAGE, PARTIES, OVERDUE, NEXT_DEADLINE]
+ALL: list[SearchAttributeKey[Any]] = [STAGE, PARTIES, OVERDUE, NEXT_DEADLINE, ROUND]
 
 # The names `temporal server start-dev --search-attribute NAME=TYPE` expects.
 _CLI_TYPE_NAMES = {

@@ -19,13 +19,15 @@ from temporalio.worker import (
     Worker,
 )
 
+from activities.documents import render_minutes
 from activities.email import Mailer
 from consult import logs
 from consult.settings import Settings, SmtpSettings
 from consult.temporal import connect
 from workflows.consultation import Consultation
+from workflows.technical_round import TechnicalRound
 
-WORKFLOWS = [Consultation]
+WORKFLOWS = [Consultation, TechnicalRound]
 
 
 class _BindIds(ActivityInboundInterceptor):
@@ -54,7 +56,7 @@ def build_worker(client: Client, task_queue: str, smtp: SmtpSettings) -> Worker:
         client,
         task_queue=task_queue,
         workflows=WORKFLOWS,
-        activities=[mailer.send_notice],
+        activities=[mailer.send_notice, render_minutes],
         interceptors=[LogContext()],
     )
 

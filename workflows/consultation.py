@@ -1,46 +1,44 @@
 """The consultation workflow: one per declaration, from `declared` to its end.
 
 Queries:  status -> ConsultationStatus
-Updates:  open_round, extend_deadline, withdraw (each with a validator: a refused
-          request writes nothing to history)
+Updates:  open_round, extend_deadline, start_drafting, withdraw (each with a validator:
+          a refused request writes nothing to history)
+Signals:  round_progress (from its TechnicalRound children)
 
-Update handlers only record; the `run` coroutine does the talking (emails), so a
-handler never races with another over an awaited activity.
+Update handlers only record; the `run` coroutine does the talking (emails, child
+workflows), so a handler never races with another over an awaited activity.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy, SearchAttributePair, TypedSearchAttributes
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.common import SearchAttributePair, TypedSearchAttributes
+from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
-    from activities.email import Mailer
     from schemas import search_attributes as sa
     from schemas.consultation import (
         ConsultationInput,
         ConsultationStatus,
         ExtendDeadlineRequest,
         Extension,
-        NoticeRecord,
         OpenRoundRequest,
         RoundRecord,
         Stage,
+        StartDraftingRequest,
         Withdrawal,
         WithdrawRequest,
     )
-    from schemas.notices import Notice, NoticeKind, Recipient
-    from workflows import rules
-    from workflows.rules import ClockEvent, ClockEventKind, RequestRefused
-
-MAIL_TIMEOUT = timedelta(minutes=2)
-# SMTP outages are retried with backoff for up to a day; after that the notice is
-# recorded as failed and the consultation goes on rather than stalling its clock.
-MAIL_RETRY = RetryPolicy(initial_interval=timedelta(seconds=5), maximum_interval=timedelta(minutes=10))
-MAIL_GIVE_UP_AFTER = timedelta(days=1)
+    from schemas.notices import NoticeKind
+    from schemas.rounds import ROUND_PROGRESS_SIGNAL, RoundInput, RoundProgress, RoundState
+    from workflows import grid, rules
+    from workflows.notifier import Notifier
+    from workflows.rules import ClockEventKind
+    from workflows.technical_round import TechnicalRound, round_workflow_id
+    from workflows.timing import wait_until
+    from workflows.validation import refuse_unless
 
 
 def initial_search_attributes(input: ConsultationInput) -> TypedSearchAttributes:
@@ -81,46 +79,53 @@ class Consultation:
     @workflow.init
     def __init__(self, input: ConsultationInput) -> None:
         self._declaration = input.declaration
-        self._tz = rules.display_tz(input.declaration.signed_at)
+        self._notifier = Notifier(input.declaration, input.declaration.id)
+        self._tz = self._notifier.tz
         self._stage = Stage.DECLARED
         self._deadline = input.declaration.first_round_deadline
         self._overdue = False
         # The clock is re-planned from this moment whenever the deadline moves.
         self._clock_since = workflow.now()
         self._rounds: list[RoundRecord] = []
+        self._rounds_started = 0
         self._extensions: list[Extension] = []
-        self._notices: list[NoticeRecord] = []
+        self._drafting_by: str | None = None
         self._withdrawal: Withdrawal | None = None
 
     @workflow.run
     async def run(self, input: ConsultationInput) -> ConsultationStatus:
         self._publish()
-        await self._notify(NoticeKind.OPENED, deadline=self._deadline)
+        await self._notifier.send(NoticeKind.OPENED, self._notifier.everyone(), deadline=self._deadline)
         await self._first_round_clock()
-        if self._stage is Stage.TECHNICAL_ROUNDS:
-            r = self._rounds[-1]
-            await self._notify(
-                NoticeKind.ROUND_SCHEDULED,
-                round_number=r.number,
-                meeting_at=r.meeting_at,
-                inputs_due=r.inputs_due,
-                pillars=r.pillars,
-                actor=r.opened_by,
+        while not self._stage.is_final and self._stage is not Stage.DRAFTING_AGREEMENT:
+            await self._run_pending_round()
+            await workflow.wait_condition(
+                lambda: (
+                    self._stage.is_final
+                    or self._stage is Stage.DRAFTING_AGREEMENT
+                    or len(self._rounds) > self._rounds_started
+                )
             )
-            # Rounds themselves are the next capability; until then the consultation
-            # waits here for its end.
+        if self._stage is Stage.DRAFTING_AGREEMENT:
+            await self._notifier.send(NoticeKind.DRAFTING_STARTED, self._notifier.everyone(), actor=self._drafting_by)
+            # The agreement itself is the next capability; until then the consultation waits for its end.
             await workflow.wait_condition(lambda: self._stage.is_final)
         if self._withdrawal is not None:
-            await self._notify(NoticeKind.WITHDRAWN, reason=self._withdrawal.reason, actor=self._withdrawal.by)
+            await self._notifier.send(
+                NoticeKind.WITHDRAWN,
+                self._notifier.everyone(),
+                reason=self._withdrawal.reason,
+                actor=self._withdrawal.by,
+            )
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self.status()
 
-    # --- the first-round clock ---------------------------------------------------
+    # --- the first-round clock -----------------------------------------------------------
 
     async def _first_round_clock(self) -> None:
         """Reminders, then escalation, until round 1 opens or the consultation ends.
 
-        An extension bumps `_extensions`; the plan is then rebuilt from the new deadline.
+        An extension appends to `_extensions`; the plan is then rebuilt from the new deadline.
         """
         while self._stage is Stage.DECLARED:
             extensions_seen = len(self._extensions)
@@ -128,59 +133,119 @@ class Consultation:
             def interrupted(seen: int = extensions_seen) -> bool:
                 return self._stage is not Stage.DECLARED or len(self._extensions) != seen
 
-            plan = rules.first_round_clock(self._deadline, self._declaration.reminder_days_before, self._clock_since)
+            plan = rules.deadline_clock(self._deadline, self._declaration.reminder_days_before, self._clock_since)
             for event in plan:
-                if not await self._wait_until(event, interrupted):
+                if event.kind is ClockEventKind.REMINDER:
+                    what = f"Reminder {event.days_before} day(s) before the first-round deadline"
+                else:
+                    what = "Escalation at the first-round deadline"
+                if not await wait_until(event.at, interrupted, f"{what} ({rules.fmt(event.at, self._tz)})"):
                     break
-                await self._fire(event)
+                if event.kind is ClockEventKind.REMINDER:
+                    await self._notifier.send(
+                        NoticeKind.REMINDER,
+                        self._notifier.everyone(),
+                        deadline=self._deadline,
+                        days_left=event.days_before,
+                    )
+                else:
+                    self._overdue = True
+                    self._publish()
+                    await self._notifier.send(NoticeKind.ESCALATION, self._notifier.everyone(), deadline=self._deadline)
             else:
                 await workflow.wait_condition(interrupted)
             for ext in self._extensions[extensions_seen:] if self._stage is Stage.DECLARED else []:
-                await self._notify(
+                await self._notifier.send(
                     NoticeKind.DEADLINE_EXTENDED,
+                    self._notifier.everyone(),
                     deadline=ext.new_deadline,
                     previous_deadline=ext.previous_deadline,
                     reason=ext.reason,
                     actor=ext.by,
                 )
 
-    async def _wait_until(self, event: ClockEvent, interrupted: Callable[[], bool]) -> bool:
-        """True when the event's moment arrives, False if interrupted first."""
-        delay = event.at - workflow.now()
-        if delay <= timedelta(0):
-            return not interrupted()
-        what = (
-            f"Reminder {event.days_before} day(s) before the first-round deadline"
-            if event.kind is ClockEventKind.REMINDER
-            else "Escalation at the first-round deadline"
-        )
-        try:
-            await workflow.wait_condition(
-                interrupted, timeout=delay, timeout_summary=f"{what} ({rules.fmt(event.at, self._tz)})"
-            )
-        except TimeoutError:
-            return True
-        return False
+    # --- rounds --------------------------------------------------------------------------
 
-    async def _fire(self, event: ClockEvent) -> None:
-        if event.kind is ClockEventKind.REMINDER:
-            await self._notify(NoticeKind.REMINDER, deadline=self._deadline, days_left=event.days_before)
+    async def _run_pending_round(self) -> None:
+        """Starts the round an operator opened and waits for it (or for the consultation's end)."""
+        if len(self._rounds) == self._rounds_started or self._stage.is_final:
             return
-        self._overdue = True
-        self._publish()
-        await self._notify(NoticeKind.ESCALATION, deadline=self._deadline)
+        r = self._rounds[-1]
+        self._rounds_started += 1
+        await self._notifier.send(
+            NoticeKind.ROUND_SCHEDULED,
+            self._notifier.everyone(),
+            round_number=r.number,
+            meeting_at=r.meeting_at,
+            inputs_due=r.inputs_due,
+            pillars=r.pillars,
+            actor=r.opened_by,
+        )
+        child = await workflow.start_child_workflow(
+            TechnicalRound.run,
+            RoundInput(
+                declaration=self._declaration,
+                number=r.number,
+                meeting_at=r.meeting_at,
+                inputs_due=r.inputs_due,
+                pillars=r.pillars,
+                opened_by=r.opened_by,
+            ),
+            id=r.workflow_id,
+            static_summary=f"Round {r.number} of {self._declaration.id}: {', '.join(p.value for p in r.pillars)}",
+            static_details=(
+                f"Meeting {rules.fmt(r.meeting_at, self._tz)}; inputs due {rules.fmt(r.inputs_due, self._tz)}; "
+                f"opened by {r.opened_by}"
+            ),
+            # A withdrawn consultation takes its open round with it.
+            parent_close_policy=ParentClosePolicy.TERMINATE,
+        )
+        await workflow.wait_condition(lambda: child.done() or self._stage.is_final)
+        if child.done():
+            final = child.result()
+            self._apply_progress(
+                RoundProgress(
+                    number=final.number,
+                    state=final.state,
+                    grid=final.grid,
+                    missing=final.missing,
+                    minutes_version=final.minutes[-1].version if final.minutes else None,
+                    minutes_sha256=final.minutes[-1].sha256 if final.minutes else None,
+                )
+            )
 
-    # --- operator actions --------------------------------------------------------
+    @workflow.signal(name=ROUND_PROGRESS_SIGNAL)
+    def round_progress(self, progress: RoundProgress) -> None:
+        self._apply_progress(progress)
+
+    def _apply_progress(self, progress: RoundProgress) -> None:
+        index = progress.number - 1
+        if not 0 <= index < len(self._rounds):
+            return
+        self._rounds[index] = self._rounds[index].model_copy(update=progress.model_dump(exclude={"number"}))
+        self._publish()
+
+    def _open_round_number(self) -> int | None:
+        last = self._rounds[-1] if self._rounds else None
+        return last.number if last and last.state is not RoundState.CLOSED else None
+
+    # --- operator actions ----------------------------------------------------------------
 
     @workflow.update
     def open_round(self, request: OpenRoundRequest) -> RoundRecord:
+        number = len(self._rounds) + 1
         record = RoundRecord(
-            number=len(self._rounds) + 1,
+            number=number,
             meeting_at=request.meeting_at,
             inputs_due=request.inputs_due,
             pillars=request.pillars or list(self._declaration.pillars),
             opened_by=request.requested_by.strip().lower(),
             opened_at=workflow.now(),
+            workflow_id=round_workflow_id(workflow.info().workflow_id, number),
+            next_deadline=request.inputs_due,
+        )
+        record = record.model_copy(
+            update={"grid": grid.build_grid([p.code for p in self._declaration.parties], record.pillars, [])}
         )
         self._rounds.append(record)
         self._stage = Stage.TECHNICAL_ROUNDS
@@ -190,13 +255,14 @@ class Consultation:
 
     @open_round.validator
     def _validate_open_round(self, request: OpenRoundRequest) -> None:
-        self._refuse_unless(
+        refuse_unless(
             lambda: rules.check_open_round(
                 request,
                 declaration=self._declaration,
                 stage=self._stage,
                 deadline=self._deadline,
                 now=workflow.now(),
+                open_round=self._open_round_number(),
             )
         )
 
@@ -218,13 +284,31 @@ class Consultation:
 
     @extend_deadline.validator
     def _validate_extend(self, request: ExtendDeadlineRequest) -> None:
-        self._refuse_unless(
+        refuse_unless(
             lambda: rules.check_extend(
                 request,
                 declaration=self._declaration,
                 stage=self._stage,
                 deadline=self._deadline,
                 now=workflow.now(),
+            )
+        )
+
+    @workflow.update
+    def start_drafting(self, request: StartDraftingRequest) -> None:
+        self._drafting_by = request.requested_by.strip().lower()
+        self._stage = Stage.DRAFTING_AGREEMENT
+        self._publish()
+
+    @start_drafting.validator
+    def _validate_start_drafting(self, request: StartDraftingRequest) -> None:
+        refuse_unless(
+            lambda: rules.check_start_drafting(
+                request,
+                declaration=self._declaration,
+                stage=self._stage,
+                open_round=self._open_round_number(),
+                closed_rounds=sum(1 for r in self._rounds if r.state is RoundState.CLOSED),
             )
         )
 
@@ -239,14 +323,9 @@ class Consultation:
 
     @withdraw.validator
     def _validate_withdraw(self, request: WithdrawRequest) -> None:
-        self._refuse_unless(lambda: rules.check_withdraw(request, declaration=self._declaration, stage=self._stage))
+        refuse_unless(lambda: rules.check_withdraw(request, declaration=self._declaration, stage=self._stage))
 
-    @staticmethod
-    def _refuse_unless(check: Callable[[], None]) -> None:
-        try:
-            check()
-        except RequestRefused as refused:
-            raise ApplicationError(str(refused), type="RequestRefused", non_retryable=True) from None
+    # --- status and what the Temporal UI shows -------------------------------------------
 
     @workflow.query
     def status(self) -> ConsultationStatus:
@@ -256,7 +335,7 @@ class Consultation:
             workflow_id=workflow.info().workflow_id,
             title=d.title,
             stage=self._stage,
-            overdue=self._overdue,
+            overdue=self._is_overdue(),
             signed_at=d.signed_at,
             first_round_deadline=self._deadline,
             next_deadline=self._next_deadline(),
@@ -265,88 +344,51 @@ class Consultation:
             operators=[o.email for o in d.operators],
             rounds=list(self._rounds),
             extensions=list(self._extensions),
-            notices=list(self._notices),
+            notices=list(self._notifier.records),
             withdrawal=self._withdrawal,
         )
 
-    # --- helpers -----------------------------------------------------------------
+    def _is_overdue(self) -> bool:
+        if self._stage is Stage.DECLARED:
+            return self._overdue
+        open_number = self._open_round_number()
+        return bool(open_number and self._rounds[open_number - 1].overdue and not self._stage.is_final)
 
     def _next_deadline(self) -> datetime | None:
         if self._stage is Stage.DECLARED:
             return self._deadline
-        if self._stage is Stage.TECHNICAL_ROUNDS and self._rounds:
-            return self._rounds[-1].inputs_due
+        open_number = self._open_round_number()
+        if self._stage is Stage.TECHNICAL_ROUNDS and open_number:
+            return self._rounds[open_number - 1].next_deadline
         return None
 
     def _publish(self) -> None:
         """Keep what the Temporal UI shows (search attributes, current details) in step with the state."""
         next_deadline = self._next_deadline()
+        open_number = self._open_round_number()
         workflow.upsert_search_attributes(
             [
                 sa.STAGE.value_set(self._stage.value),
-                sa.OVERDUE.value_set(self._overdue),
+                sa.OVERDUE.value_set(self._is_overdue()),
                 sa.NEXT_DEADLINE.value_set(next_deadline) if next_deadline else sa.NEXT_DEADLINE.value_unset(),
+                sa.ROUND.value_set(open_number) if open_number and not self._stage.is_final else sa.ROUND.value_unset(),
             ]
         )
-        lines = [f"**Stage:** {self._stage.value}" + (" — **OVERDUE**" if self._overdue else "")]
+        lines = [f"**Stage:** {self._stage.value}" + (" — **OVERDUE**" if self._is_overdue() else "")]
         if self._stage is Stage.DECLARED:
             lines.append(f"**First round due by:** {rules.fmt(self._deadline, self._tz)}")
         for r in self._rounds:
-            lines.append(
-                f"**Round {r.number}:** meeting {rules.fmt(r.meeting_at, self._tz)}, "
-                f"inputs due {rules.fmt(r.inputs_due, self._tz)} ({', '.join(p.value for p in r.pillars)})"
+            line = (
+                f"**Round {r.number}** ({r.state.value}): meeting {rules.fmt(r.meeting_at, self._tz)}, "
+                f"inputs due {rules.fmt(r.inputs_due, self._tz)}"
             )
+            if r.minutes_sha256:
+                line += f"; minutes v{r.minutes_version} `{r.minutes_sha256[:12]}…`"
+            lines.append(line)
+            if r.number == open_number:
+                lines.append(grid.grid_markdown(r.grid))
         for e in self._extensions:
             lines.append(f"Extended to {rules.fmt(e.new_deadline, self._tz)} by {e.by}: {e.reason}")
         if self._withdrawal:
             lines.append(f"Withdrawn by {self._withdrawal.by}: {self._withdrawal.reason}")
         workflow.set_current_details("\n\n".join(lines))
-
-    def _everyone(self) -> list[Recipient]:
-        d = self._declaration
-        counterparts = [
-            Recipient(name=c.name, email=c.email, locale=c.locale) for p in d.parties for c in p.counterparts
-        ]
-        operators = [Recipient(name=o.name or o.email, email=o.email, locale=o.locale) for o in d.operators]
-        return counterparts + operators
-
-    async def _notify(self, kind: NoticeKind, **facts: object) -> None:
-        d = self._declaration
-        recipients = self._everyone()
-        notice = Notice.model_validate(
-            {
-                # Stable across activity retries and replays: the n-th notice of this consultation.
-                "notice_id": f"{d.id}.{len(self._notices) + 1:03d}.{kind.value}",
-                "kind": kind,
-                "consultation_id": d.id,
-                "title": d.title,
-                "issued_at": workflow.now(),
-                "utc_offset_minutes": int(self._tz.utcoffset(None).total_seconds() // 60),
-                "recipients": recipients,
-                "parties": [p.code for p in d.parties],
-                "pillars": list(d.pillars),
-                **facts,
-            }
-        )
-        record = NoticeRecord(
-            notice_id=notice.notice_id,
-            kind=kind.value,
-            issued_at=notice.issued_at,
-            recipients=[r.email for r in recipients],
-        )
-        self._notices.append(record)
-        try:
-            report = await workflow.execute_activity_method(
-                Mailer.send_notice,
-                notice,
-                start_to_close_timeout=MAIL_TIMEOUT,
-                schedule_to_close_timeout=MAIL_GIVE_UP_AFTER,
-                heartbeat_timeout=timedelta(seconds=30),
-                retry_policy=MAIL_RETRY,
-                summary=f"Email '{kind.value}' to {len(recipients)} recipients",
-            )
-            updated = record.model_copy(update={"delivered": report.delivered, "refused": report.refused})
-        except ActivityError as failure:
-            workflow.logger.warning("notice %s could not be sent", notice.notice_id)
-            updated = record.model_copy(update={"error": str(failure.cause or failure)})
-        self._notices[self._notices.index(record)] = updated

@@ -11,8 +11,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from enum import StrEnum
 
-from schemas.consultation import ExtendDeadlineRequest, OpenRoundRequest, Stage, WithdrawRequest
-from schemas.declaration import Declaration
+from schemas.consultation import (
+    ExtendDeadlineRequest,
+    OpenRoundRequest,
+    Stage,
+    StartDraftingRequest,
+    WithdrawRequest,
+)
+from schemas.declaration import Declaration, Pillar, Role
+from schemas.pillar_inputs import Channel
+from schemas.rounds import SubmitInputRequest
 
 
 class RequestRefused(ValueError):
@@ -31,7 +39,7 @@ class ClockEvent:
     days_before: int = 0
 
 
-def first_round_clock(deadline: datetime, reminder_days_before: list[int], since: datetime) -> list[ClockEvent]:
+def deadline_clock(deadline: datetime, reminder_days_before: list[int], since: datetime) -> list[ClockEvent]:
     """Reminders still ahead of `since`, then the escalation at the deadline.
 
     Reminders whose moment had already passed when the clock was (re)set are
@@ -56,7 +64,7 @@ def fmt(when: datetime, tz: timezone) -> str:
     return when.astimezone(tz).strftime("%Y-%m-%d %H:%M %z")
 
 
-def _check_operator(declaration: Declaration, who: str) -> None:
+def check_operator(declaration: Declaration, who: str) -> None:
     operators = [o.email for o in declaration.operators]
     if who.strip().lower() not in operators:
         raise RequestRefused(
@@ -70,13 +78,22 @@ def _check_open(stage: Stage) -> None:
 
 
 def check_open_round(
-    request: OpenRoundRequest, *, declaration: Declaration, stage: Stage, deadline: datetime, now: datetime
+    request: OpenRoundRequest,
+    *,
+    declaration: Declaration,
+    stage: Stage,
+    deadline: datetime,
+    now: datetime,
+    open_round: int | None = None,
 ) -> None:
+    """Round 1 must meet within the first-round deadline; later rounds only need future dates."""
     _check_open(stage)
-    _check_operator(declaration, request.requested_by)
+    check_operator(declaration, request.requested_by)
     tz = display_tz(declaration.signed_at)
-    if stage is not Stage.DECLARED:
-        raise RequestRefused(f"round 1 is already open (stage {stage.value})")
+    if stage not in (Stage.DECLARED, Stage.TECHNICAL_ROUNDS):
+        raise RequestRefused(f"rounds can no longer be opened (stage {stage.value})")
+    if open_round is not None:
+        raise RequestRefused(f"round {open_round} is still open; only one round at a time")
     if request.meeting_at <= now:
         raise RequestRefused(f"the meeting ({fmt(request.meeting_at, tz)}) is in the past")
     if request.inputs_due <= now:
@@ -86,7 +103,7 @@ def check_open_round(
             f"inputs must be due before the meeting: inputs due {fmt(request.inputs_due, tz)}, "
             f"meeting {fmt(request.meeting_at, tz)}"
         )
-    if request.meeting_at > deadline:
+    if stage is Stage.DECLARED and request.meeting_at > deadline:
         raise RequestRefused(
             f"the meeting ({fmt(request.meeting_at, tz)}) is after the first-round deadline "
             f"({fmt(deadline, tz)}); extend the deadline first"
@@ -111,7 +128,7 @@ def check_extend(
     now: datetime,
 ) -> None:
     _check_open(stage)
-    _check_operator(declaration, request.requested_by)
+    check_operator(declaration, request.requested_by)
     tz = display_tz(declaration.signed_at)
     if stage is not Stage.DECLARED:
         raise RequestRefused(f"the first round is already open (stage {stage.value}); there is no deadline to extend")
@@ -127,6 +144,45 @@ def check_extend(
 
 def check_withdraw(request: WithdrawRequest, *, declaration: Declaration, stage: Stage) -> None:
     _check_open(stage)
-    _check_operator(declaration, request.requested_by)
+    check_operator(declaration, request.requested_by)
     if not request.reason.strip():
         raise RequestRefused("a withdrawal needs a reason")
+
+
+def check_start_drafting(
+    request: StartDraftingRequest, *, declaration: Declaration, stage: Stage, open_round: int | None, closed_rounds: int
+) -> None:
+    _check_open(stage)
+    check_operator(declaration, request.requested_by)
+    if stage is not Stage.TECHNICAL_ROUNDS:
+        raise RequestRefused(f"drafting starts after the technical rounds (stage {stage.value})")
+    if open_round is not None:
+        raise RequestRefused(f"round {open_round} is still open; close it and approve its minutes first")
+    if closed_rounds == 0:
+        raise RequestRefused("no round has been closed yet")
+
+
+def check_submission(
+    request: SubmitInputRequest, *, declaration: Declaration, agenda: list[Pillar], collecting: bool, round_number: int
+) -> None:
+    submitted = request.input
+    if not collecting:
+        raise RequestRefused(f"round {round_number} is closed for inputs")
+    party = declaration.party(submitted.party)
+    if party is None:
+        codes = ", ".join(p.code for p in declaration.parties)
+        raise RequestRefused(f"party {submitted.party} is not in this consultation (parties: {codes})")
+    if submitted.pillar not in agenda:
+        raise RequestRefused(
+            f"pillar {submitted.pillar.value} is not on the agenda of round {round_number} "
+            f"(agenda: {', '.join(p.value for p in agenda)})"
+        )
+    leads = [c.email for c in party.with_role(Role.TECHNICAL_LEAD)]
+    if submitted.author not in leads:
+        raise RequestRefused(
+            f"{submitted.author} is not a technical lead of party {party.code} (technical leads: {', '.join(leads)})"
+        )
+    if request.channel is Channel.OPERATOR:
+        check_operator(declaration, request.submitted_by)
+    elif request.submitted_by.strip().lower() != submitted.author:
+        raise RequestRefused("an input sent through a link must be submitted by its author")

@@ -60,13 +60,14 @@ async def test_reminders_on_days_8_12_14_then_escalation_on_day_15(
         handle = await start(time_env.client, declaration, task_queue)
         await time_env.sleep(16 * DAY)
         status = await handle.query(Consultation.status)
+        still_running = (await handle.describe()).status == WorkflowExecutionStatus.RUNNING
 
     assert notice_days(status, signed_at, "opened") == [0.0]
     assert notice_days(status, signed_at, "reminder") == [8.0, 12.0, 14.0]
     assert notice_days(status, signed_at, "escalation") == [15.0]
     assert status.overdue is True
     assert status.stage is Stage.DECLARED  # overdue, but still open
-    assert (await handle.describe()).status == WorkflowExecutionStatus.RUNNING
+    assert still_running
 
     # Every notice reached every counterpart and operator, each in their own language.
     people = everyone(declaration)
@@ -104,16 +105,17 @@ async def test_opening_round_one_in_time_stops_the_clock(time_env: WorkflowEnvir
                 requested_by=US_OPERATOR.upper(),
             ),
         )
-        await time_env.sleep(30 * DAY)
+        just_opened = await handle.query(Consultation.status)
+        await time_env.sleep(6 * DAY)  # day 16: past the first-round deadline
         status = await handle.query(Consultation.status)
 
+    assert just_opened.next_deadline == signed_at + 12 * DAY  # the round's inputs due
     assert record.number == 1 and record.opened_by == US_OPERATOR
     assert status.stage is Stage.TECHNICAL_ROUNDS
     assert status.overdue is False
     assert notice_days(status, signed_at, "reminder") == [8.0]
     assert notice_days(status, signed_at, "escalation") == []
     assert status.rounds[0].pillars == [Pillar.SUPPLY_CHAIN, Pillar.FINANCING]
-    assert status.next_deadline == signed_at + 12 * DAY
     scheduled = notices_of(outbox, declaration.id, "round_scheduled")
     assert recipients(scheduled) == everyone(declaration)
     assert not notices_of(outbox, declaration.id, "escalation")

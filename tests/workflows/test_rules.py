@@ -19,7 +19,7 @@ DAY = timedelta(days=1)
 
 
 def test_clock_for_a_fresh_15_day_deadline() -> None:
-    plan = rules.first_round_clock(SIGNED + 15 * DAY, [7, 3, 1], since=SIGNED)
+    plan = rules.deadline_clock(SIGNED + 15 * DAY, [7, 3, 1], since=SIGNED)
     assert [(e.kind, (e.at - SIGNED) / DAY) for e in plan] == [
         (ClockEventKind.REMINDER, 8),
         (ClockEventKind.REMINDER, 12),
@@ -29,9 +29,9 @@ def test_clock_for_a_fresh_15_day_deadline() -> None:
 
 
 def test_clock_skips_reminders_already_past_but_keeps_the_escalation() -> None:
-    plan = rules.first_round_clock(SIGNED + 15 * DAY, [7, 3, 1], since=SIGNED + 10 * DAY)
+    plan = rules.deadline_clock(SIGNED + 15 * DAY, [7, 3, 1], since=SIGNED + 10 * DAY)
     assert [(e.at - SIGNED) / DAY for e in plan] == [12, 14, 15]
-    overdue = rules.first_round_clock(SIGNED + 15 * DAY, [7, 3, 1], since=SIGNED + 20 * DAY)
+    overdue = rules.deadline_clock(SIGNED + 15 * DAY, [7, 3, 1], since=SIGNED + 20 * DAY)
     assert [e.kind for e in overdue] == [ClockEventKind.ESCALATION]
 
 
@@ -42,7 +42,7 @@ def test_clock_skips_reminders_already_past_but_keeps_the_escalation() -> None:
 )
 def test_clock_is_ordered_and_ends_with_the_escalation(days: int, reminders: set[int], started: int) -> None:
     deadline = SIGNED + days * DAY
-    plan = rules.first_round_clock(deadline, sorted(reminders), since=SIGNED + started * DAY)
+    plan = rules.deadline_clock(deadline, sorted(reminders), since=SIGNED + started * DAY)
     assert [e.at for e in plan] == sorted(e.at for e in plan)
     assert plan[-1].kind is ClockEventKind.ESCALATION and plan[-1].at == deadline
     assert all(e.at > SIGNED + started * DAY for e in plan[:-1])
@@ -78,7 +78,6 @@ def test_a_good_round_is_accepted_even_on_the_deadline_and_from_an_uppercased_op
         (_open(requested_by="mturner@state.example"), Stage.DECLARED, "is not an operator"),
         (_open(pillars=[Pillar.FINANCING]), Stage.DECLARED, "pillar(s) financing are not in the declaration"),
         (_open(pillars=[]), Stage.DECLARED, "at least one pillar"),
-        (_open(), Stage.TECHNICAL_ROUNDS, "round 1 is already open"),
         (_open(), Stage.WITHDRAWN, "the consultation is withdrawn"),
     ],
 )
@@ -86,6 +85,20 @@ def test_round_refusals_say_why(request_: OpenRoundRequest, stage: Stage, messag
     with pytest.raises(RequestRefused) as refused:
         _check_open(request_, stage)
     assert message in str(refused.value)
+
+
+def test_one_round_at_a_time_and_later_rounds_may_meet_after_the_first_deadline() -> None:
+    declaration = make_declaration(SIGNED)
+    later = _open(meeting_at=SIGNED + 40 * DAY, inputs_due=SIGNED + 35 * DAY)
+    now = SIGNED + 30 * DAY
+    deadline = SIGNED + 15 * DAY
+    with pytest.raises(RequestRefused, match="round 1 is still open; only one round at a time"):
+        rules.check_open_round(
+            later, declaration=declaration, stage=Stage.TECHNICAL_ROUNDS, deadline=deadline, now=now, open_round=1
+        )
+    rules.check_open_round(later, declaration=declaration, stage=Stage.TECHNICAL_ROUNDS, deadline=deadline, now=now)
+    with pytest.raises(RequestRefused, match="after the first-round deadline"):
+        rules.check_open_round(later, declaration=declaration, stage=Stage.DECLARED, deadline=deadline, now=now)
 
 
 def test_the_deadline_message_shows_dates_in_the_declarations_zone() -> None:

@@ -1,0 +1,64 @@
+"""Approval of a document version by every party, each by its own rule (any / all approvers)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from schemas.pillar_inputs import Channel
+
+
+class Decision(StrEnum):
+    APPROVE = "approve"
+    REQUEST_CHANGES = "request_changes"
+    DECLINE = "decline"
+
+
+class Outcome(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    CHANGES_REQUESTED = "changes_requested"
+    DECLINED = "declined"
+
+
+class DecisionRequest(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    approver: str
+    decision: Decision
+    sha256: Annotated[str, Field(description="the version decided on; must be the current one")]
+    comment: str = ""
+    channel: Channel = Channel.OPERATOR
+    # Who sent it: the approver (email link) or an operator recording it on their behalf.
+    recorded_by: str
+
+
+class DecisionRecord(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    party: str
+    approver: str
+    approver_name: str
+    decision: Decision
+    comment: str
+    version: int
+    sha256: str
+    channel: Channel
+    recorded_by: str
+    at: datetime
+
+
+class ApprovalState(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    subject: str
+    version: int
+    sha256: str
+    deadline: datetime
+    overdue: bool
+    outcome: Outcome
+    parties: dict[str, Outcome]
+    decisions: list[DecisionRecord]

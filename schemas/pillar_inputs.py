@@ -1,0 +1,111 @@
+"""Typed pillar inputs: what a party contributes to a technical round on one pillar.
+
+One model per pillar, chosen by the `pillar` field, so a financing row can never
+be filed under recycling and every item is checked against its pillar's shape.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+
+from schemas.declaration import Email, Pillar
+from schemas.minerals import Mineral
+
+Text = Annotated[str, Field(min_length=1, max_length=4000)]
+Summary = Annotated[str, Field(min_length=1, max_length=20000)]
+
+
+class _Item(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class SupplyChainItem(_Item):
+    mineral: Mineral
+    risk: Text
+    measure: Text
+
+
+class StrategicProjectItem(_Item):
+    name: Text
+    minerals: Annotated[list[Mineral], Field(min_length=1)]
+    location: Text
+    estimated_investment_usd: Annotated[float, Field(ge=0)]
+    supply_gap: Text
+
+
+class RecyclingItem(_Item):
+    material: Text
+    approach: Text
+    volume_tonnes_per_year: Annotated[float, Field(ge=0)]
+
+
+class FinancingItem(_Item):
+    instrument: Text
+    amount_usd: Annotated[float, Field(ge=0)]
+    public_share_pct: Annotated[float, Field(ge=0, le=100)]
+
+
+class _Input(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+    party: Annotated[str, Field(pattern=r"^[A-Z]{2,3}$")]
+    author: Email
+    summary: Summary
+
+
+class SupplyChainInput(_Input):
+    pillar: Literal[Pillar.SUPPLY_CHAIN]
+    items: list[SupplyChainItem] = Field(default_factory=list)
+
+
+class StrategicProjectsInput(_Input):
+    pillar: Literal[Pillar.STRATEGIC_PROJECTS]
+    items: list[StrategicProjectItem] = Field(default_factory=list)
+
+
+class RecyclingInput(_Input):
+    pillar: Literal[Pillar.RECYCLING]
+    items: list[RecyclingItem] = Field(default_factory=list)
+
+
+class FinancingInput(_Input):
+    pillar: Literal[Pillar.FINANCING]
+    items: list[FinancingItem] = Field(default_factory=list)
+
+
+PillarInput = Annotated[
+    SupplyChainInput | StrategicProjectsInput | RecyclingInput | FinancingInput,
+    Field(discriminator="pillar"),
+]
+PILLAR_INPUT: TypeAdapter[PillarInput] = TypeAdapter(PillarInput)
+
+ITEM_MODELS: dict[Pillar, type[_Item]] = {
+    Pillar.SUPPLY_CHAIN: SupplyChainItem,
+    Pillar.STRATEGIC_PROJECTS: StrategicProjectItem,
+    Pillar.RECYCLING: RecyclingItem,
+    Pillar.FINANCING: FinancingItem,
+}
+
+
+class Channel(StrEnum):
+    """How a submission or decision reached the workflow."""
+
+    OPERATOR = "operator"  # a secretariat, from the CLI, on someone's behalf
+    EMAIL_LINK = "email_link"  # the person themselves, through a link in their email
+
+
+class SubmissionRecord(BaseModel):
+    """One revision of one party's input on one pillar, as recorded by the round."""
+
+    model_config = ConfigDict(frozen=True)
+
+    revision: int
+    input: PillarInput
+    submitted_by: str
+    channel: Channel
+    submitted_at: datetime
+    superseded_at: datetime | None = None

@@ -1,0 +1,90 @@
+"""Technical rounds: requests, records and status of the `TechnicalRound` child workflow."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from schemas.approvals import ApprovalState, DecisionRecord
+from schemas.declaration import Declaration, Pillar
+from schemas.documents import DocumentVersion
+from schemas.notices import NoticeRecord
+from schemas.pillar_inputs import Channel, PillarInput, SubmissionRecord
+
+# The signal a round sends its consultation whenever its progress changes.
+ROUND_PROGRESS_SIGNAL = "round_progress"
+
+# party code -> pillar -> current revision number (0: nothing submitted yet)
+Grid = dict[str, dict[Pillar, int]]
+
+
+class RoundState(StrEnum):
+    COLLECTING = "collecting"
+    MINUTES_APPROVAL = "minutes_approval"
+    CHANGES_REQUESTED = "changes_requested"
+    CLOSED = "closed"
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class RoundInput(_Model):
+    declaration: Declaration
+    number: Annotated[int, Field(ge=1)]
+    meeting_at: datetime
+    inputs_due: datetime
+    pillars: list[Pillar]
+    opened_by: str
+
+
+class SubmitInputRequest(_Model):
+    input: PillarInput
+    submitted_by: str
+    channel: Channel = Channel.OPERATOR
+
+
+class CloseRoundRequest(_Model):
+    reason: Annotated[str, Field(min_length=1)]
+    requested_by: str
+
+
+class ReissueMinutesRequest(_Model):
+    markdown: str
+    requested_by: str
+
+
+class RoundProgress(_Model):
+    """What the consultation keeps of a round: enough for its status and the Temporal UI."""
+
+    number: int
+    state: RoundState
+    grid: Grid
+    missing: list[str]
+    minutes_sha256: str | None = None
+    minutes_version: int | None = None
+    next_deadline: datetime | None = None
+    overdue: bool = False
+
+
+class RoundStatus(_Model):
+    number: int
+    workflow_id: str
+    state: RoundState
+    meeting_at: datetime
+    inputs_due: AwareDatetime
+    pillars: list[Pillar]
+    opened_by: str
+    grid: Grid
+    missing: list[str]
+    submissions: list[SubmissionRecord]
+    inputs_closed_at: datetime | None
+    close_reason: str | None
+    minutes: list[DocumentVersion]
+    approval: ApprovalState | None
+    decisions: list[DecisionRecord]
+    closed_at: datetime | None
+    notices: list[NoticeRecord]

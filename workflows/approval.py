@@ -1,0 +1,178 @@
+"""The reusable approval step: every party's approvers decide on one version of a document.
+
+Runs inside the workflow that owns the document (a round for its minutes, the
+consultation for agreement drafts). The owner's update handler calls `check`
+(from its validator) and `record`; the owner's main coroutine awaits `run`,
+which sends the requests, runs the step's own clock (reminders to those who
+have not decided, escalation at the deadline) and returns the outcome.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from schemas.approvals import ApprovalState, Decision, DecisionRecord, DecisionRequest, Outcome
+    from schemas.declaration import Declaration, Role
+    from schemas.documents import DocumentVersion
+    from schemas.notices import NoticeKind
+    from workflows import quorum, rules
+    from workflows.notifier import Notifier
+    from workflows.rules import ClockEventKind, RequestRefused
+    from workflows.timing import wait_until
+
+
+class ApprovalStep:
+    def __init__(
+        self,
+        *,
+        subject: str,
+        document: DocumentVersion,
+        declaration: Declaration,
+        notifier: Notifier,
+        allowed: tuple[Decision, ...] = (Decision.APPROVE, Decision.REQUEST_CHANGES),
+        facts: dict[str, object] | None = None,
+        on_change: Callable[[], None] = lambda: None,
+    ) -> None:
+        self.subject = subject
+        self.document = document
+        self._declaration = declaration
+        self._notifier = notifier
+        self._allowed = allowed
+        self._facts = facts or {}
+        self._on_change = on_change
+        self.deadline: datetime = workflow.now() + timedelta(days=declaration.approval_within_days)
+        self.overdue = False
+        self.decisions: list[DecisionRecord] = []
+
+    # --- decisions -------------------------------------------------------------------
+
+    def party_outcomes(self) -> dict[str, Outcome]:
+        return {
+            p.code: quorum.party_outcome(
+                p.approval,
+                [c.email for c in p.with_role(Role.APPROVER)],
+                [d for d in self.decisions if d.party == p.code],
+            )
+            for p in self._declaration.parties
+        }
+
+    @property
+    def outcome(self) -> Outcome:
+        return quorum.overall_outcome(self.party_outcomes().values())
+
+    def check(self, request: DecisionRequest) -> None:
+        """Refuses (RequestRefused) a decision that must not be recorded, saying why."""
+        who = request.approver.strip().lower()
+        party = next(
+            (p for p in self._declaration.parties if any(c.email == who for c in p.with_role(Role.APPROVER))), None
+        )
+        if party is None:
+            raise RequestRefused(f"{request.approver} is not an approver in this consultation")
+        if request.sha256 != self.document.sha256:
+            raise RequestRefused(
+                f"that decision is on another version; the current {self.subject} is version "
+                f"{self.document.version} (SHA-256 {self.document.sha256})"
+            )
+        earlier = next((d for d in self.decisions if d.approver == who), None)
+        if earlier is not None:
+            raise RequestRefused(
+                f"already recorded on {rules.fmt(earlier.at, self._notifier.tz)} by {earlier.approver_name}: "
+                f"{earlier.decision.value}"
+            )
+        if self.outcome is not Outcome.PENDING:
+            raise RequestRefused(
+                f"the decision on version {self.document.version} is already made: {self.outcome.value}"
+            )
+        if self.party_outcomes()[party.code] is Outcome.APPROVED:
+            raise RequestRefused(f"party {party.code} has already approved version {self.document.version}")
+        if request.decision not in self._allowed:
+            raise RequestRefused(f"{request.decision.value} is not a possible decision on the {self.subject}")
+        if request.decision is not Decision.APPROVE and not request.comment.strip():
+            raise RequestRefused(f"{request.decision.value} needs a comment saying why")
+
+    def record(self, request: DecisionRequest) -> DecisionRecord:
+        who = request.approver.strip().lower()
+        party, person = next(
+            (p, c) for p in self._declaration.parties for c in p.with_role(Role.APPROVER) if c.email == who
+        )
+        record = DecisionRecord(
+            party=party.code,
+            approver=who,
+            approver_name=person.name,
+            decision=request.decision,
+            comment=request.comment.strip(),
+            version=self.document.version,
+            sha256=self.document.sha256,
+            channel=request.channel,
+            recorded_by=request.recorded_by.strip().lower(),
+            at=workflow.now(),
+        )
+        self.decisions.append(record)
+        return record
+
+    def state(self) -> ApprovalState:
+        return ApprovalState(
+            subject=self.subject,
+            version=self.document.version,
+            sha256=self.document.sha256,
+            deadline=self.deadline,
+            overdue=self.overdue,
+            outcome=self.outcome,
+            parties=self.party_outcomes(),
+            decisions=list(self.decisions),
+        )
+
+    # --- the step's own clock ----------------------------------------------------------
+
+    def _waiting_approvers(self) -> list[str]:
+        """Parties still pending, and within them the approvers who have not decided."""
+        pending = [code for code, outcome in self.party_outcomes().items() if outcome is Outcome.PENDING]
+        decided = {d.approver for d in self.decisions}
+        return [r.email for r in self._notifier.counterparts(Role.APPROVER, pending) if r.email not in decided]
+
+    async def run(self) -> Outcome:
+        facts = {
+            **self._facts,
+            "subject": self.subject,
+            "version": self.document.version,
+            "sha256": self.document.sha256,
+            "deadline": self.deadline,
+        }
+        # Only the request carries the document itself; reminders name the version and its hash.
+        await self._notifier.send(
+            NoticeKind.APPROVAL_REQUEST,
+            self._notifier.counterparts(Role.APPROVER),
+            **facts,
+            documents=self.document.documents,
+        )
+        since = workflow.now()
+
+        def decided() -> bool:
+            return self.outcome is not Outcome.PENDING
+
+        for event in rules.deadline_clock(self.deadline, self._declaration.reminder_days_before, since):
+            what = "Reminder" if event.kind is ClockEventKind.REMINDER else "Escalation"
+            summary = (
+                f"{what}: {self.subject} v{self.document.version} due {rules.fmt(self.deadline, self._notifier.tz)}"
+            )
+            if not await wait_until(event.at, decided, summary):
+                break
+            waiting = set(self._waiting_approvers())
+            if event.kind is ClockEventKind.REMINDER:
+                recipients = [r for r in self._notifier.counterparts(Role.APPROVER) if r.email in waiting]
+                await self._notifier.send(
+                    NoticeKind.APPROVAL_REMINDER, recipients, **facts, days_left=event.days_before
+                )
+            else:
+                self.overdue = True
+                self._on_change()
+                missing = sorted({d for d, o in self.party_outcomes().items() if o is Outcome.PENDING})
+                await self._notifier.send(
+                    NoticeKind.APPROVAL_ESCALATION, self._notifier.everyone(), **facts, missing=missing
+                )
+        await workflow.wait_condition(decided)
+        return self.outcome

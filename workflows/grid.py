@@ -1,0 +1,42 @@
+"""The party × pillar grid of a round: pure functions over the submissions."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from schemas.declaration import Pillar
+from schemas.pillar_inputs import SubmissionRecord
+from schemas.rounds import Grid
+
+
+def build_grid(parties: list[str], pillars: list[Pillar], current: Iterable[SubmissionRecord]) -> Grid:
+    grid: Grid = {party: dict.fromkeys(pillars, 0) for party in parties}
+    for record in current:
+        grid[record.input.party][record.input.pillar] = record.revision
+    return grid
+
+
+def missing(grid: Grid) -> list[str]:
+    """`PARTY/pillar` for every cell with nothing submitted, in grid order."""
+    return [
+        f"{party}/{pillar.value}" for party, row in grid.items() for pillar, revision in row.items() if not revision
+    ]
+
+
+def is_complete(grid: Grid) -> bool:
+    return not missing(grid)
+
+
+def grid_markdown(grid: Grid) -> str:
+    """A table for the Temporal UI: ✓ (with the revision after the first) or — per cell."""
+    if not grid:
+        return ""
+    pillars = list(next(iter(grid.values())))
+    lines = [
+        "| party | " + " | ".join(p.value for p in pillars) + " |",
+        "|---|" + "---|" * len(pillars),
+    ]
+    for party, row in grid.items():
+        cells = ["—" if not row[p] else ("✓" if row[p] == 1 else f"✓ (rev {row[p]})") for p in pillars]
+        lines.append(f"| {party} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)

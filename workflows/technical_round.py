@@ -1,0 +1,375 @@
+"""A technical round: collect every party's input on every pillar, close, get the minutes approved.
+
+A child of the consultation, so each round has its own history and the
+consultation's stays small however many rounds there are.
+
+Queries:  status -> RoundStatus
+Updates:  submit_input, close, reissue_minutes, decide (each with a validator)
+Sends:    the `round_progress` signal to its consultation whenever its progress changes
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timedelta
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from activities.documents import MinutesRequest, render_minutes
+    from schemas.approvals import DecisionRecord, DecisionRequest, Outcome
+    from schemas.declaration import Locale, Role
+    from schemas.documents import MAX_DOCUMENT_BYTES, DocumentVersion, document_sha256
+    from schemas.notices import NoticeKind
+    from schemas.pillar_inputs import SubmissionRecord
+    from schemas.rounds import (
+        ROUND_PROGRESS_SIGNAL,
+        CloseRoundRequest,
+        Grid,
+        ReissueMinutesRequest,
+        RoundInput,
+        RoundProgress,
+        RoundState,
+        RoundStatus,
+        SubmitInputRequest,
+    )
+    from workflows import grid, rules
+    from workflows.approval import ApprovalStep
+    from workflows.notifier import Notifier
+    from workflows.rules import ClockEventKind, RequestRefused
+    from workflows.timing import wait_until
+    from workflows.validation import refuse_unless
+
+
+def round_workflow_id(consultation_workflow_id: str, number: int) -> str:
+    return f"{consultation_workflow_id}-round-{number}"
+
+
+@workflow.defn
+class TechnicalRound:
+    @workflow.init
+    def __init__(self, input: RoundInput) -> None:
+        self._input = input
+        self._declaration = input.declaration
+        self._notifier = Notifier(input.declaration, f"{input.declaration.id}.r{input.number}")
+        self._state = RoundState.COLLECTING
+        self._submissions: list[SubmissionRecord] = []
+        self._close: tuple[str, str] | None = None  # (reason, by) when an operator closes early
+        self._inputs_closed_at: datetime | None = None
+        self._close_reason: str | None = None
+        self._minutes: list[DocumentVersion] = []
+        self._approval: ApprovalStep | None = None
+        self._decisions: list[DecisionRecord] = []
+        self._closed_at: datetime | None = None
+        self._progress_dirty = True
+        self._progress_sending = False
+
+    @workflow.run
+    async def run(self, input: RoundInput) -> RoundStatus:
+        workflow.set_current_details(self._details())
+        pump = asyncio.create_task(self._push_progress())
+        await self._collect()
+        await self._write_minutes()
+        while True:
+            self._state = RoundState.MINUTES_APPROVAL
+            self._changed()
+            self._approval = ApprovalStep(
+                subject=f"minutes of round {input.number}",
+                document=self._minutes[-1],
+                declaration=self._declaration,
+                notifier=self._notifier,
+                facts={"round_number": input.number},
+                on_change=self._changed,
+            )
+            outcome = await self._approval.run()
+            if outcome is Outcome.APPROVED:
+                break
+            self._state = RoundState.CHANGES_REQUESTED
+            self._changed()
+            await self._notifier.send(
+                NoticeKind.CHANGES_REQUESTED,
+                self._notifier.operators(),
+                round_number=input.number,
+                subject=self._approval.subject,
+                version=self._approval.document.version,
+                sha256=self._approval.document.sha256,
+                comments=[f"{d.approver_name} ({d.party}): {d.comment}" for d in self._approval.decisions if d.comment],
+            )
+            await self._wait_for_new_minutes(len(self._minutes))
+        self._state = RoundState.CLOSED
+        self._closed_at = workflow.now()
+        self._changed()
+        final = self._minutes[-1]
+        await self._notifier.send(
+            NoticeKind.APPROVED,
+            self._notifier.everyone(),
+            round_number=input.number,
+            subject=f"minutes of round {input.number}",
+            version=final.version,
+            sha256=final.sha256,
+            documents=final.documents,
+        )
+        await workflow.wait_condition(
+            lambda: not self._progress_dirty and not self._progress_sending and workflow.all_handlers_finished()
+        )
+        pump.cancel()
+        return self.status()
+
+    async def _wait_for_new_minutes(self, versions: int) -> None:
+        await workflow.wait_condition(lambda: len(self._minutes) > versions)
+
+    # --- collecting inputs -------------------------------------------------------------
+
+    def _complete_or_closed(self) -> bool:
+        return self._close is not None or grid.is_complete(self._grid())
+
+    async def _collect(self) -> None:
+        n = self._input.number
+        await self._notifier.send(
+            NoticeKind.INPUT_REQUEST,
+            self._notifier.counterparts(Role.TECHNICAL_LEAD),
+            round_number=n,
+            meeting_at=self._input.meeting_at,
+            inputs_due=self._input.inputs_due,
+            pillars=self._input.pillars,
+        )
+        since = workflow.now()
+        due = self._input.inputs_due
+        for event in rules.deadline_clock(due, self._declaration.reminder_days_before, since):
+            if event.kind is ClockEventKind.ESCALATION:
+                summary = f"Round {n}: inputs due {rules.fmt(due, self._notifier.tz)}"
+            else:
+                summary = f"Round {n}: reminder {event.days_before} day(s) before inputs are due"
+            if not await wait_until(event.at, self._complete_or_closed, summary):
+                break
+            if event.kind is ClockEventKind.REMINDER:
+                await self._remind_missing(event.days_before)
+        if self._close is not None:
+            reason = f"closed early by {self._close[1]}: {self._close[0]}"
+        elif grid.is_complete(self._grid()):
+            reason = "every party submitted every pillar"
+        else:
+            reason = "inputs due date reached"
+        self._inputs_closed_at = workflow.now()
+        self._close_reason = reason
+
+    async def _remind_missing(self, days_left: int) -> None:
+        """Each party still missing something gets a reminder naming its own missing pillars."""
+        current = self._grid()
+        for party, row in current.items():
+            missing = [p for p, revision in row.items() if not revision]
+            if missing:
+                await self._notifier.send(
+                    NoticeKind.INPUT_REMINDER,
+                    self._notifier.counterparts(Role.TECHNICAL_LEAD, [party]),
+                    round_number=self._input.number,
+                    inputs_due=self._input.inputs_due,
+                    meeting_at=self._input.meeting_at,
+                    days_left=days_left,
+                    pillars=missing,
+                    missing=[f"{party}/{p.value}" for p in missing],
+                )
+
+    async def _write_minutes(self) -> None:
+        d = self._declaration
+        request = MinutesRequest(
+            title=d.title,
+            number=self._input.number,
+            meeting_at=self._input.meeting_at,
+            inputs_closed_at=self._inputs_closed_at or workflow.now(),
+            close_reason=self._close_reason or "",
+            utc_offset_minutes=int((self._notifier.tz.utcoffset(None) or timedelta(0)).total_seconds() // 60),
+            parties={p.code: p.name for p in d.parties},
+            pillars=self._input.pillars,
+            inputs=[s.input for s in self._current()],
+            missing=grid.missing(self._grid()),
+        )
+        documents = await workflow.execute_activity(
+            render_minutes,
+            request,
+            start_to_close_timeout=timedelta(minutes=1),
+            summary=f"Render the minutes of round {self._input.number}",
+        )
+        self._add_minutes(documents, issued_by="system")
+
+    def _add_minutes(self, documents: dict[Locale, str], issued_by: str) -> None:
+        self._minutes.append(
+            DocumentVersion(
+                version=len(self._minutes) + 1,
+                sha256=document_sha256(documents),
+                documents=documents,
+                issued_by=issued_by,
+                issued_at=workflow.now(),
+            )
+        )
+        self._changed()
+
+    # --- updates -------------------------------------------------------------------------
+
+    @workflow.update
+    def submit_input(self, request: SubmitInputRequest) -> SubmissionRecord:
+        now = workflow.now()
+        key = (request.input.party, request.input.pillar)
+        previous = [s for s in self._current() if (s.input.party, s.input.pillar) == key]
+        for old in previous:
+            self._submissions[self._submissions.index(old)] = old.model_copy(update={"superseded_at": now})
+        record = SubmissionRecord(
+            revision=sum(1 for s in self._submissions if (s.input.party, s.input.pillar) == key) + 1,
+            input=request.input,
+            submitted_by=request.submitted_by.strip().lower(),
+            channel=request.channel,
+            submitted_at=now,
+        )
+        self._submissions.append(record)
+        self._changed()
+        return record
+
+    @submit_input.validator
+    def _validate_submit(self, request: SubmitInputRequest) -> None:
+        refuse_unless(
+            lambda: rules.check_submission(
+                request,
+                declaration=self._declaration,
+                agenda=self._input.pillars,
+                collecting=self._state is RoundState.COLLECTING and self._inputs_closed_at is None,
+                round_number=self._input.number,
+            )
+        )
+
+    @workflow.update
+    def close(self, request: CloseRoundRequest) -> None:
+        self._close = (request.reason.strip(), request.requested_by.strip().lower())
+
+    @close.validator
+    def _validate_close(self, request: CloseRoundRequest) -> None:
+        def check() -> None:
+            rules.check_operator(self._declaration, request.requested_by)
+            if self._close is not None or self._inputs_closed_at is not None:
+                raise RequestRefused(f"round {self._input.number} is already closed for inputs")
+            if not request.reason.strip():
+                raise RequestRefused("closing a round early needs a reason")
+
+        refuse_unless(check)
+
+    @workflow.update
+    def reissue_minutes(self, request: ReissueMinutesRequest) -> DocumentVersion:
+        text = request.markdown.strip() + "\n"
+        self._add_minutes(dict.fromkeys(Locale, text), issued_by=request.requested_by.strip().lower())
+        return self._minutes[-1]
+
+    @reissue_minutes.validator
+    def _validate_reissue(self, request: ReissueMinutesRequest) -> None:
+        def check() -> None:
+            rules.check_operator(self._declaration, request.requested_by)
+            if self._state is not RoundState.CHANGES_REQUESTED:
+                raise RequestRefused(
+                    f"the minutes of round {self._input.number} can be re-issued only after changes were "
+                    f"requested (round is {self._state.value})"
+                )
+            if not request.markdown.strip():
+                raise RequestRefused("the minutes file is empty")
+            size = len(request.markdown.encode("utf-8"))
+            if size > MAX_DOCUMENT_BYTES:
+                raise RequestRefused(f"the minutes are {size} bytes; the limit is {MAX_DOCUMENT_BYTES}")
+
+        refuse_unless(check)
+
+    @workflow.update
+    def decide(self, request: DecisionRequest) -> DecisionRecord:
+        assert self._approval is not None  # guaranteed by the validator
+        record = self._approval.record(request)
+        self._decisions.append(record)
+        self._changed()
+        return record
+
+    @decide.validator
+    def _validate_decide(self, request: DecisionRequest) -> None:
+        def check() -> None:
+            if self._approval is None or self._state is not RoundState.MINUTES_APPROVAL:
+                raise RequestRefused(
+                    f"the minutes of round {self._input.number} are not awaiting approval "
+                    f"(round is {self._state.value})"
+                )
+            self._approval.check(request)
+
+        refuse_unless(check)
+
+    # --- status and progress -------------------------------------------------------------
+
+    @workflow.query
+    def status(self) -> RoundStatus:
+        current = self._grid()
+        return RoundStatus(
+            number=self._input.number,
+            workflow_id=workflow.info().workflow_id,
+            state=self._state,
+            meeting_at=self._input.meeting_at,
+            inputs_due=self._input.inputs_due,
+            pillars=self._input.pillars,
+            opened_by=self._input.opened_by,
+            grid=current,
+            missing=grid.missing(current),
+            submissions=list(self._submissions),
+            inputs_closed_at=self._inputs_closed_at,
+            close_reason=self._close_reason,
+            minutes=list(self._minutes),
+            approval=self._approval.state() if self._approval else None,
+            decisions=list(self._decisions),
+            closed_at=self._closed_at,
+            notices=list(self._notifier.records),
+        )
+
+    def _current(self) -> list[SubmissionRecord]:
+        return [s for s in self._submissions if s.superseded_at is None]
+
+    def _grid(self) -> Grid:
+        return grid.build_grid([p.code for p in self._declaration.parties], self._input.pillars, self._current())
+
+    def _progress(self) -> RoundProgress:
+        current = self._grid()
+        minutes = self._minutes[-1] if self._minutes else None
+        if self._state is RoundState.COLLECTING:
+            next_deadline = self._input.inputs_due
+        elif self._approval is not None and self._state is RoundState.MINUTES_APPROVAL:
+            next_deadline = self._approval.deadline
+        else:
+            next_deadline = None
+        return RoundProgress(
+            number=self._input.number,
+            state=self._state,
+            grid=current,
+            missing=grid.missing(current),
+            minutes_version=minutes.version if minutes else None,
+            minutes_sha256=minutes.sha256 if minutes else None,
+            next_deadline=next_deadline,
+            overdue=bool(self._approval and self._approval.overdue and self._state is RoundState.MINUTES_APPROVAL),
+        )
+
+    def _changed(self) -> None:
+        self._progress_dirty = True
+        workflow.set_current_details(self._details())
+
+    def _details(self) -> str:
+        lines = [f"**Round {self._input.number}** — {self._state.value}", grid.grid_markdown(self._grid())]
+        if self._minutes:
+            m = self._minutes[-1]
+            lines.append(f"Minutes v{m.version}, SHA-256 `{m.sha256}`")
+        return "\n\n".join(lines)
+
+    async def _push_progress(self) -> None:
+        """Keeps the consultation's view of this round current, one signal per change burst."""
+        parent = workflow.info().parent
+        while True:
+            await workflow.wait_condition(lambda: self._progress_dirty)
+            self._progress_dirty = False
+            if parent is None:
+                continue
+            self._progress_sending = True
+            try:
+                handle = workflow.get_external_workflow_handle(parent.workflow_id)
+                await handle.signal(ROUND_PROGRESS_SIGNAL, self._progress())
+            except Exception:
+                # The consultation may have ended (withdrawn); the round's own record stands.
+                workflow.logger.warning("round progress could not reach the consultation")
+            finally:
+                self._progress_sending = False
