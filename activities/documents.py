@@ -35,8 +35,9 @@ def cell(value: object) -> str:
 
 
 def money(amount: float, locale: Locale) -> str:
+    """Whole numbers with the reader's thousands separator (1,200,000 / 1.200.000)."""
     text = f"{amount:,.0f}"
-    return text.replace(",", ".") if locale is Locale.ES else text
+    return text.replace(",", ".") if locale == Locale.ES else text
 
 
 _templates = Environment(
@@ -58,7 +59,7 @@ LABELS = {
         "parties": "Parties",
         "no_input": "No input received from {party}.",
         "summary": "Summary",
-        "projects": "Strategic projects",
+        "projects": "Strategic projects portfolio",
         "financing": "Financing totals",
         "missing": "Missing inputs",
         "none_missing": "Every party submitted every pillar.",
@@ -81,7 +82,7 @@ LABELS = {
         "parties": "Partes",
         "no_input": "No se recibió aporte de {party}.",
         "summary": "Resumen",
-        "projects": "Proyectos estratégicos",
+        "projects": "Cartera de proyectos estratégicos",
         "financing": "Totales de financiamiento",
         "missing": "Aportes faltantes",
         "none_missing": "Todas las partes enviaron todos los pilares.",
@@ -126,7 +127,7 @@ def _rows(item_input: PillarInput, locale: Locale) -> list[list[str]]:
         values = item.model_dump()
         if "minerals" in values:
             values["minerals"] = ", ".join(values["minerals"])
-        for key in ("estimated_investment_usd", "amount_usd"):
+        for key in ("estimated_investment_usd", "amount_usd", "volume_tonnes_per_year"):
             if key in values:
                 values[key] = money(values[key], locale)
         rows.append([cell(v) for v in values.values()])

@@ -66,7 +66,7 @@ def format_when(when: datetime, tz: timezone, locale: Locale) -> str:
     offset = local.strftime("%z")
     utc = f"UTC{offset[:3]}:{offset[3:]}"
     month = _MONTHS[locale][local.month - 1]
-    if locale is Locale.ES:
+    if locale == Locale.ES:
         return f"{local.day} de {month} de {local.year}, {local:%H:%M} ({utc})"
     return f"{month} {local.day}, {local.year}, {local:%H:%M} ({utc})"
 

@@ -1,8 +1,8 @@
 """Session-wide real servers: the time-skipping test server, the Temporal dev server, an SMTP server.
 
-Each is started once per test run (they are the slow part); tests isolate
-themselves with unique workflow ids and task queues, and filter the shared
-outbox by consultation id.
+The dev server and the SMTP server start once per run; tests isolate themselves
+with unique workflow ids and task queues, and filter the shared outbox by
+consultation id. The time-skipping server is cheap and starts per test.
 """
 
 from __future__ import annotations
@@ -31,8 +31,14 @@ def free_port() -> int:
         return port
 
 
-@pytest_asyncio.fixture(scope="session")
+@pytest_asyncio.fixture
 async def time_env() -> AsyncIterator[WorkflowEnvironment]:
+    """A time-skipping server of the test's own (0.1 s to start).
+
+    Shared across tests, one test's leftovers (a workflow task handed to a
+    worker that has since stopped) can hold the skipped clock still for all
+    the tests after it; a server per test keeps every clock test independent.
+    """
     # A missing binary raises MissingBinary here: the suite fails loudly, it never downloads.
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=binaries.time_skipping_test_server(),

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -11,10 +10,7 @@ from datetime import datetime
 from email.message import EmailMessage
 from typing import Any
 
-from temporalio.api.common.v1 import WorkflowExecution
-from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionRequest
 from temporalio.client import Client, WorkflowHandle
-from temporalio.service import RPCError
 
 from consult.outbox import Outbox
 from consult.settings import SmtpSettings
@@ -90,36 +86,7 @@ async def running_worker(client: Client, outbox: Outbox) -> AsyncIterator[str]:
     task_queue = f"tq-{uuid.uuid4().hex[:8]}"
     smtp = SmtpSettings(host=outbox.host, port=outbox.port)
     async with build_worker(client, task_queue, smtp):
-        try:
-            yield task_queue
-        finally:
-            await terminate_started(client)
-
-
-async def terminate_started(client: Client) -> None:
-    """Ends what a test left running, with its open round, while its worker still runs.
-
-    On the shared time-skipping server a workflow left behind holds the clock
-    still for the tests after it; the server does not apply parent close
-    policies, so open rounds are ended explicitly. (The raw describe call: the
-    test server's datetime search attributes do not decode.)
-    """
-    while STARTED:
-        handle = STARTED.pop()
-        with contextlib.suppress(RPCError):
-            description = await client.workflow_service.describe_workflow_execution(
-                DescribeWorkflowExecutionRequest(
-                    namespace=client.namespace, execution=WorkflowExecution(workflow_id=handle.id)
-                )
-            )
-            for child in description.pending_children:
-                with contextlib.suppress(RPCError):
-                    await client.get_workflow_handle(child.workflow_id).terminate(reason="test finished")
-            await handle.terminate(reason="test finished")
-
-
-# Every consultation a test starts (see terminate_started).
-STARTED: list[WorkflowHandle[Any, Any]] = []
+        yield task_queue
 
 
 async def start(client: Client, declaration: Declaration, task_queue: str) -> WorkflowHandle[Any, ConsultationStatus]:
@@ -133,7 +100,6 @@ async def start(client: Client, declaration: Declaration, task_queue: str) -> Wo
         static_summary=static_summary(input),
         static_details=static_details(input),
     )
-    STARTED.append(handle)
     return handle
 
 

@@ -84,6 +84,8 @@ class TechnicalRound:
             outcome = await self._approval.run()
             if outcome is Outcome.APPROVED:
                 break
+            # Counted before the notice goes out: an operator may re-issue while it is being sent.
+            versions = len(self._minutes)
             self._state = RoundState.CHANGES_REQUESTED
             self._changed()
             await self._notifier.send(
@@ -95,7 +97,7 @@ class TechnicalRound:
                 sha256=self._approval.document.sha256,
                 comments=[f"{d.approver_name} ({d.party}): {d.comment}" for d in self._approval.decisions if d.comment],
             )
-            await self._wait_for_new_minutes(len(self._minutes))
+            await self._wait_for_new_minutes(versions)
         self._state = RoundState.CLOSED
         self._closed_at = workflow.now()
         self._changed()
