@@ -7,6 +7,7 @@ kept in heartbeat details so a retried attempt skips them.
 
 from __future__ import annotations
 
+import email.policy
 import hashlib
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
@@ -17,7 +18,7 @@ from markupsafe import Markup
 from temporalio import activity
 
 from activities.documents import markdown_to_html
-from activities.wording import FOOTER, GREETING, word
+from activities.wording import FOOTER, GREETING, GREETING_UNNAMED, word
 from consult import logs
 from consult.settings import SmtpSettings
 from schemas.notices import DeliveryReport, Notice, Recipient
@@ -32,6 +33,13 @@ _templates = Environment(
 )
 
 
+# Headers go out unfolded (RFC 5322 allows 998 characters a line): Python's folding
+# moves a long Subject or Message-ID onto a continuation line and doubles spaces
+# around encoded words, which some readers show as typed. Bodies are already
+# quoted-printable at 76 characters and are not touched by this policy.
+_WIRE = email.policy.SMTP.clone(max_line_length=998)
+
+
 def message_id(notice: Notice, recipient: Recipient, sender: str) -> str:
     domain = parseaddr(sender)[1].rpartition("@")[2] or "consult.localhost"
     who = hashlib.sha256(recipient.email.encode()).hexdigest()[:12]
@@ -44,7 +52,11 @@ def render(notice: Notice, recipient: Recipient, sender: str) -> EmailMessage:
     context: dict[str, object] = {
         "wording": wording,
         "locale": recipient.locale.value,
-        "greeting": GREETING[recipient.locale].format(name=recipient.name),
+        "greeting": (
+            GREETING[recipient.locale].format(name=recipient.name)
+            if recipient.name != recipient.email
+            else GREETING_UNNAMED[recipient.locale]
+        ),
         "footer": FOOTER[recipient.locale].format(ref=notice.notice_id),
         "document_text": "",
         "document_html": "",
@@ -99,8 +111,9 @@ class Mailer:
             return report
         async with self._client() as smtp:
             for recipient in pending:
+                message = render(notice, recipient, self._smtp.sender)
                 try:
-                    await smtp.send_message(render(notice, recipient, self._smtp.sender))
+                    await smtp.sendmail(self._smtp.sender, [recipient.email], message.as_bytes(policy=_WIRE))
                     report.delivered.append(recipient.email)
                 except aiosmtplib.SMTPRecipientsRefused as refused:
                     # A permanent refusal of one address must not block everyone else's notice.

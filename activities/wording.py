@@ -415,6 +415,7 @@ def _es(notice: Notice) -> Wording:
 _BY_LOCALE: dict[Locale, Callable[[Notice], Wording]] = {Locale.EN: _en, Locale.ES: _es}
 
 GREETING = {Locale.EN: "Dear {name},", Locale.ES: "Estimado/a {name}:"}
+GREETING_UNNAMED = {Locale.EN: "Dear colleagues,", Locale.ES: "Estimados/as colegas:"}
 FOOTER = {
     Locale.EN: "This message was sent by the consultation secretariat's orchestrator. Reference: {ref}",
     Locale.ES: "Este mensaje fue enviado por el sistema de la secretaría de la consulta. Referencia: {ref}",

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Callable, Coroutine
-from datetime import datetime, timezone
+from datetime import UTC, datetime, timezone
 from pathlib import Path
 from typing import Annotated, Any, NoReturn, TypeVar
 
@@ -19,13 +19,28 @@ from rich.console import Console
 from temporalio.client import Client
 
 from consult import logs, operations
-from consult.declarations import InputFileError, describe_errors, load_declaration
+from consult.files import (
+    InputFileError,
+    check_signed_in_the_past,
+    describe_errors,
+    load_declaration,
+    load_pillar_input,
+    read_document,
+)
 from consult.settings import Settings
 from consult.temporal import connect
 from consult.timeparse import parse_when
-from consult.views import listing_rows, show_listing, show_status
-from schemas.consultation import ExtendDeadlineRequest, OpenRoundRequest, Stage, WithdrawRequest
+from consult.views import listing_rows, show_listing, show_round, show_status
+from schemas.approvals import Decision, DecisionRequest
+from schemas.consultation import (
+    ExtendDeadlineRequest,
+    OpenRoundRequest,
+    Stage,
+    StartDraftingRequest,
+    WithdrawRequest,
+)
 from schemas.declaration import Pillar
+from schemas.rounds import CloseRoundRequest, ReissueMinutesRequest, SubmitInputRequest
 from workflows.rules import display_tz, fmt
 
 app = typer.Typer(
@@ -34,14 +49,27 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     help="Run intergovernmental consultations: from a signed declaration to a definitive agreement.",
 )
-round_app = typer.Typer(no_args_is_help=True, help="Technical rounds.")
+round_app = typer.Typer(no_args_is_help=True, help="Technical rounds: open, follow, close, minutes.")
+input_app = typer.Typer(no_args_is_help=True, help="Pillar inputs to the open round.")
+agreement_app = typer.Typer(no_args_is_help=True, help="The definitive agreement.")
 app.add_typer(round_app, name="round")
+app.add_typer(input_app, name="input")
+app.add_typer(agreement_app, name="agreement")
 
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 T = TypeVar("T")
 
-ConsultationId = Annotated[str, typer.Argument(help="The declaration id (or the full workflow id).")]
+
+def _consultation_id(value: str) -> str:
+    if not value.strip():
+        raise typer.BadParameter("give the consultation's id (the declaration's `id`)")
+    return value.strip()
+
+
+ConsultationId = Annotated[
+    str, typer.Argument(help="The declaration id (or the full workflow id).", callback=_consultation_id)
+]
 By = Annotated[
     str | None,
     typer.Option("--by", help="The operator acting (an email listed in the declaration). Default: $CONSULT_OPERATOR."),
@@ -90,6 +118,8 @@ def _run(work: Callable[[Settings], Coroutine[Any, Any, T]]) -> T:
         _fail(str(error), 2)
     except operations.OperationError as error:
         _fail(str(error), 1)
+    except ValidationError as error:
+        _fail("\n".join(describe_errors(error)), 2)
 
 
 def _operator(by: str | None, settings: Settings) -> str:
@@ -105,6 +135,7 @@ def start(file: Annotated[Path, typer.Argument(help="The declaration file (YAML 
 
     async def work(settings: Settings) -> None:
         declaration = load_declaration(file)
+        check_signed_in_the_past(declaration, datetime.now(UTC))
         client = await _client(settings)
         await operations.start(client, declaration, settings.task_queue)
         tz = display_tz(declaration.signed_at)
@@ -175,6 +206,124 @@ def round_open(
             f"Round {record.number} opened: meeting {fmt(record.meeting_at, tz)}, "
             f"inputs due {fmt(record.inputs_due, tz)}"
         )
+
+    _run(work)
+
+
+@round_app.command("status")
+def round_status(
+    consultation: ConsultationId,
+    number: Annotated[int | None, typer.Option(help="Which round (default: the latest).")] = None,
+    as_json: AsJson = False,
+) -> None:
+    """A round's party × pillar grid, its inputs, minutes and approvals."""
+
+    async def work(settings: Settings) -> None:
+        result = await operations.round_status(await _client(settings), consultation, number)
+        if as_json:
+            out.print_json(result.model_dump_json())
+        else:
+            show_round(out, result)
+
+    _run(work)
+
+
+@round_app.command("close")
+def round_close(
+    consultation: ConsultationId,
+    reason: Annotated[str, typer.Option(help="Why inputs close before their due date; recorded.")],
+    by: By = None,
+) -> None:
+    """Close the open round for inputs now; its minutes are written from what has arrived."""
+
+    async def work(settings: Settings) -> None:
+        who = _operator(by, settings)
+        client = await _client(settings)
+        await operations.close_round(client, consultation, CloseRoundRequest(reason=reason, requested_by=who))
+        out.print("Inputs closed; the minutes are being written and sent for approval.")
+
+    _run(work)
+
+
+@round_app.command("minutes")
+def round_minutes(
+    consultation: ConsultationId,
+    file: Annotated[Path, typer.Argument(help="The edited minutes (Markdown, UTF-8).")],
+    by: By = None,
+) -> None:
+    """Re-issue the minutes after changes were requested; approval starts again on the new version."""
+
+    async def work(settings: Settings) -> None:
+        who = _operator(by, settings)
+        text = read_document(file)
+        client = await _client(settings)
+        version = await operations.reissue_minutes(
+            client, consultation, ReissueMinutesRequest(markdown=text, requested_by=who)
+        )
+        out.print(f"Minutes version {version.version} issued (SHA-256 {version.sha256}); sent for approval.")
+
+    _run(work)
+
+
+@round_app.command("decide")
+def round_decide(
+    consultation: ConsultationId,
+    approver: Annotated[str, typer.Option(help="The approver whose decision this is.")],
+    decision: Annotated[Decision, typer.Option(help="approve or request_changes.")],
+    comment: Annotated[str, typer.Option(help="Required when requesting changes.")] = "",
+    by: By = None,
+) -> None:
+    """Record an approver's decision on the current minutes, on their behalf (e.g. taken in a meeting)."""
+
+    async def work(settings: Settings) -> None:
+        who = _operator(by, settings)
+        client = await _client(settings)
+        current = await operations.round_status(client, consultation)
+        if not current.minutes:
+            raise Failure(f"round {current.number} has no minutes yet", 1)
+        sha = current.minutes[-1].sha256
+        record = await operations.decide_minutes(
+            client,
+            consultation,
+            DecisionRequest(approver=approver, decision=decision, sha256=sha, comment=comment, recorded_by=who),
+        )
+        out.print(f"Recorded: {record.approver_name} ({record.party}) {record.decision.value} v{record.version}.")
+
+    _run(work)
+
+
+@input_app.command("submit")
+def input_submit(
+    consultation: ConsultationId,
+    file: Annotated[Path, typer.Argument(help="The input: summary, items (and author), in YAML or JSON.")],
+    party: Annotated[str, typer.Option(help="The party the input is from, e.g. CL.")],
+    pillar: Annotated[Pillar, typer.Option(help="The pillar it answers.")],
+    author: Annotated[
+        str | None, typer.Option(help="The technical lead who wrote it (default: the file's `author`).")
+    ] = None,
+    by: By = None,
+) -> None:
+    """Submit a party's input on one pillar to the open round, on its behalf. A later one replaces it."""
+
+    async def work(settings: Settings) -> None:
+        who = _operator(by, settings)
+        item = load_pillar_input(file, party=party.strip().upper(), pillar=pillar, author=author)
+        client = await _client(settings)
+        record = await operations.submit_input(client, consultation, SubmitInputRequest(input=item, submitted_by=who))
+        out.print(f"Recorded {record.input.party}/{record.input.pillar.value}, revision {record.revision}.")
+
+    _run(work)
+
+
+@agreement_app.command("start")
+def agreement_start(consultation: ConsultationId, by: By = None) -> None:
+    """End the technical rounds and start drafting the agreement."""
+
+    async def work(settings: Settings) -> None:
+        who = _operator(by, settings)
+        client = await _client(settings)
+        await operations.start_drafting(client, consultation, StartDraftingRequest(requested_by=who))
+        out.print("Stage: drafting_agreement.")
 
     _run(work)
 

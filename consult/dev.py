@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import signal
 import socket
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -90,7 +92,16 @@ async def _start_temporal(data_dir: Path, ports: Ports, namespace: str) -> async
         stdout=log_file,
         stderr=log_file,
         stdin=asyncio.subprocess.DEVNULL,
+        preexec_fn=_die_with_parent,
     )
+
+
+def _die_with_parent() -> None:
+    """In the child: if `consult dev` is killed outright, the server gets SIGTERM instead of lingering."""
+    if sys.platform == "linux":
+        libc = ctypes.CDLL(None, use_errno=True)
+        pr_set_pdeathsig = 1
+        libc.prctl(pr_set_pdeathsig, signal.SIGTERM)
 
 
 async def _wait_for_temporal(
@@ -117,8 +128,9 @@ async def run_dev(
     settings = settings.model_copy(update={"temporal_address": f"{HOST}:{ports.temporal}"})
     smtp = SmtpSettings(host=HOST, port=ports.smtp, username=None, password=None, starttls=False, use_tls=False)
 
-    outbox = Outbox(data_dir / "outbox", HOST, ports.smtp).start()
+    # The server is forked before any thread of ours starts (see _die_with_parent).
     server = await _start_temporal(data_dir, ports, settings.temporal_namespace)
+    outbox = Outbox(data_dir / "outbox", HOST, ports.smtp).start()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -17,6 +17,7 @@ from temporalio.client import (
     WorkflowHandle,
     WorkflowQueryFailedError,
     WorkflowUpdateFailedError,
+    WorkflowUpdateRPCTimeoutOrCancelledError,
 )
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
@@ -24,6 +25,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from temporalio.workflow import UpdateMethodMultiParam
 
 from schemas import search_attributes as sa
+from schemas.approvals import DecisionRecord, DecisionRequest
 from schemas.consultation import (
     ConsultationInput,
     ConsultationStatus,
@@ -32,13 +34,25 @@ from schemas.consultation import (
     OpenRoundRequest,
     RoundRecord,
     Stage,
+    StartDraftingRequest,
     Withdrawal,
     WithdrawRequest,
 )
 from schemas.declaration import Declaration, workflow_id_for
+from schemas.documents import DocumentVersion
+from schemas.pillar_inputs import SubmissionRecord
+from schemas.rounds import (
+    CloseRoundRequest,
+    ReissueMinutesRequest,
+    RoundState,
+    RoundStatus,
+    SubmitInputRequest,
+)
 from workflows.consultation import Consultation, initial_search_attributes, static_details, static_summary
+from workflows.technical_round import TechnicalRound
 
 QUERY_TIMEOUT = timedelta(seconds=10)
+UPDATE_TIMEOUT = timedelta(seconds=30)
 
 Req = TypeVar("Req")
 Res = TypeVar("Res")
@@ -107,18 +121,87 @@ async def withdraw(client: Client, consultation_id: str, request: WithdrawReques
     return await _update(client, consultation_id, Consultation.withdraw, request)
 
 
+async def start_drafting(client: Client, consultation_id: str, request: StartDraftingRequest) -> None:
+    await _update(client, consultation_id, Consultation.start_drafting, request)
+
+
 async def _update(
     client: Client, consultation_id: str, update: UpdateMethodMultiParam[[Any, Req], Res], request: Req
 ) -> Res:
-    handle = client.get_workflow_handle(workflow_id_for(consultation_id))
+    # Asking for the status first checks that the consultation exists, is still open,
+    # and that a worker is there to answer: an update sent with no worker would wait,
+    # and could be applied long after the operator gave up on it.
+    current = await status(client, consultation_id)
+    if current.stage.is_final:
+        raise OperationError(f"refused: the consultation is {current.stage.value}; nothing more can be recorded")
+    return await _send_update(client.get_workflow_handle(current.workflow_id), update, request)
+
+
+async def _send_update(
+    handle: WorkflowHandle[Any, Any], update: UpdateMethodMultiParam[[Any, Req], Res], request: Req
+) -> Res:
     try:
-        return await handle.execute_update(update, request)
+        return await handle.execute_update(update, request, rpc_timeout=UPDATE_TIMEOUT)
     except WorkflowUpdateFailedError as err:
         cause = err.cause
         message = cause.message if isinstance(cause, ApplicationError) else str(cause or err)
         raise OperationError(f"refused: {message}") from None
+    except WorkflowUpdateRPCTimeoutOrCancelledError:
+        raise OperationError(
+            "no answer in time; the request may still be recorded when a worker picks it up. "
+            "Check with `consult status` before repeating it."
+        ) from None
+
+
+# --- rounds -------------------------------------------------------------------------------
+
+
+async def round_status(client: Client, consultation_id: str, number: int | None = None) -> RoundStatus:
+    """The given round, or the latest one, from its own workflow (its result once it has closed)."""
+    current = await status(client, consultation_id)
+    if not current.rounds:
+        raise OperationError(f"consultation {consultation_id} has no rounds yet; open one with `consult round open`")
+    if number is None:
+        number = current.rounds[-1].number
+    if not 1 <= number <= len(current.rounds):
+        raise OperationError(f"consultation {consultation_id} has rounds 1 to {len(current.rounds)}, not {number}")
+    handle = client.get_workflow_handle_for(TechnicalRound.run, current.rounds[number - 1].workflow_id)
+    try:
+        description = await handle.describe()
     except RPCError as err:
-        raise _not_found(consultation_id, err) from None
+        if err.status == RPCStatusCode.NOT_FOUND:
+            raise OperationError(f"round {number} is opening; try again in a moment") from None
+        raise
+    if description.status == WorkflowExecutionStatus.COMPLETED:
+        return await handle.result()
+    if description.status != WorkflowExecutionStatus.RUNNING:
+        raise OperationError(f"round {number} is {_status_word(description.status)}")
+    return await handle.query(TechnicalRound.status, rpc_timeout=QUERY_TIMEOUT)
+
+
+async def submit_input(client: Client, consultation_id: str, request: SubmitInputRequest) -> SubmissionRecord:
+    return await _round_update(client, consultation_id, TechnicalRound.submit_input, request)
+
+
+async def close_round(client: Client, consultation_id: str, request: CloseRoundRequest) -> None:
+    await _round_update(client, consultation_id, TechnicalRound.close, request)
+
+
+async def reissue_minutes(client: Client, consultation_id: str, request: ReissueMinutesRequest) -> DocumentVersion:
+    return await _round_update(client, consultation_id, TechnicalRound.reissue_minutes, request)
+
+
+async def decide_minutes(client: Client, consultation_id: str, request: DecisionRequest) -> DecisionRecord:
+    return await _round_update(client, consultation_id, TechnicalRound.decide, request)
+
+
+async def _round_update(
+    client: Client, consultation_id: str, update: UpdateMethodMultiParam[[Any, Req], Res], request: Req
+) -> Res:
+    current = await round_status(client, consultation_id)
+    if current.state is RoundState.CLOSED:
+        raise OperationError(f"round {current.number} is closed; open the next one with `consult round open`")
+    return await _send_update(client.get_workflow_handle(current.workflow_id), update, request)
 
 
 async def list_consultations(

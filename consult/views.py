@@ -10,6 +10,7 @@ from temporalio.client import WorkflowExecution
 
 from schemas import search_attributes as sa
 from schemas.consultation import ConsultationStatus
+from schemas.rounds import RoundStatus
 from workflows.rules import display_tz, fmt
 
 
@@ -60,6 +61,44 @@ def show_status(console: Console, s: ConsultationStatus) -> None:
     console.print(notices)
 
 
+def show_round(console: Console, r: RoundStatus) -> None:
+    tz = display_tz(r.meeting_at)  # the zone the round was opened in
+
+    def when(moment: datetime | None) -> str:
+        return fmt(moment, tz) if moment else "—"
+
+    console.print(f"[bold]Round {r.number}[/bold] ({r.workflow_id}): [bold]{r.state.value}[/bold]")
+    facts = Table.grid(padding=(0, 2))
+    facts.add_row("Meeting", when(r.meeting_at))
+    facts.add_row("Inputs due", when(r.inputs_due))
+    if r.inputs_closed_at:
+        facts.add_row("Inputs closed", f"{when(r.inputs_closed_at)} — {r.close_reason}")
+    if r.minutes:
+        m = r.minutes[-1]
+        facts.add_row("Minutes", f"version {m.version}, SHA-256 {m.sha256}")
+    if r.approval:
+        parties = ", ".join(f"{code}: {outcome.value}" for code, outcome in r.approval.parties.items())
+        overdue = "  [red]OVERDUE[/red]" if r.approval.overdue else ""
+        facts.add_row("Approval", f"{r.approval.outcome.value} ({parties}); due {when(r.approval.deadline)}{overdue}")
+    console.print(facts)
+    grid = Table(title="Inputs (revision; — missing)", title_justify="left")
+    grid.add_column("party")
+    for pillar in r.pillars:
+        grid.add_column(pillar.value)
+    for party, row in r.grid.items():
+        grid.add_row(party, *[str(row[p]) if row[p] else "[red]—[/red]" for p in r.pillars])
+    console.print(grid)
+    if r.decisions:
+        decisions = Table(title="Decisions", title_justify="left")
+        for column in ("when", "party", "approver", "decision", "version", "channel", "comment"):
+            decisions.add_column(column, overflow="fold")
+        for d in r.decisions:
+            decisions.add_row(
+                when(d.at), d.party, d.approver_name, d.decision.value, str(d.version), d.channel.value, d.comment
+            )
+        console.print(decisions)
+
+
 def listing_rows(executions: list[WorkflowExecution]) -> list[dict[str, object]]:
     rows: list[dict[str, object]] = []
     for e in executions:
@@ -67,6 +106,7 @@ def listing_rows(executions: list[WorkflowExecution]) -> list[dict[str, object]]
         deadline = attrs.get(sa.NEXT_DEADLINE)
         rows.append(
             {
+                "id": e.id.removeprefix("consultation-"),
                 "workflow_id": e.id,
                 "status": e.status.name.lower() if e.status else "unknown",
                 "stage": attrs.get(sa.STAGE),
@@ -84,14 +124,14 @@ def show_listing(console: Console, rows: list[dict[str, object]]) -> None:
         console.print("No consultations match.")
         return
     table = Table()
-    for column in ("workflow id", "stage", "overdue", "next deadline (UTC)", "parties", "status"):
-        table.add_column(column)
+    for column in ("id", "stage", "overdue", "next deadline (UTC)", "parties", "status"):
+        table.add_column(column, overflow="fold")
     for r in rows:
         table.add_row(
-            str(r["workflow_id"]),
+            str(r["id"]),
             str(r["stage"] or "—"),
             "[red]yes[/red]" if r["overdue"] else "no",
-            str(r["next_deadline"] or "—"),
+            str(r["next_deadline"] or "—").removesuffix("+00:00").replace("T", " ")[:16],
             ", ".join(str(p) for p in r["parties"]) if isinstance(r["parties"], list) else "",
             str(r["status"]),
         )

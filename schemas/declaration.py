@@ -116,6 +116,8 @@ class Declaration(_Strict):
     @field_validator("id")
     @classmethod
     def _slug(cls, value: str) -> str:
+        if value.startswith("consultation-"):
+            raise ValueError("must not start with 'consultation-' (the workflow id adds that prefix)")
         if not SLUG.match(value):
             raise ValueError(
                 "must be a slug: lowercase letters, digits and hyphens, "

@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
+from temporalio.api.sdk.v1 import WorkflowMetadata
+from temporalio.client import WorkflowHandle
+from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
 from consult.outbox import Outbox
 from schemas import search_attributes as sa
-from tests.helpers import delivered, eventually, make_declaration, running_worker, start
+from schemas.consultation import OpenRoundRequest
+from schemas.declaration import Pillar
+from schemas.pillar_inputs import PILLAR_INPUT
+from schemas.rounds import SubmitInputRequest
+from tests.helpers import CL_OPERATOR, delivered, eventually, make_declaration, running_worker, start
+from workflows.consultation import Consultation
+from workflows.technical_round import TechnicalRound, round_workflow_id
 
 DAY = timedelta(days=1)
 
@@ -41,3 +51,47 @@ async def test_overdue_consultations_are_found_by_a_visibility_query(
         assert await description.static_summary() == f"{late.title} (CL – US)"
         details = await description.static_details()
         assert details is not None and "First round within 15 days" in details
+
+
+async def test_an_open_round_shows_its_number_and_grid(dev_env: WorkflowEnvironment, outbox: Outbox) -> None:
+    client = dev_env.client
+    now = await dev_env.get_current_time()
+    declaration = make_declaration(now)
+    async with running_worker(client, outbox) as task_queue:
+        handle = await start(client, declaration, task_queue)
+        await delivered(handle, "opened")
+        await handle.execute_update(
+            Consultation.open_round,
+            OpenRoundRequest(
+                meeting_at=now + 10 * DAY,
+                inputs_due=now + 8 * DAY,
+                pillars=[Pillar.SUPPLY_CHAIN, Pillar.FINANCING],
+                requested_by=CL_OPERATOR,
+            ),
+        )
+        round_handle = client.get_workflow_handle_for(TechnicalRound.run, round_workflow_id(handle.id, 1))
+        submission = PILLAR_INPUT.validate_python(
+            {"party": "CL", "pillar": "financing", "author": "vrojas@minrel.example", "summary": "Blended facility"}
+        )
+        await eventually(lambda: _accepts(round_handle, SubmitInputRequest(input=submission, submitted_by=CL_OPERATOR)))
+
+        async def shown() -> tuple[Any, str] | None:
+            attrs = (await handle.describe()).typed_search_attributes
+            metadata = await handle.query("__temporal_workflow_metadata", result_type=WorkflowMetadata)
+            details = metadata.current_details
+            return (attrs, details) if attrs.get(sa.ROUND) == 1 and "| CL | — | ✓ |" in details else None
+
+        attrs, details = await eventually(shown)
+        round_description = await round_handle.describe()
+
+    assert attrs.get(sa.STAGE) == "technical_rounds"
+    assert "| party | supply_chain | financing |" in details and "| US | — | — |" in details
+    assert await round_description.static_summary() == f"Round 1 of {declaration.id}: supply_chain, financing"
+
+
+async def _accepts(handle: WorkflowHandle[Any, Any], request: SubmitInputRequest) -> bool:
+    try:
+        await handle.execute_update(TechnicalRound.submit_input, request)
+        return True
+    except RPCError:
+        return False  # the round is still starting

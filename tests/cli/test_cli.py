@@ -20,6 +20,7 @@ from tests.conftest import free_port
 from tests.helpers import CL_OPERATOR, US_OPERATOR, declaration_data, eventually, notices_of, running_worker
 
 DAY = timedelta(days=1)
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "inputs"
 
 
 class Consult:
@@ -196,3 +197,177 @@ async def test_plain_mistakes_get_plain_messages(dev_env: WorkflowEnvironment) -
     assert bad_pillar.exit_code == 2 and "unknown pillar(s) tourism" in bad_pillar.stderr
     for result in (unknown, missing, unreachable, bad_stage, bad_pillar):
         assert "Traceback" not in result.output
+
+
+async def test_an_operator_runs_a_round_from_the_cli(
+    dev_env: WorkflowEnvironment, outbox: Outbox, tmp_path: Path
+) -> None:
+    now = await dev_env.get_current_time()
+    data = declaration_data(now)
+    cid = data["id"]
+    # The US files: the Chilean examples, written by the US technical lead.
+    for pillar in ("supply_chain", "financing"):
+        text = (EXAMPLES / f"cl-{pillar}.yaml").read_text()
+        text = text.replace("vrojas@minrel.example", "mturner@state.example").replace(
+            "asoto@mineria.example", "mturner@state.example"
+        )
+        (tmp_path / f"us-{pillar}.yaml").write_text(text)
+    (tmp_path / "cl-financing.yaml").write_text(
+        (EXAMPLES / "cl-financing.yaml").read_text().replace("asoto@mineria.example", "vrojas@minrel.example")
+    )
+    async with running_worker(dev_env.client, outbox) as task_queue:
+        consult = Consult(dev_env.client, task_queue)
+        assert (await consult("start", str(write_declaration(tmp_path, data)))).exit_code == 0
+        opened = await consult(
+            "round",
+            "open",
+            cid,
+            "--meeting",
+            (now + 10 * DAY).isoformat(),
+            "--inputs-due",
+            (now + 8 * DAY).isoformat(),
+            "--pillars",
+            "supply_chain,financing",
+            "--by",
+            CL_OPERATOR,
+        )
+        assert opened.exit_code == 0, opened.output
+        await eventually(lambda: _round_ready(consult, cid))
+
+        files = [
+            ("CL", "supply_chain", EXAMPLES / "cl-supply_chain.yaml"),
+            ("CL", "financing", tmp_path / "cl-financing.yaml"),
+            ("US", "supply_chain", tmp_path / "us-supply_chain.yaml"),
+        ]
+        for party, pillar, file in files:
+            submitted = await consult(
+                "input", "submit", cid, str(file), "--party", party, "--pillar", pillar, "--by", CL_OPERATOR
+            )
+            assert submitted.exit_code == 0, submitted.output
+        wrong = await consult(
+            "input",
+            "submit",
+            cid,
+            str(EXAMPLES / "cl-supply_chain.yaml"),
+            "--party",
+            "US",
+            "--pillar",
+            "supply_chain",
+            "--by",
+            CL_OPERATOR,
+        )
+        assert wrong.exit_code == 1 and "vrojas@minrel.example is not a technical lead of party US" in wrong.stderr
+        bad_file = tmp_path / "bad.yaml"
+        bad_file.write_text(
+            "author: vrojas@minrel.example\nsummary: ''\nitems:\n  - {mineral: kryptonite, risk: r, measure: m}\n"
+        )
+        invalid = await consult(
+            "input", "submit", cid, str(bad_file), "--party", "CL", "--pillar", "supply_chain", "--by", CL_OPERATOR
+        )
+        assert invalid.exit_code == 2
+        assert "summary: String should have at least 1 character" in invalid.stderr
+        assert "items.0.mineral: 'kryptonite' is not on the critical minerals list" in invalid.stderr
+
+        grid = await consult.json("round", "status", cid)
+        assert grid["grid"] == {"CL": {"supply_chain": 1, "financing": 1}, "US": {"supply_chain": 1, "financing": 0}}
+        assert grid["state"] == "collecting"
+
+        closed = await consult("round", "close", cid, "--reason", "Meeting brought forward", "--by", US_OPERATOR)
+        assert closed.exit_code == 0, closed.output
+        approving = await eventually(lambda: _round_in(consult, cid, "minutes_approval"))
+        assert approving["missing"] == ["US/financing"]
+        assert approving["close_reason"] == f"closed early by {US_OPERATOR}: Meeting brought forward"
+
+        changes = await consult(
+            "round",
+            "decide",
+            cid,
+            "--approver",
+            "cfuentes@minrel.example",
+            "--decision",
+            "request_changes",
+            "--comment",
+            "Add the Atacama offtake",
+            "--by",
+            CL_OPERATOR,
+        )
+        assert changes.exit_code == 0, changes.output
+        await eventually(lambda: _round_in(consult, cid, "changes_requested"))
+        edited = tmp_path / "minutes.md"
+        edited.write_text("# Minutes of round 1\n\nThe Atacama offtake is recorded.\n")
+        reissued = await consult("round", "minutes", cid, str(edited), "--by", CL_OPERATOR)
+        assert reissued.exit_code == 0 and "Minutes version 2 issued" in reissued.stdout
+        await eventually(lambda: _round_in(consult, cid, "minutes_approval"))
+        for approver in ("cfuentes@minrel.example", "mturner@state.example"):
+            decided = await consult(
+                "round", "decide", cid, "--approver", approver, "--decision", "approve", "--by", CL_OPERATOR
+            )
+            assert decided.exit_code == 0, decided.output
+        final = await eventually(lambda: _round_in(consult, cid, "closed"))
+
+        status = await eventually(lambda: _consultation_round_closed(consult, cid))
+        shown = await consult("round", "status", cid)
+        started = await consult("agreement", "start", cid, "--by", CL_OPERATOR)
+        assert started.exit_code == 0, started.output
+        assert (await consult.json("status", cid))["stage"] == "drafting_agreement"
+
+    assert status["rounds"][0]["number"] == 1
+    assert status["rounds"][0]["minutes_sha256"] == final["minutes"][-1]["sha256"]
+    assert status["rounds"][0]["grid"]["US"]["financing"] == 0
+    assert [d["decision"] for d in final["decisions"]] == ["request_changes", "approve", "approve"]
+    assert all(d["channel"] == "operator" and d["recorded_by"] == CL_OPERATOR for d in final["decisions"])
+    assert "Carolina Fuentes" in shown.stdout and "closed" in shown.stdout
+
+
+async def _round_ready(consult: Consult, cid: str) -> bool:
+    return (await consult("round", "status", cid, "--json")).exit_code == 0
+
+
+async def _round_in(consult: Consult, cid: str, state: str) -> dict[str, Any] | None:
+    status: dict[str, Any] = await consult.json("round", "status", cid)
+    return status if status["state"] == state else None
+
+
+async def _consultation_round_closed(consult: Consult, cid: str) -> dict[str, Any] | None:
+    status: dict[str, Any] = await consult.json("status", cid)
+    return status if status["rounds"][0]["state"] == "closed" else None
+
+
+async def test_what_is_recorded_stays_recorded(dev_env: WorkflowEnvironment, outbox: Outbox, tmp_path: Path) -> None:
+    now = await dev_env.get_current_time()
+    data = declaration_data(now)
+    cid = data["id"]
+    async with running_worker(dev_env.client, outbox) as task_queue:
+        consult = Consult(dev_env.client, task_queue)
+        assert (await consult("start", str(write_declaration(tmp_path, data)))).exit_code == 0
+        empty_reason = await consult(
+            "extend", cid, "--until", (now + 30 * DAY).date().isoformat(), "--reason", "", "--by", CL_OPERATOR
+        )
+        assert (
+            empty_reason.exit_code == 2 and "reason" in empty_reason.stderr and "Traceback" not in empty_reason.output
+        )
+        assert (await consult("withdraw", cid, "--reason", "Superseded", "--by", CL_OPERATOR)).exit_code == 0
+        await eventually(lambda: _final(consult, cid))
+        again = await consult(
+            "extend", cid, "--until", (now + 30 * DAY).date().isoformat(), "--reason", "x", "--by", CL_OPERATOR
+        )
+        round_ = await consult(
+            "round", "open", cid, "--meeting", "2099-01-02", "--inputs-due", "2099-01-01", "--by", CL_OPERATOR
+        )
+    assert again.exit_code == 1 and "refused: the consultation is withdrawn" in again.stderr
+    assert round_.exit_code == 1 and "refused: the consultation is withdrawn" in round_.stderr
+
+
+async def test_a_future_signature_or_a_repeated_key_starts_nothing(
+    dev_env: WorkflowEnvironment, tmp_path: Path
+) -> None:
+    consult = Consult(dev_env.client, "unused")
+    future = declaration_data((await dev_env.get_current_time()) + 365 * DAY)
+    result = await consult("start", str(write_declaration(tmp_path, future)))
+    assert result.exit_code == 2 and "is in the future" in result.stderr
+    repeated = tmp_path / "repeated.yaml"
+    repeated.write_text(yaml.safe_dump(declaration_data("2026-11-27T10:00:00-03:00")) + "title: Second title\n")
+    result = await consult("start", str(repeated))
+    assert result.exit_code == 2 and "the key 'title' appears twice" in result.stderr
+    empty = await consult("status", " ")
+    assert empty.exit_code == 2 and "give the consultation's id" in empty.output

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
-from consult.declarations import InputFileError, load_declaration
+from consult.files import InputFileError, load_declaration
 from schemas.declaration import Locale, Pillar
 from tests.helpers import declaration_data
 
