@@ -32,15 +32,18 @@ def show_status(console: Console, s: ConsultationStatus) -> None:
     console.print(summary)
     if s.rounds:
         rounds = Table(title="Rounds", title_justify="left")
-        for column in ("#", "meeting", "inputs due", "pillars", "opened by"):
-            rounds.add_column(column)
+        for column in ("#", "state", "meeting", "inputs due", "inputs in", "minutes"):
+            rounds.add_column(column, overflow="fold")
         for r in s.rounds:
+            cells = [revision for row in r.grid.values() for revision in row.values()]
+            minutes = f"v{r.minutes_version} {r.minutes_sha256[:12]}…" if r.minutes_sha256 else "—"
             rounds.add_row(
                 str(r.number),
+                r.state.value + (" [red]OVERDUE[/red]" if r.overdue else ""),
                 when(r.meeting_at),
                 when(r.inputs_due),
-                ", ".join(p.value for p in r.pillars),
-                r.opened_by,
+                f"{sum(1 for c in cells if c)}/{len(cells)}",
+                minutes,
             )
         console.print(rounds)
     if s.extensions:

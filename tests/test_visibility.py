@@ -85,7 +85,7 @@ async def test_an_open_round_shows_its_number_and_grid(dev_env: WorkflowEnvironm
         round_description = await round_handle.describe()
 
     assert attrs.get(sa.STAGE) == "technical_rounds"
-    assert "| party | supply_chain | financing |" in details and "| US | — | — |" in details
+    assert "supply_chain" in details and "financing" in details and "| US | — | — |" in details
     assert await round_description.static_summary() == f"Round 1 of {declaration.id}: supply_chain, financing"
 
 

@@ -32,8 +32,11 @@ def grid_markdown(grid: Grid) -> str:
     if not grid:
         return ""
     pillars = list(next(iter(grid.values())))
+    # The Temporal UI draws tables without cell padding: no-break spaces keep the
+    # pillar names from running into each other.
+    pad = "\u00a0\u00a0"
     lines = [
-        "| party | " + " | ".join(p.value for p in pillars) + " |",
+        "| party | " + " | ".join(f"{pad}{p.value}{pad}" for p in pillars) + " |",
         "|---|" + "---|" * len(pillars),
     ]
     for party, row in grid.items():
