@@ -18,7 +18,8 @@ from markupsafe import Markup
 from temporalio import activity
 
 from activities.documents import markdown_to_html
-from activities.wording import FOOTER, GREETING, GREETING_UNNAMED, word
+from activities.links import LinkSigner
+from activities.wording import FOOTER, GREETING, GREETING_UNNAMED, LINK_LABEL, word
 from consult import logs
 from consult.settings import SmtpSettings
 from schemas.notices import DeliveryReport, Notice, Recipient
@@ -46,8 +47,8 @@ def message_id(notice: Notice, recipient: Recipient, sender: str) -> str:
     return f"<{notice.notice_id}.{who}@{domain}>"
 
 
-def render(notice: Notice, recipient: Recipient, sender: str) -> EmailMessage:
-    """The message one recipient receives: plain text and HTML, in their locale."""
+def render(notice: Notice, recipient: Recipient, sender: str, link: str | None = None) -> EmailMessage:
+    """The message one recipient receives: plain text and HTML, in their locale, with their own link."""
     wording = word(notice, recipient.locale)
     context: dict[str, object] = {
         "wording": wording,
@@ -58,6 +59,8 @@ def render(notice: Notice, recipient: Recipient, sender: str) -> EmailMessage:
             else GREETING_UNNAMED[recipient.locale]
         ),
         "footer": FOOTER[recipient.locale].format(ref=notice.notice_id),
+        "link": link or "",
+        "link_label": LINK_LABEL[recipient.locale].get(notice.link.purpose, "") if notice.link else "",
         "document_text": "",
         "document_html": "",
     }
@@ -84,8 +87,15 @@ def render(notice: Notice, recipient: Recipient, sender: str) -> EmailMessage:
 class Mailer:
     """Activities that send mail. The worker hands it the SMTP settings (the only place they live)."""
 
-    def __init__(self, smtp: SmtpSettings) -> None:
+    def __init__(self, smtp: SmtpSettings, links: LinkSigner | None = None, gateway_url: str = "") -> None:
         self._smtp = smtp
+        self._links = links
+        self._gateway_url = gateway_url.rstrip("/")
+
+    def _link_for(self, notice: Notice, recipient: Recipient) -> str | None:
+        if notice.link is None or self._links is None:
+            return None
+        return f"{self._gateway_url}/l/{self._links.sign(notice.link, recipient.email)}"
 
     def _client(self) -> aiosmtplib.SMTP:
         s = self._smtp
@@ -111,7 +121,7 @@ class Mailer:
             return report
         async with self._client() as smtp:
             for recipient in pending:
-                message = render(notice, recipient, self._smtp.sender)
+                message = render(notice, recipient, self._smtp.sender, self._link_for(notice, recipient))
                 try:
                     await smtp.sendmail(self._smtp.sender, [recipient.email], message.as_bytes(policy=_WIRE))
                     report.delivered.append(recipient.email)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from schemas.declaration import Locale, Pillar
+from schemas.links import LinkPurpose
 from schemas.notices import Notice, NoticeKind
 
 PILLAR_NAMES: dict[Locale, dict[Pillar, str]] = {
@@ -415,6 +416,16 @@ def _es(notice: Notice) -> Wording:
 _BY_LOCALE: dict[Locale, Callable[[Notice], Wording]] = {Locale.EN: _en, Locale.ES: _es}
 
 GREETING = {Locale.EN: "Dear {name},", Locale.ES: "Estimado/a {name}:"}
+LINK_LABEL = {
+    Locale.EN: {
+        LinkPurpose.MINUTES_APPROVAL: "Open the page to approve or request changes",
+        LinkPurpose.PILLAR_INPUT: "Open the page to submit your party's input",
+    },
+    Locale.ES: {
+        LinkPurpose.MINUTES_APPROVAL: "Abrir la página para aprobar o solicitar cambios",
+        LinkPurpose.PILLAR_INPUT: "Abrir la página para enviar el aporte de su parte",
+    },
+}
 GREETING_UNNAMED = {Locale.EN: "Dear colleagues,", Locale.ES: "Estimados/as colegas:"}
 FOOTER = {
     Locale.EN: "This message was sent by the consultation secretariat's orchestrator. Reference: {ref}",

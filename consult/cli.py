@@ -377,6 +377,10 @@ def worker() -> None:
 
     settings = _settings()
     logs.configure(settings.log_format, settings.log_level)
+    try:
+        settings.link_signer()
+    except ValueError as error:
+        _fail(str(error), 2)
     asyncio.run(worker_main.run(settings))
 
 
@@ -392,7 +396,20 @@ def gateway(
 
     settings = _settings()
     logs.configure(settings.log_format, settings.log_level)
-    uvicorn.run(create_app(), host=host, port=port, log_config=None)
+    try:
+        signer = settings.link_signer()
+    except ValueError as error:
+        _fail(str(error), 2)
+    connected: list[Client] = []
+
+    async def clients() -> Client:
+        # Connected on first use, so the gateway starts (and shows 503 pages) while Temporal is down.
+        if not connected:
+            connected.append(await connect(settings))
+        return connected[0]
+
+    # Access logs stay off: request paths carry tokens.
+    uvicorn.run(create_app(signer=signer, clients=clients), host=host, port=port, log_config=None, access_log=False)
 
 
 @app.command()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ctypes
+import secrets
 import signal
 import socket
 import sys
@@ -24,6 +25,7 @@ from rich.console import Console
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from activities.links import LinkSigner, parse_keys
 from consult import logs, operations
 from consult.binaries import temporal_cli
 from consult.outbox import Outbox
@@ -135,16 +137,31 @@ async def run_dev(
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    signer = _dev_link_signer(settings, data_dir)
+    gateway_url = f"http://{HOST}:{ports.gateway}"
+    client_holder: list[Client] = []
+
+    async def gateway_client() -> Client:
+        if not client_holder:
+            raise RuntimeError("Temporal is still starting")
+        return client_holder[0]
+
     gateway = _EmbeddedServer(
         uvicorn.Config(
-            create_app(), host=HOST, port=ports.gateway, log_config=None, log_level="warning", access_log=False
+            create_app(signer=signer, clients=gateway_client),
+            host=HOST,
+            port=ports.gateway,
+            log_config=None,
+            log_level="warning",
+            access_log=False,
         )
     )
     tasks: list[asyncio.Task[Any]] = []
     worker: Worker | None = None
     try:
         client = await _wait_for_temporal(settings, server, data_dir)
-        worker = build_worker(client, settings.task_queue, smtp)
+        client_holder.append(client)
+        worker = build_worker(client, settings.task_queue, smtp, signer, gateway_url)
         tasks = [
             asyncio.create_task(worker.run(), name="worker"),
             asyncio.create_task(gateway.serve(), name="gateway"),
@@ -177,6 +194,17 @@ async def run_dev(
         outbox.stop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
+
+
+def _dev_link_signer(settings: Settings, data_dir: Path) -> LinkSigner:
+    """CONSULT_LINK_KEYS if set; otherwise a key kept in the data dir, so links survive a restart."""
+    if settings.link_keys is not None:
+        return settings.link_signer()
+    key_file = data_dir / "link-keys"
+    if not key_file.exists():
+        key_file.write_text(f"dev-{secrets.token_hex(4)}:{secrets.token_urlsafe(48)}\n")
+        key_file.chmod(0o600)
+    return LinkSigner(parse_keys(key_file.read_text().strip()))
 
 
 def _reason(task: asyncio.Task[Any]) -> str:

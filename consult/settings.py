@@ -14,6 +14,7 @@ from typing import Literal
 from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from activities.links import LinkSigner, parse_keys
 from schemas.consultation import TASK_QUEUE
 
 
@@ -40,7 +41,11 @@ class Settings(BaseSettings):
     task_queue: str = TASK_QUEUE
     # Who is acting when an operator runs a command without --by.
     operator: str | None = None
+    # Where the links in emails point (the gateway's public address).
     gateway_url: str = "http://127.0.0.1:8000"
+    # `kid:secret,kid:secret`: the first signs email links, all verify (rotation).
+    # Only the worker's mail activity and the gateway read it.
+    link_keys: SecretStr | None = None
     # JSON lines for machines; `consult dev` always writes console lines for people.
     log_format: Literal["console", "json"] = "json"
     log_level: str = "INFO"
@@ -49,3 +54,8 @@ class Settings(BaseSettings):
     @cached_property
     def smtp(self) -> SmtpSettings:
         return SmtpSettings()
+
+    def link_signer(self) -> LinkSigner:
+        if self.link_keys is None:
+            raise ValueError("CONSULT_LINK_KEYS is not set: the worker and the gateway need it to sign and check links")
+        return LinkSigner(parse_keys(self.link_keys.get_secret_value()))

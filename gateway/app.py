@@ -1,30 +1,431 @@
-"""The gateway application.
+"""The gateway: the pages behind the links in counterparts' emails.
 
-For now it only answers that it is up; the pages behind email links (approvals,
-pillar-input forms) arrive with the email-link capability.
+A thin layer: it verifies a link, reads the workflow it names (queries), shows
+a page, and on POST sends one Update to that workflow. GET and HEAD never change
+anything (mail scanners open links); the workflow is the source of truth for
+whether a decision is still open, so a second click records nothing.
 """
 
 from __future__ import annotations
 
-from fastapi import FastAPI
-from fastapi.responses import HTMLResponse
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
+from pydantic import ValidationError
+from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError
+
+from activities.documents import markdown_to_html
+from activities.links import LinkError, LinkSigner
+from activities.wording import PILLAR_NAMES, format_when
+from gateway.texts import DECISION_WORDS, FIELD_LABELS, TEXTS
+from schemas.approvals import Decision, DecisionRequest, Outcome
+from schemas.declaration import Counterpart, Declaration, Locale, Party, Pillar
+from schemas.links import LinkClaims, LinkPurpose
+from schemas.pillar_inputs import ITEM_MODELS, PILLAR_INPUT, Channel
+from schemas.rounds import RoundState, RoundStatus, SubmitInputRequest
+from workflows.rules import display_tz
+from workflows.technical_round import TechnicalRound
+
+TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+
+SECURITY_HEADERS = {
+    # Token pages must not be cached or leak their URL to other sites.
+    "Cache-Control": "no-store",
+    "Pragma": "no-cache",
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; form-action 'self'; "
+        "base-uri 'none'; frame-ancestors 'none'"
+    ),
+}
 
 
-def create_app() -> FastAPI:
+class Unavailable(Exception):
+    """Temporal could not be reached; nothing was recorded."""
+
+
+ClientProvider = Callable[[], Awaitable[Client]]
+
+
+@dataclass
+class Page:
+    """Everything a link page needs: who reads it, and the round it is about."""
+
+    claims: LinkClaims
+    token: str
+    declaration: Declaration
+    party: Party
+    person: Counterpart
+    status: RoundStatus
+    handle: WorkflowHandle[Any, Any]
+
+    @property
+    def locale(self) -> Locale:
+        return self.person.locale
+
+    @property
+    def t(self) -> dict[str, str]:
+        return TEXTS[self.locale]
+
+    def when(self, moment: Any) -> str:
+        return format_when(moment, display_tz(self.declaration.signed_at), self.locale) if moment else ""
+
+    def operators(self) -> str:
+        return ", ".join(o.email for o in self.declaration.operators)
+
+
+class PageError(Exception):
+    def __init__(self, status: int, title_key: str, detail: str, locale: Locale = Locale.EN) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.title_key = title_key
+        self.detail = detail
+        self.locale = locale
+
+
+def _locale_of(request: Request) -> Locale:
+    return Locale.ES if request.headers.get("accept-language", "").lower().startswith("es") else Locale.EN
+
+
+def _render(request: Request, template: str, status: int, locale: Locale, **context: Any) -> HTMLResponse:
+    return TEMPLATES.TemplateResponse(
+        request, template, {"locale": locale.value, "t": TEXTS[locale], **context}, status_code=status
+    )
+
+
+def _message(request: Request, status: int, locale: Locale, title: str, detail: str, **extra: Any) -> HTMLResponse:
+    kind = "ok" if status < 300 else "notice"
+    return _render(request, "message.html", status, locale, title=title, detail=detail, kind=kind, **extra)
+
+
+def create_app(*, signer: LinkSigner, clients: ClientProvider) -> FastAPI:
+    """`clients` returns a connected Temporal client (the caller decides how; tests pass their own)."""
     app = FastAPI(title="Consultation gateway", docs_url=None, redoc_url=None, openapi_url=None)
 
+    class _Headers(BaseHTTPMiddleware):
+        async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
+            response = await call_next(request)
+            response.headers.update(SECURITY_HEADERS)
+            return response
+
+    app.add_middleware(_Headers)
+
+    @app.exception_handler(PageError)
+    async def _page_error(request: Request, error: PageError) -> HTMLResponse:
+        return _message(request, error.status, error.locale, TEXTS[error.locale][error.title_key], error.detail)
+
+    @app.exception_handler(Unavailable)
+    async def _unavailable(request: Request, _: Unavailable) -> HTMLResponse:
+        t = TEXTS[_locale_of(request)]
+        response = _message(request, 503, _locale_of(request), t["unavailable"], t["unavailable_detail"])
+        response.headers["Retry-After"] = "30"
+        return response
+
+    async def load(request: Request, token: str) -> Page:
+        locale = _locale_of(request)
+        try:
+            claims = signer.verify(token)
+        except LinkError as error:
+            if error.expired and error.claims is not None:
+                raise PageError(
+                    410,
+                    "expired",
+                    TEXTS[locale]["expired_detail"].format(
+                        when=error.claims.expires_at.strftime("%Y-%m-%d %H:%M UTC"),
+                        operators=await _operators(error.claims),
+                    ),
+                    locale,
+                ) from None
+            raise PageError(400, "invalid", TEXTS[locale]["invalid_detail"], locale) from None
+        try:
+            client = await clients()
+            handle = client.get_workflow_handle(claims.workflow_id)
+            declaration = await handle.query(TechnicalRound.declaration)
+            status = await handle.query(TechnicalRound.status)
+        except RPCError as error:
+            raise Unavailable from error
+        except Exception as error:  # connecting can fail in many ways; all mean "try again"
+            raise Unavailable from error
+        match = next(((p, c) for p in declaration.parties for c in p.counterparts if c.email == claims.recipient), None)
+        if match is None:  # a valid signature for someone no longer in the declaration
+            raise PageError(400, "invalid", TEXTS[locale]["invalid_detail"], locale)
+        return Page(claims, token, declaration, match[0], match[1], status, handle)
+
+    async def _operators(claims: LinkClaims) -> str:
+        try:
+            client = await clients()
+            declaration = await client.get_workflow_handle(claims.workflow_id).query(TechnicalRound.declaration)
+            return ", ".join(o.email for o in declaration.operators)
+        except Exception:
+            return "—"
+
     @app.get("/healthz")
-    async def healthz() -> dict[str, str]:
-        return {"status": "ok"}
+    async def healthz() -> JSONResponse:
+        return JSONResponse({"status": "ok"})
 
     @app.get("/", response_class=HTMLResponse)
-    async def home() -> str:
-        return (
-            "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
-            "<meta name='viewport' content='width=device-width, initial-scale=1'>"
-            "<title>Consultation gateway</title></head><body>"
-            "<h1>Consultation gateway</h1>"
-            "<p>Links in consultation emails open their pages here.</p></body></html>"
+    async def home(request: Request) -> HTMLResponse:
+        return _message(
+            request, 200, Locale.EN, "Consultation gateway", "Links in consultation emails open their pages here."
         )
 
+    # --- minutes approval ------------------------------------------------------------
+
+    def approval_page(request: Request, page: Page, status: int = 200, error: str = "", comment: str = "") -> Response:
+        claims, s = page.claims, page.status
+        earlier = next((d for d in s.decisions if d.version == claims.version and d.approver == claims.recipient), None)
+        if earlier is not None:
+            detail = page.t["already_detail"].format(
+                when=page.when(earlier.at),
+                name=earlier.approver_name,
+                decision=DECISION_WORDS[page.locale][earlier.decision.value],
+            )
+            return _message(request, 409, page.locale, page.t["already"], detail)
+        approval = s.approval
+        if (
+            approval is None
+            or approval.version != claims.version
+            or approval.outcome is not Outcome.PENDING
+            or s.state is not RoundState.MINUTES_APPROVAL
+        ):
+            outcome = approval.outcome.value if approval and approval.version == claims.version else s.state.value
+            current = (
+                f" (current version: {approval.version})" if approval and approval.version != claims.version else ""
+            )
+            return _message(request, 409, page.locale, page.t["closed"], f"{outcome}{current}")
+        minutes = s.minutes[approval.version - 1]
+        return _render(
+            request,
+            "approval.html",
+            status,
+            page.locale,
+            title=page.t["minutes_of"].format(n=s.number),
+            consultation_title=page.declaration.title,
+            reader=f"{page.person.name} ({page.party.name})",
+            version=minutes.version,
+            sha=minutes.sha256,
+            deadline=page.when(approval.deadline),
+            document=Markup(markdown_to_html(minutes.text_for(page.locale))),
+            action=f"/l/{page.token}/decision",
+            error=error,
+            comment=comment,
+        )
+
+    @app.api_route("/l/{token}", methods=["GET", "HEAD"], response_class=HTMLResponse)
+    async def open_link(request: Request, token: str) -> Response:
+        page = await load(request, token)
+        if page.claims.purpose is LinkPurpose.MINUTES_APPROVAL:
+            return approval_page(request, page)
+        return inputs_page(request, page)
+
+    @app.post("/l/{token}/decision", response_class=HTMLResponse)
+    async def decide(request: Request, token: str) -> Response:
+        page = await load(request, token)
+        if page.claims.purpose is not LinkPurpose.MINUTES_APPROVAL:
+            raise PageError(400, "invalid", page.t["invalid_detail"], page.locale)
+        form = await request.form()
+        comment = str(form.get("comment", "")).strip()
+        try:
+            decision = Decision(str(form.get("decision", "")))
+        except ValueError:
+            return approval_page(request, page, 400, page.t["need_comment"], comment)
+        if decision not in (Decision.APPROVE, Decision.REQUEST_CHANGES):
+            return approval_page(request, page, 400, page.t["invalid_detail"], comment)
+        if decision is Decision.REQUEST_CHANGES and not comment:
+            return approval_page(request, page, 400, page.t["need_comment"], comment)
+        response = approval_page(request, page)
+        if response.status_code != 200:  # already decided, or no longer open
+            return response
+        request_ = DecisionRequest(
+            approver=page.claims.recipient,
+            decision=decision,
+            sha256=page.claims.sha256 or "",
+            comment=comment,
+            channel=Channel.EMAIL_LINK,
+            recorded_by=page.claims.recipient,
+        )
+        try:
+            record = await page.handle.execute_update(TechnicalRound.decide, request_)
+        except WorkflowUpdateFailedError as failure:
+            # Lost a race with another click, or the request closed meanwhile: show what is recorded.
+            fresh = await load(request, token)
+            response = approval_page(request, fresh)
+            if response.status_code != 200:
+                return response
+            cause = failure.cause
+            return approval_page(
+                request, fresh, 400, cause.message if isinstance(cause, ApplicationError) else "", comment
+            )
+        except RPCError as error:
+            raise Unavailable from error
+        detail = page.t["recorded_detail"].format(
+            decision=DECISION_WORDS[page.locale][record.decision.value],
+            version=record.version,
+            sha=record.sha256,
+            when=page.when(record.at),
+        )
+        return _message(request, 200, page.locale, page.t["recorded"], detail)
+
+    # --- pillar inputs ---------------------------------------------------------------
+
+    def inputs_page(request: Request, page: Page) -> Response:
+        s = page.status
+        row = s.grid.get(page.party.code, {})
+        pillars = [
+            {
+                "name": PILLAR_NAMES[page.locale][p],
+                "state": page.t["submitted"].format(rev=row[p]) if row.get(p) else page.t["missing"],
+                "href": f"/l/{page.token}/input/{p.value}",
+            }
+            for p in s.pillars
+        ]
+        return _render(
+            request,
+            "inputs.html",
+            200,
+            page.locale,
+            title=page.t["inputs_title"].format(n=s.number),
+            consultation_title=page.declaration.title,
+            reader=f"{page.person.name} ({page.party.name})",
+            due=page.when(s.inputs_due),
+            pillars=pillars,
+        )
+
+    def form_page(
+        request: Request,
+        page: Page,
+        pillar: Pillar,
+        summary: str,
+        rows: list[dict[str, str]],
+        errors: dict[str, str] | None = None,
+        status: int = 200,
+    ) -> Response:
+        return _render(
+            request,
+            "input_form.html",
+            status,
+            page.locale,
+            title=f"{PILLAR_NAMES[page.locale][pillar]} — {page.t['inputs_title'].format(n=page.status.number)}",
+            reader=f"{page.person.name} ({page.party.name})",
+            due=page.when(page.status.inputs_due),
+            summary=summary,
+            rows=rows,
+            fields=list(ITEM_MODELS[pillar].model_fields),
+            labels=FIELD_LABELS[page.locale],
+            errors=errors or {},
+            action=f"/l/{page.token}/input/{pillar.value}",
+            back=f"/l/{page.token}",
+        )
+
+    def input_target(page: Page, pillar_name: str) -> Pillar:
+        if page.claims.purpose is not LinkPurpose.PILLAR_INPUT:
+            raise PageError(400, "invalid", page.t["invalid_detail"], page.locale)
+        try:
+            pillar = Pillar(pillar_name)
+        except ValueError:
+            raise PageError(404, "closed", pillar_name, page.locale) from None
+        if pillar not in page.status.pillars:
+            raise PageError(404, "closed", PILLAR_NAMES[page.locale][pillar], page.locale)
+        if page.status.state is not RoundState.COLLECTING or page.status.inputs_closed_at is not None:
+            raise PageError(409, "closed", page.status.close_reason or page.status.state.value, page.locale)
+        return pillar
+
+    @app.api_route("/l/{token}/input/{pillar_name}", methods=["GET", "HEAD"], response_class=HTMLResponse)
+    async def input_form(request: Request, token: str, pillar_name: str) -> Response:
+        page = await load(request, token)
+        pillar = input_target(page, pillar_name)
+        current = next(
+            (
+                s.input
+                for s in page.status.submissions
+                if s.superseded_at is None and s.input.party == page.party.code and s.input.pillar is pillar
+            ),
+            None,
+        )
+        if current is None:
+            return form_page(request, page, pillar, "", [{}])
+        rows = [_as_row(item.model_dump()) for item in current.items] or [{}]
+        return form_page(request, page, pillar, current.summary, rows)
+
+    @app.post("/l/{token}/input/{pillar_name}", response_class=HTMLResponse)
+    async def submit_input(request: Request, token: str, pillar_name: str) -> Response:
+        page = await load(request, token)
+        pillar = input_target(page, pillar_name)
+        form = await request.form()
+        fields = list(ITEM_MODELS[pillar].model_fields)
+        count = min(int(str(form.get("rows", "0")) or 0) if str(form.get("rows", "0")).isdigit() else 0, 200)
+        rows = [{f: str(form.get(f"items-{i}-{f}", "")) for f in fields} for i in range(count)]
+        summary = str(form.get("summary", ""))
+        action = str(form.get("action", "submit"))
+        if action == "add":
+            return form_page(request, page, pillar, summary, [*rows, {}])
+        if action.startswith("remove-") and action.removeprefix("remove-").isdigit():
+            index = int(action.removeprefix("remove-"))
+            return form_page(request, page, pillar, summary, [r for i, r in enumerate(rows) if i != index])
+        items = [_as_item(row) for row in rows if any(v.strip() for v in row.values())]
+        payload = {
+            "party": page.party.code,
+            "pillar": pillar.value,
+            "author": page.claims.recipient,
+            "summary": summary,
+            "items": items,
+        }
+        try:
+            submitted = PILLAR_INPUT.validate_python(payload)
+        except ValidationError as error:
+            return form_page(request, page, pillar, summary, rows, _field_errors(error), 422)
+        try:
+            record = await page.handle.execute_update(
+                TechnicalRound.submit_input,
+                SubmitInputRequest(input=submitted, submitted_by=page.claims.recipient, channel=Channel.EMAIL_LINK),
+            )
+        except WorkflowUpdateFailedError as failure:
+            cause = failure.cause
+            message = cause.message if isinstance(cause, ApplicationError) else str(failure)
+            return form_page(request, page, pillar, summary, rows, {"": message}, 409)
+        except RPCError as error:
+            raise Unavailable from error
+        detail = page.t["input_recorded_detail"].format(
+            pillar=PILLAR_NAMES[page.locale][pillar], rev=record.revision, when=page.when(record.submitted_at)
+        )
+        return _message(request, 200, page.locale, page.t["input_recorded"], detail, back=f"/l/{token}")
+
     return app
+
+
+def _as_row(item: dict[str, Any]) -> dict[str, str]:
+    return {
+        k: ", ".join(v) if isinstance(v, list) else f"{v:g}" if isinstance(v, float) else str(v)
+        for k, v in item.items()
+    }
+
+
+def _as_item(row: dict[str, str]) -> dict[str, Any]:
+    item: dict[str, Any] = {k: v.strip() for k, v in row.items()}
+    if "minerals" in item:
+        item["minerals"] = [m.strip() for m in item["minerals"].split(",") if m.strip()]
+    return item
+
+
+def _field_errors(error: ValidationError) -> dict[str, str]:
+    """`summary` or `items.<i>.<field>` -> message, to show beside the field the person typed in."""
+    errors: dict[str, str] = {}
+    for e in error.errors(include_url=False):
+        loc = [str(part) for part in e["loc"]]
+        if loc and loc[0] in {p.value for p in Pillar}:
+            loc = loc[1:]  # the union's tag, not a field
+        if len(loc) > 3 and loc[0] == "items":
+            loc = loc[:3]  # a mineral inside the minerals list: show it on the list's field
+        errors.setdefault(".".join(loc), e["msg"].removeprefix("Value error, "))
+    return errors

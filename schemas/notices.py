@@ -8,6 +8,7 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict, Field
 
 from schemas.declaration import Locale, Pillar
+from schemas.links import LinkSpec
 
 
 class NoticeKind(StrEnum):
@@ -70,6 +71,8 @@ class Notice(BaseModel):
     # The document in each language (Markdown); each reader gets theirs.
     documents: dict[Locale, str] = Field(default_factory=dict)
     comments: list[str] = Field(default_factory=list)
+    # A page to act on; the mail activity turns it into a signed link per recipient.
+    link: LinkSpec | None = None
 
     @property
     def tz(self) -> timezone:

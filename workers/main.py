@@ -21,6 +21,7 @@ from temporalio.worker import (
 
 from activities.documents import render_minutes
 from activities.email import Mailer
+from activities.links import LinkSigner
 from consult import logs
 from consult.settings import Settings, SmtpSettings
 from consult.temporal import connect
@@ -50,8 +51,10 @@ class LogContext(Interceptor):
         return _BindIds(next)
 
 
-def build_worker(client: Client, task_queue: str, smtp: SmtpSettings) -> Worker:
-    mailer = Mailer(smtp)
+def build_worker(
+    client: Client, task_queue: str, smtp: SmtpSettings, links: LinkSigner | None = None, gateway_url: str = ""
+) -> Worker:
+    mailer = Mailer(smtp, links, gateway_url)
     return Worker(
         client,
         task_queue=task_queue,
@@ -63,7 +66,7 @@ def build_worker(client: Client, task_queue: str, smtp: SmtpSettings) -> Worker:
 
 async def run(settings: Settings) -> None:
     client = await connect(settings)
-    worker = build_worker(client, settings.task_queue, settings.smtp)
+    worker = build_worker(client, settings.task_queue, settings.smtp, settings.link_signer(), settings.gateway_url)
     logs.get_logger(__name__).info("worker started", task_queue=settings.task_queue, temporal=settings.temporal_address)
     await worker.run()
 

@@ -18,6 +18,7 @@ with workflow.unsafe.imports_passed_through():
     from schemas.approvals import ApprovalState, Decision, DecisionRecord, DecisionRequest, Outcome
     from schemas.declaration import Declaration, Role
     from schemas.documents import DocumentVersion
+    from schemas.links import LINK_GRACE, LinkPurpose, LinkSpec
     from schemas.notices import NoticeKind
     from workflows import quorum, rules
     from workflows.notifier import Notifier
@@ -36,6 +37,8 @@ class ApprovalStep:
         allowed: tuple[Decision, ...] = (Decision.APPROVE, Decision.REQUEST_CHANGES),
         facts: dict[str, object] | None = None,
         on_change: Callable[[], None] = lambda: None,
+        link_purpose: LinkPurpose | None = None,
+        round_number: int = 0,
     ) -> None:
         self.subject = subject
         self.document = document
@@ -44,6 +47,8 @@ class ApprovalStep:
         self._allowed = allowed
         self._facts = facts or {}
         self._on_change = on_change
+        self._link_purpose = link_purpose
+        self._round_number = round_number
         self.deadline: datetime = workflow.now() + timedelta(days=declaration.approval_within_days)
         self.overdue = False
         self.decisions: list[DecisionRecord] = []
@@ -126,6 +131,19 @@ class ApprovalStep:
             decisions=list(self.decisions),
         )
 
+    def _link(self) -> LinkSpec | None:
+        if self._link_purpose is None:
+            return None
+        return LinkSpec(
+            purpose=self._link_purpose,
+            workflow_id=workflow.info().workflow_id,
+            consultation_id=self._declaration.id,
+            round_number=self._round_number,
+            version=self.document.version,
+            sha256=self.document.sha256,
+            expires_at=self.deadline + LINK_GRACE,
+        )
+
     # --- the step's own clock ----------------------------------------------------------
 
     def _waiting_approvers(self) -> list[str]:
@@ -141,6 +159,7 @@ class ApprovalStep:
             "version": self.document.version,
             "sha256": self.document.sha256,
             "deadline": self.deadline,
+            "link": self._link(),
         }
         # Only the request carries the document itself; reminders name the version and its hash.
         await self._notifier.send(
@@ -171,8 +190,12 @@ class ApprovalStep:
                 self.overdue = True
                 self._on_change()
                 missing = sorted({d for d, o in self.party_outcomes().items() if o is Outcome.PENDING})
+                # Sent to everyone: only approvers get a link, in their request and reminders.
                 await self._notifier.send(
-                    NoticeKind.APPROVAL_ESCALATION, self._notifier.everyone(), **facts, missing=missing
+                    NoticeKind.APPROVAL_ESCALATION,
+                    self._notifier.everyone(),
+                    **{**facts, "link": None},
+                    missing=missing,
                 )
         await workflow.wait_condition(decided)
         return self.outcome

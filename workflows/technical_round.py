@@ -18,8 +18,9 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from activities.documents import MinutesRequest, render_minutes
     from schemas.approvals import DecisionRecord, DecisionRequest, Outcome
-    from schemas.declaration import Locale, Role
+    from schemas.declaration import Declaration, Locale, Role
     from schemas.documents import MAX_DOCUMENT_BYTES, DocumentVersion, document_sha256
+    from schemas.links import LINK_GRACE, LinkPurpose, LinkSpec
     from schemas.notices import NoticeKind
     from schemas.pillar_inputs import SubmissionRecord
     from schemas.rounds import (
@@ -80,6 +81,8 @@ class TechnicalRound:
                 notifier=self._notifier,
                 facts={"round_number": input.number},
                 on_change=self._changed,
+                link_purpose=LinkPurpose.MINUTES_APPROVAL,
+                round_number=input.number,
             )
             outcome = await self._approval.run()
             if outcome is Outcome.APPROVED:
@@ -134,6 +137,7 @@ class TechnicalRound:
             meeting_at=self._input.meeting_at,
             inputs_due=self._input.inputs_due,
             pillars=self._input.pillars,
+            link=self._input_link(),
         )
         since = workflow.now()
         due = self._input.inputs_due
@@ -170,7 +174,17 @@ class TechnicalRound:
                     days_left=days_left,
                     pillars=missing,
                     missing=[f"{party}/{p.value}" for p in missing],
+                    link=self._input_link(),
                 )
+
+    def _input_link(self) -> LinkSpec:
+        return LinkSpec(
+            purpose=LinkPurpose.PILLAR_INPUT,
+            workflow_id=workflow.info().workflow_id,
+            consultation_id=self._declaration.id,
+            round_number=self._input.number,
+            expires_at=self._input.inputs_due + LINK_GRACE,
+        )
 
     async def _write_minutes(self) -> None:
         d = self._declaration
@@ -320,6 +334,11 @@ class TechnicalRound:
             closed_at=self._closed_at,
             notices=list(self._notifier.records),
         )
+
+    @workflow.query
+    def declaration(self) -> Declaration:
+        """Who is who (names, roles, languages): what the gateway needs to address a page to its reader."""
+        return self._declaration
 
     def _current(self) -> list[SubmissionRecord]:
         return [s for s in self._submissions if s.superseded_at is None]

@@ -1,0 +1,46 @@
+"""What a link in an email lets its recipient do. The workflow decides the spec; an activity signs it."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict
+
+# A link stays usable a little after its request's deadline: a late decision is
+# still recorded (and shown as late) rather than bounced.
+LINK_GRACE = timedelta(days=3)
+
+
+class LinkPurpose(StrEnum):
+    MINUTES_APPROVAL = "minutes_approval"
+    PILLAR_INPUT = "pillar_input"
+
+
+class LinkSpec(BaseModel):
+    """Carried by a notice (so it is in history): no secret, no recipient; the token adds both."""
+
+    model_config = ConfigDict(frozen=True)
+
+    purpose: LinkPurpose
+    workflow_id: str  # the workflow the page reads and updates (the round)
+    consultation_id: str
+    round_number: int
+    version: int | None = None
+    sha256: str | None = None
+    expires_at: datetime
+
+
+class LinkClaims(BaseModel):
+    """A verified token: the spec, bound to one recipient."""
+
+    model_config = ConfigDict(frozen=True)
+
+    purpose: LinkPurpose
+    workflow_id: str
+    consultation_id: str
+    round_number: int
+    version: int | None
+    sha256: str | None
+    recipient: str
+    expires_at: datetime
