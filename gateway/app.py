@@ -21,7 +21,7 @@ from pydantic import ValidationError
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
-from temporalio.service import RPCError
+from temporalio.service import RPCError, RPCStatusCode
 
 from activities.documents import markdown_to_html
 from activities.links import LinkError, LinkSigner
@@ -154,6 +154,8 @@ def create_app(*, signer: LinkSigner, clients: ClientProvider) -> FastAPI:
             declaration = await handle.query(TechnicalRound.declaration)
             status = await handle.query(TechnicalRound.status)
         except RPCError as error:
+            if error.status is RPCStatusCode.NOT_FOUND:
+                raise PageError(409, "closed", claims.workflow_id, locale) from None
             raise Unavailable from error
         except Exception as error:  # connecting can fail in many ways; all mean "try again"
             raise Unavailable from error

@@ -12,6 +12,7 @@ from typing import Any
 
 from temporalio.client import Client, WorkflowHandle
 
+from activities.links import LinkSigner
 from consult.outbox import Outbox
 from consult.settings import SmtpSettings
 from schemas.consultation import ConsultationInput, ConsultationStatus
@@ -81,11 +82,13 @@ def everyone(declaration: Declaration) -> set[str]:
 
 
 @asynccontextmanager
-async def running_worker(client: Client, outbox: Outbox) -> AsyncIterator[str]:
+async def running_worker(
+    client: Client, outbox: Outbox, links: LinkSigner | None = None, gateway_url: str = ""
+) -> AsyncIterator[str]:
     """A real worker (real mail activity) on a fresh task queue; yields the task queue."""
     task_queue = f"tq-{uuid.uuid4().hex[:8]}"
     smtp = SmtpSettings(host=outbox.host, port=outbox.port)
-    async with build_worker(client, task_queue, smtp):
+    async with build_worker(client, task_queue, smtp, links, gateway_url):
         yield task_queue
 
 

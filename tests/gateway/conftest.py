@@ -1,0 +1,43 @@
+"""The gateway served for real: uvicorn on a loopback port, in front of the dev server."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import pytest_asyncio
+import uvicorn
+from temporalio.client import Client
+from temporalio.testing import WorkflowEnvironment
+
+from activities.links import LinkSigner, parse_keys
+from gateway.app import create_app
+from tests.conftest import free_port
+
+LINK_KEYS = "test-2026:" + "k" * 48
+
+
+@dataclass
+class Gateway:
+    url: str
+    signer: LinkSigner
+
+
+@pytest_asyncio.fixture(scope="session")
+async def gateway(dev_env: WorkflowEnvironment) -> AsyncIterator[Gateway]:
+    signer = LinkSigner(parse_keys(LINK_KEYS))
+
+    async def clients() -> Client:
+        return dev_env.client
+
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(signer=signer, clients=clients), host="127.0.0.1", port=port, log_level="warning")
+    )
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        await asyncio.sleep(0.02)
+    yield Gateway(f"http://127.0.0.1:{port}", signer)
+    server.should_exit = True
+    await task

@@ -1,0 +1,208 @@
+"""Counterparts acting through the links in their email: real Temporal dev server, worker, SMTP and
+gateway over HTTP. The links are read from the mail the SMTP server received."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from datetime import timedelta
+from typing import Any
+
+import httpx
+from temporalio.client import WorkflowHandle
+from temporalio.testing import WorkflowEnvironment
+
+from consult.outbox import Outbox
+from schemas.consultation import OpenRoundRequest
+from schemas.declaration import Declaration, Pillar
+from schemas.pillar_inputs import PILLAR_INPUT, Channel
+from schemas.rounds import RoundState, RoundStatus, SubmitInputRequest
+from tests.gateway.conftest import Gateway
+from tests.helpers import (
+    CL_OPERATOR,
+    body,
+    declaration_data,
+    delivered,
+    eventually,
+    notices_of,
+    running_worker,
+    start,
+)
+from workflows.consultation import Consultation
+from workflows.technical_round import TechnicalRound, round_workflow_id
+
+DAY = timedelta(days=1)
+CL_LEAD, CL_APPROVER, US_LEAD = "vrojas@minrel.example", "cfuentes@minrel.example", "mturner@state.example"
+
+
+def link_in(outbox: Outbox, cid: str, kind: str, recipient: str) -> str:
+    """The link in one person's email of a kind: the same in the text and the HTML part."""
+    message = next(m for m in notices_of(outbox, cid, kind) if m["To"].addresses[0].addr_spec == recipient)
+    text_links = re.findall(r"https?://\S+/l/\S+", body(message))
+    html_links = re.findall(r'href="(https?://[^"]+/l/[^"]+)"', body(message, "html"))
+    assert text_links and text_links[0] == html_links[0]
+    return str(text_links[0])
+
+
+async def round_status(handle: WorkflowHandle[Any, Any]) -> RoundStatus:
+    return await handle.query(TechnicalRound.status)
+
+
+async def test_a_round_through_email_links(dev_env: WorkflowEnvironment, outbox: Outbox, gateway: Gateway) -> None:
+    client = dev_env.client
+    now = await dev_env.get_current_time()
+    declaration = Declaration.model_validate(declaration_data(now))
+    cid = declaration.id
+    async with running_worker(client, outbox, gateway.signer, gateway.url) as task_queue:
+        handle = await start(client, declaration, task_queue)
+        await delivered(handle, "opened")
+        await handle.execute_update(
+            Consultation.open_round,
+            OpenRoundRequest(
+                meeting_at=now + 10 * DAY,
+                inputs_due=now + 8 * DAY,
+                pillars=[Pillar.FINANCING],
+                requested_by=CL_OPERATOR,
+            ),
+        )
+        round_handle = client.get_workflow_handle_for(TechnicalRound.run, round_workflow_id(handle.id, 1))
+        await eventually(lambda: notices_of(outbox, cid, "input_request"))
+        async with httpx.AsyncClient() as http:
+            # The technical lead opens their link, then the financing form, and submits it.
+            input_link = link_in(outbox, cid, "input_request", CL_LEAD)
+            overview = await http.get(input_link)
+            assert (
+                overview.status_code == 200 and "Financiamiento" in overview.text and "aún no enviado" in overview.text
+            )
+            form_url = f"{input_link}/input/financing"
+            form = await http.get(form_url)
+            assert form.status_code == 200 and 'name="summary"' in form.text
+            bad = await http.post(
+                form_url,
+                data={
+                    "rows": "1",
+                    "summary": "",
+                    "items-0-instrument": "Guarantee",
+                    "items-0-amount_usd": "-1",
+                    "items-0-public_share_pct": "50",
+                    "action": "submit",
+                },
+            )
+            assert bad.status_code == 422 and "Guarantee" in bad.text  # what was typed is kept
+            assert "greater than or equal to 0" in bad.text and "at least 1 character" in bad.text
+            assert (await round_status(round_handle)).submissions == []
+            added = await http.post(
+                form_url,
+                data={
+                    "rows": "1",
+                    "summary": "Blended",
+                    "items-0-instrument": "Guarantee",
+                    "items-0-amount_usd": "5",
+                    "items-0-public_share_pct": "50",
+                    "action": "add",
+                },
+            )
+            assert added.status_code == 200 and 'name="items-1-instrument"' in added.text
+            done = await http.post(
+                form_url,
+                data={
+                    "rows": "1",
+                    "summary": "Blended facility",
+                    "items-0-instrument": "Guarantee",
+                    "items-0-amount_usd": "500000000",
+                    "items-0-public_share_pct": "60",
+                    "action": "submit",
+                },
+            )
+            assert done.status_code == 200 and "Su aporte quedó registrado" in done.text
+            status = await round_status(round_handle)
+            (record,) = status.submissions
+            assert (record.channel, record.submitted_by, record.input.author) == (Channel.EMAIL_LINK, CL_LEAD, CL_LEAD)
+
+            # The US input arrives from the secretariat; then the round is closed for minutes.
+            us = PILLAR_INPUT.validate_python(
+                {"party": "US", "pillar": "financing", "author": US_LEAD, "summary": "DFC"}
+            )
+            await round_handle.execute_update(
+                TechnicalRound.submit_input, SubmitInputRequest(input=us, submitted_by=CL_OPERATOR)
+            )
+            await eventually(lambda: _in_state(round_handle, RoundState.MINUTES_APPROVAL))
+            await eventually(lambda: notices_of(outbox, cid, "approval_request"))
+            late = await http.get(form_url)
+            assert late.status_code == 409
+
+            # The approver's link: GET and HEAD show, change nothing.
+            approve_link = link_in(outbox, cid, "approval_request", CL_APPROVER)
+            page = await http.get(approve_link)
+            minutes = (await round_status(round_handle)).minutes[-1]
+            assert page.status_code == 200 and minutes.sha256 in page.text
+            assert (
+                "Aprobar" in page.text
+                and "Solicitar cambios" in page.text
+                and "Acta de la ronda técnica 1" in page.text
+            )
+            assert page.headers["cache-control"] == "no-store" and page.headers["referrer-policy"] == "no-referrer"
+            assert "default-src 'none'" in page.headers["content-security-policy"]
+            assert (await http.head(approve_link)).status_code == 200
+            assert (await round_status(round_handle)).decisions == []
+
+            no_comment = await http.post(
+                f"{approve_link}/decision", data={"decision": "request_changes", "comment": ""}
+            )
+            assert no_comment.status_code == 400 and (await round_status(round_handle)).decisions == []
+            approved = await http.post(f"{approve_link}/decision", data={"decision": "approve"})
+            assert approved.status_code == 200 and "Su decisión quedó registrada" in approved.text
+            again = await http.post(f"{approve_link}/decision", data={"decision": "approve"})
+            assert again.status_code == 409 and "Ya registrado" in again.text and "Carolina Fuentes" in again.text
+
+            # Two clicks at once from the US approver: exactly one decision is recorded.
+            us_link = link_in(outbox, cid, "approval_request", US_LEAD)
+            first, second = await asyncio.gather(
+                http.post(f"{us_link}/decision", data={"decision": "approve"}),
+                http.post(f"{us_link}/decision", data={"decision": "approve"}),
+            )
+            assert sorted([first.status_code, second.status_code]) == [200, 409]
+            final = await round_handle.result()
+
+    assert [(d.approver, d.channel, d.recorded_by) for d in final.decisions] == [
+        (CL_APPROVER, Channel.EMAIL_LINK, CL_APPROVER),
+        (US_LEAD, Channel.EMAIL_LINK, US_LEAD),
+    ]
+    assert final.state is RoundState.CLOSED
+
+
+async def _in_state(handle: WorkflowHandle[Any, Any], state: RoundState) -> bool:
+    return (await round_status(handle)).state is state
+
+
+async def test_links_that_cannot_be_trusted_are_refused(gateway: Gateway) -> None:
+    from datetime import UTC, datetime
+
+    from activities.links import LinkSigner, parse_keys
+    from schemas.links import LinkPurpose, LinkSpec
+
+    spec = LinkSpec(
+        purpose=LinkPurpose.MINUTES_APPROVAL,
+        workflow_id="consultation-none-round-1",
+        consultation_id="none",
+        round_number=1,
+        version=1,
+        sha256="0" * 64,
+        expires_at=datetime.now(UTC) + DAY,
+    )
+    good = gateway.signer.sign(spec, CL_APPROVER)
+    tampered = good[:-3] + ("A" if good[-3] != "A" else "B") + good[-2:]
+    removed_key = LinkSigner(parse_keys("retired:" + "r" * 48)).sign(spec, CL_APPROVER)
+    expired = gateway.signer.sign(spec.model_copy(update={"expires_at": datetime.now(UTC) - DAY}), CL_APPROVER)
+    async with httpx.AsyncClient(base_url=gateway.url) as http:
+        for token in (tampered, removed_key, "not-a-token"):
+            for response in (
+                await http.get(f"/l/{token}"),
+                await http.post(f"/l/{token}/decision", data={"decision": "approve"}),
+            ):
+                assert response.status_code == 400 and "not valid" in response.text
+        gone = await http.get(f"/l/{expired}")
+        assert gone.status_code == 410 and "expired" in gone.text
+        # A valid link whose request no longer exists.
+        missing = await http.get(f"/l/{good}")
+        assert missing.status_code == 409 and "no longer open" in missing.text
