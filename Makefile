@@ -20,10 +20,17 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 
 install: $(VENV)/.installed
 
+# The browser tests drive Debian's Chromium (Playwright never downloads a browser here).
+CHROMIUM := /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+$(CHROMIUM):
+	$(SUDO) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null
+
 run: install
 	$(BIN)/consult dev --data-dir $(DATA_DIR) --start $(EXAMPLE)
 
-test: install
+test: install $(CHROMIUM)
 	$(BIN)/python -m pytest
 
 lint: install
