@@ -248,6 +248,20 @@ def _en(notice: Notice) -> Wording:
                 [f"Every party approved the {_doc(notice, Locale.EN)}, version {notice.version} (text below)."],
                 [*facts, ("Version", str(notice.version)), ("SHA-256", notice.sha256 or "")],
             )
+        case NoticeKind.DELEGATED:
+            return Wording(
+                f"{notice.actor} asks you to decide on the {_doc(notice, Locale.EN)} — {title}",
+                [
+                    f"{notice.actor} forwarded their decision on the {_doc(notice, Locale.EN)} (version {notice.version}) to you.",
+                    f"Please approve it or request changes by {when(notice.deadline)}; your decision counts as theirs and the record shows both names.",
+                ],
+                [
+                    *facts,
+                    ("Version", str(notice.version)),
+                    ("SHA-256", notice.sha256 or ""),
+                    ("Decide by", when(notice.deadline)),
+                ],
+            )
         case NoticeKind.DRAFTING_STARTED:
             return Wording(
                 f"Drafting of the agreement has started — {title}",
@@ -405,6 +419,20 @@ def _es(notice: Notice) -> Wording:
                 ],
                 [*facts, ("Versión", str(notice.version)), ("SHA-256", notice.sha256 or "")],
             )
+        case NoticeKind.DELEGATED:
+            return Wording(
+                f"{notice.actor} le pide decidir sobre {_doc(notice, Locale.ES, article=True)} — {title}",
+                [
+                    f"{notice.actor} le delegó su decisión sobre {_doc(notice, Locale.ES, article=True)} (versión {notice.version}).",
+                    f"Apruébela o solicite cambios a más tardar el {when(notice.deadline)}; su decisión cuenta como la suya y el registro muestra ambos nombres.",
+                ],
+                [
+                    *facts,
+                    ("Versión", str(notice.version)),
+                    ("SHA-256", notice.sha256 or ""),
+                    ("Decidir antes del", when(notice.deadline)),
+                ],
+            )
         case NoticeKind.DRAFTING_STARTED:
             return Wording(
                 f"Comenzó la redacción del acuerdo — {title}",
@@ -418,11 +446,11 @@ _BY_LOCALE: dict[Locale, Callable[[Notice], Wording]] = {Locale.EN: _en, Locale.
 GREETING = {Locale.EN: "Dear {name},", Locale.ES: "Estimado/a {name}:"}
 LINK_LABEL = {
     Locale.EN: {
-        LinkPurpose.MINUTES_APPROVAL: "Open the page to approve or request changes",
+        LinkPurpose.MINUTES_APPROVAL: "Open the page to approve, request changes or forward",
         LinkPurpose.PILLAR_INPUT: "Open the page to submit your party's input",
     },
     Locale.ES: {
-        LinkPurpose.MINUTES_APPROVAL: "Abrir la página para aprobar o solicitar cambios",
+        LinkPurpose.MINUTES_APPROVAL: "Abrir la página para aprobar, solicitar cambios o delegar",
         LinkPurpose.PILLAR_INPUT: "Abrir la página para enviar el aporte de su parte",
     },
 }

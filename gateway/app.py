@@ -27,8 +27,8 @@ from activities.documents import markdown_to_html
 from activities.links import LinkError, LinkSigner
 from activities.wording import PILLAR_NAMES, format_when
 from gateway.texts import DECISION_WORDS, FIELD_LABELS, TEXTS
-from schemas.approvals import Decision, DecisionRequest, Outcome
-from schemas.declaration import Counterpart, Declaration, Locale, Party, Pillar
+from schemas.approvals import Decision, DecisionRequest, DelegateRequest, Outcome
+from schemas.declaration import Counterpart, Declaration, Locale, Party, Pillar, Role
 from schemas.links import LinkClaims, LinkPurpose
 from schemas.pillar_inputs import ITEM_MODELS, PILLAR_INPUT, Channel
 from schemas.rounds import RoundState, RoundStatus, SubmitInputRequest
@@ -186,11 +186,18 @@ def create_app(*, signer: LinkSigner, clients: ClientProvider) -> FastAPI:
 
     def approval_page(request: Request, page: Page, status: int = 200, error: str = "", comment: str = "") -> Response:
         claims, s = page.claims, page.status
-        earlier = next((d for d in s.decisions if d.version == claims.version and d.approver == claims.recipient), None)
+        delegated_by = next(
+            (d for d in (s.approval.delegations if s.approval else []) if d.delegate == claims.recipient), None
+        )
+        acting_for = delegated_by.approver if delegated_by else claims.recipient
+        earlier = next((d for d in s.decisions if d.version == claims.version and d.approver == acting_for), None)
         if earlier is not None:
+            name = earlier.approver_name
+            if earlier.delegate_name:
+                name = f"{earlier.delegate_name} ({page.t['on_behalf'].format(name=earlier.approver_name)})"
             detail = page.t["already_detail"].format(
                 when=page.when(earlier.at),
-                name=earlier.approver_name,
+                name=name,
                 decision=DECISION_WORDS[page.locale][earlier.decision.value],
             )
             return _message(request, 409, page.locale, page.t["already"], detail)
@@ -207,6 +214,12 @@ def create_app(*, signer: LinkSigner, clients: ClientProvider) -> FastAPI:
             )
             return _message(request, 409, page.locale, page.t["closed"], f"{outcome}{current}")
         minutes = s.minutes[approval.version - 1]
+        approvers = {c.email for c in page.party.with_role(Role.APPROVER)}
+        is_approver = delegated_by is None and claims.recipient in approvers
+        colleagues = [c for c in page.party.counterparts if c.email != claims.recipient] if is_approver else []
+        reader = f"{page.person.name} ({page.party.name})"
+        if delegated_by is not None:
+            reader += ", " + page.t["on_behalf"].format(name=delegated_by.approver_name)
         return _render(
             request,
             "approval.html",
@@ -214,7 +227,7 @@ def create_app(*, signer: LinkSigner, clients: ClientProvider) -> FastAPI:
             page.locale,
             title=page.t["minutes_of"].format(n=s.number),
             consultation_title=page.declaration.title,
-            reader=f"{page.person.name} ({page.party.name})",
+            reader=reader,
             version=minutes.version,
             sha=minutes.sha256,
             deadline=page.when(approval.deadline),
@@ -222,7 +235,36 @@ def create_app(*, signer: LinkSigner, clients: ClientProvider) -> FastAPI:
             action=f"/l/{page.token}/decision",
             error=error,
             comment=comment,
+            colleagues=colleagues,
+            delegate_action=f"/l/{page.token}/delegate",
         )
+
+    @app.post("/l/{token}/delegate", response_class=HTMLResponse)
+    async def delegate(request: Request, token: str) -> Response:
+        page = await load(request, token)
+        if page.claims.purpose is not LinkPurpose.MINUTES_APPROVAL:
+            raise PageError(400, "invalid", page.t["invalid_detail"], page.locale)
+        response = approval_page(request, page)
+        if response.status_code != 200:
+            return response
+        form = await request.form()
+        try:
+            record = await page.handle.execute_update(
+                TechnicalRound.delegate,
+                DelegateRequest(
+                    approver=page.claims.recipient,
+                    delegate=str(form.get("delegate", "")),
+                    channel=Channel.EMAIL_LINK,
+                    recorded_by=page.claims.recipient,
+                ),
+            )
+        except WorkflowUpdateFailedError as failure:
+            cause = failure.cause
+            return approval_page(request, page, 400, cause.message if isinstance(cause, ApplicationError) else "")
+        except RPCError as error:
+            raise Unavailable from error
+        detail = page.t["forwarded_detail"].format(name=record.delegate_name, version=record.version)
+        return _message(request, 200, page.locale, page.t["forwarded"], detail)
 
     @app.api_route("/l/{token}", methods=["GET", "HEAD"], response_class=HTMLResponse)
     async def open_link(request: Request, token: str) -> Response:

@@ -41,6 +41,12 @@ TEXTS: dict[Locale, dict[str, str]] = {
         "input_recorded_detail": "{pillar}: revision {rev}, recorded {when}. A later submission replaces it.",
         "fix_errors": "Please correct the fields marked below; nothing was recorded yet.",
         "back": "Back to the pillars",
+        "forward": "Forward to a colleague",
+        "forward_help": "They receive their own link; their decision counts as yours and the record shows both names.",
+        "forward_button": "Forward",
+        "forwarded": "Forwarded",
+        "forwarded_detail": "{name} will receive their own link to decide on version {version}.",
+        "on_behalf": "on behalf of {name}",
     },
     Locale.ES: {
         "approve": "Aprobar",
@@ -78,6 +84,12 @@ TEXTS: dict[Locale, dict[str, str]] = {
         "input_recorded_detail": "{pillar}: revisión {rev}, registrada el {when}. Un envío posterior la reemplaza.",
         "fix_errors": "Corrija los campos indicados; aún no se registró nada.",
         "back": "Volver a los pilares",
+        "forward": "Delegar en un colega",
+        "forward_help": "Recibirá su propio enlace; su decisión cuenta como la suya y el registro muestra ambos nombres.",
+        "forward_button": "Delegar",
+        "forwarded": "Delegado",
+        "forwarded_detail": "{name} recibirá su propio enlace para decidir sobre la versión {version}.",
+        "on_behalf": "en nombre de {name}",
     },
 }
 

@@ -36,11 +36,36 @@ class DecisionRequest(BaseModel):
     recorded_by: str
 
 
-class DecisionRecord(BaseModel):
+class DelegateRequest(BaseModel):
+    """An approver forwards their decision on the current version to a colleague of the same party."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    approver: str
+    delegate: str
+    channel: Channel = Channel.OPERATOR
+    recorded_by: str
+
+
+class Delegation(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     party: str
     approver: str
+    approver_name: str
+    delegate: str
+    delegate_name: str
+    version: int
+    channel: Channel
+    recorded_by: str
+    at: datetime
+
+
+class DecisionRecord(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    party: str
+    approver: str  # whose decision it is
     approver_name: str
     decision: Decision
     comment: str
@@ -49,6 +74,9 @@ class DecisionRecord(BaseModel):
     channel: Channel
     recorded_by: str
     at: datetime
+    # Set when a delegate decided on the approver's behalf: the record shows both.
+    delegate: str | None = None
+    delegate_name: str | None = None
 
 
 class ApprovalState(BaseModel):
@@ -62,3 +90,4 @@ class ApprovalState(BaseModel):
     outcome: Outcome
     parties: dict[str, Outcome]
     decisions: list[DecisionRecord]
+    delegations: list[Delegation] = []

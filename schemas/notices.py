@@ -26,6 +26,7 @@ class NoticeKind(StrEnum):
     CHANGES_REQUESTED = "changes_requested"
     APPROVED = "approved"
     DRAFTING_STARTED = "drafting_started"
+    DELEGATED = "delegated"
 
 
 class Recipient(BaseModel):

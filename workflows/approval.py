@@ -9,14 +9,23 @@ have not decided, escalation at the deadline) and returns the outcome.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from schemas.approvals import ApprovalState, Decision, DecisionRecord, DecisionRequest, Outcome
-    from schemas.declaration import Declaration, Role
+    from schemas.approvals import (
+        ApprovalState,
+        Decision,
+        DecisionRecord,
+        DecisionRequest,
+        DelegateRequest,
+        Delegation,
+        Outcome,
+    )
+    from schemas.declaration import Counterpart, Declaration, Party, Role
     from schemas.documents import DocumentVersion
     from schemas.links import LINK_GRACE, LinkPurpose, LinkSpec
     from schemas.notices import NoticeKind
@@ -52,6 +61,8 @@ class ApprovalStep:
         self.deadline: datetime = workflow.now() + timedelta(days=declaration.approval_within_days)
         self.overdue = False
         self.decisions: list[DecisionRecord] = []
+        self.delegations: list[Delegation] = []
+        self._delegations_notified = 0
 
     # --- decisions -------------------------------------------------------------------
 
@@ -69,14 +80,28 @@ class ApprovalStep:
     def outcome(self) -> Outcome:
         return quorum.overall_outcome(self.party_outcomes().values())
 
+    def _acting_for(self, email: str) -> tuple[Party, Counterpart, Counterpart | None] | None:
+        """(party, approver, delegate): whose decision `email` may take, its own or by delegation."""
+        who = email.strip().lower()
+        for party in self._declaration.parties:
+            for approver in party.with_role(Role.APPROVER):
+                if approver.email == who:
+                    return party, approver, None
+        delegation = next((d for d in self.delegations if d.delegate == who), None)
+        if delegation is None:
+            return None
+        party = next(p for p in self._declaration.parties if p.code == delegation.party)
+        approver = next(c for c in party.counterparts if c.email == delegation.approver)
+        delegate = next(c for c in party.counterparts if c.email == who)
+        return party, approver, delegate
+
     def check(self, request: DecisionRequest) -> None:
         """Refuses (RequestRefused) a decision that must not be recorded, saying why."""
-        who = request.approver.strip().lower()
-        party = next(
-            (p for p in self._declaration.parties if any(c.email == who for c in p.with_role(Role.APPROVER))), None
-        )
-        if party is None:
+        acting = self._acting_for(request.approver)
+        if acting is None:
             raise RequestRefused(f"{request.approver} is not an approver in this consultation")
+        party, approver, _ = acting
+        who = approver.email
         if request.sha256 != self.document.sha256:
             raise RequestRefused(
                 f"that decision is on another version; the current {self.subject} is version "
@@ -100,14 +125,15 @@ class ApprovalStep:
             raise RequestRefused(f"{request.decision.value} needs a comment saying why")
 
     def record(self, request: DecisionRequest) -> DecisionRecord:
-        who = request.approver.strip().lower()
-        party, person = next(
-            (p, c) for p in self._declaration.parties for c in p.with_role(Role.APPROVER) if c.email == who
-        )
+        acting = self._acting_for(request.approver)
+        assert acting is not None  # guaranteed by check()
+        party, person, delegate = acting
         record = DecisionRecord(
             party=party.code,
-            approver=who,
+            approver=person.email,
             approver_name=person.name,
+            delegate=delegate.email if delegate else None,
+            delegate_name=delegate.name if delegate else None,
             decision=request.decision,
             comment=request.comment.strip(),
             version=self.document.version,
@@ -119,6 +145,61 @@ class ApprovalStep:
         self.decisions.append(record)
         return record
 
+    def check_delegation(self, request: DelegateRequest) -> None:
+        who = request.approver.strip().lower()
+        acting = self._acting_for(who)
+        if acting is None or acting[2] is not None:
+            raise RequestRefused(f"{request.approver} is not an approver in this consultation")
+        party, approver, _ = acting
+        if self.outcome is not Outcome.PENDING:
+            raise RequestRefused(
+                f"the decision on version {self.document.version} is already made: {self.outcome.value}"
+            )
+        if any(d.approver == who for d in self.decisions):
+            raise RequestRefused(f"{approver.name} has already decided on version {self.document.version}")
+        delegate = request.delegate.strip().lower()
+        colleague = next((c for c in party.counterparts if c.email == delegate), None)
+        if colleague is None or delegate == who:
+            others = ", ".join(c.email for c in party.counterparts if c.email != who)
+            raise RequestRefused(f"{request.delegate} is not a colleague in party {party.code} (colleagues: {others})")
+        if any(d.delegate == delegate for d in self.delegations):
+            raise RequestRefused(f"{colleague.name} already decides for someone on this version")
+
+    def record_delegation(self, request: DelegateRequest) -> Delegation:
+        acting = self._acting_for(request.approver)
+        assert acting is not None  # guaranteed by check_delegation()
+        party, approver, _ = acting
+        delegate = next(c for c in party.counterparts if c.email == request.delegate.strip().lower())
+        delegation = Delegation(
+            party=party.code,
+            approver=approver.email,
+            approver_name=approver.name,
+            delegate=delegate.email,
+            delegate_name=delegate.name,
+            version=self.document.version,
+            channel=request.channel,
+            recorded_by=request.recorded_by.strip().lower(),
+            at=workflow.now(),
+        )
+        self.delegations.append(delegation)
+        self._on_change()
+        return delegation
+
+    async def _notify_delegates(self, facts: dict[str, object]) -> None:
+        """Each delegate gets the document and a link of their own."""
+        while True:
+            await workflow.wait_condition(lambda: len(self.delegations) > self._delegations_notified)
+            delegation = self.delegations[self._delegations_notified]
+            recipients = [r for r in self._notifier.counterparts() if r.email == delegation.delegate]
+            await self._notifier.send(
+                NoticeKind.DELEGATED,
+                recipients,
+                **facts,
+                documents=self.document.documents,
+                actor=delegation.approver_name,
+            )
+            self._delegations_notified += 1
+
     def state(self) -> ApprovalState:
         return ApprovalState(
             subject=self.subject,
@@ -129,6 +210,7 @@ class ApprovalStep:
             outcome=self.outcome,
             parties=self.party_outcomes(),
             decisions=list(self.decisions),
+            delegations=list(self.delegations),
         )
 
     def _link(self) -> LinkSpec | None:
@@ -169,6 +251,7 @@ class ApprovalStep:
             documents=self.document.documents,
         )
         since = workflow.now()
+        delegates = asyncio.create_task(self._notify_delegates(facts))
 
         def decided() -> bool:
             return self.outcome is not Outcome.PENDING
@@ -198,4 +281,7 @@ class ApprovalStep:
                     missing=missing,
                 )
         await workflow.wait_condition(decided)
+        # A delegate named just before the end still hears of it (their page then shows the outcome).
+        await workflow.wait_condition(lambda: self._delegations_notified == len(self.delegations))
+        delegates.cancel()
         return self.outcome

@@ -17,7 +17,7 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from activities.documents import MinutesRequest, render_minutes
-    from schemas.approvals import DecisionRecord, DecisionRequest, Outcome
+    from schemas.approvals import DecisionRecord, DecisionRequest, DelegateRequest, Delegation, Outcome
     from schemas.declaration import Declaration, Locale, Role
     from schemas.documents import MAX_DOCUMENT_BYTES, DocumentVersion, document_sha256
     from schemas.links import LINK_GRACE, LinkPurpose, LinkSpec
@@ -307,6 +307,20 @@ class TechnicalRound:
                     f"(round is {self._state.value})"
                 )
             self._approval.check(request)
+
+        refuse_unless(check)
+
+    @workflow.update
+    def delegate(self, request: DelegateRequest) -> Delegation:
+        assert self._approval is not None  # guaranteed by the validator
+        return self._approval.record_delegation(request)
+
+    @delegate.validator
+    def _validate_delegate(self, request: DelegateRequest) -> None:
+        def check() -> None:
+            if self._approval is None or self._state is not RoundState.MINUTES_APPROVAL:
+                raise RequestRefused(f"the minutes of round {self._input.number} are not awaiting approval")
+            self._approval.check_delegation(request)
 
         refuse_unless(check)
 

@@ -16,7 +16,7 @@ from consult.outbox import Outbox
 from schemas.consultation import OpenRoundRequest
 from schemas.declaration import Declaration, Pillar
 from schemas.pillar_inputs import PILLAR_INPUT, Channel
-from schemas.rounds import RoundState, RoundStatus, SubmitInputRequest
+from schemas.rounds import CloseRoundRequest, RoundState, RoundStatus, SubmitInputRequest
 from tests.gateway.conftest import Gateway
 from tests.helpers import (
     CL_OPERATOR,
@@ -206,3 +206,58 @@ async def test_links_that_cannot_be_trusted_are_refused(gateway: Gateway) -> Non
         # A valid link whose request no longer exists.
         missing = await http.get(f"/l/{good}")
         assert missing.status_code == 409 and "no longer open" in missing.text
+
+
+async def test_an_approver_forwards_the_decision_to_a_colleague(
+    dev_env: WorkflowEnvironment, outbox: Outbox, gateway: Gateway
+) -> None:
+    client = dev_env.client
+    now = await dev_env.get_current_time()
+    declaration = Declaration.model_validate(declaration_data(now))
+    cid = declaration.id
+    async with running_worker(client, outbox, gateway.signer, gateway.url) as task_queue:
+        handle = await start(client, declaration, task_queue)
+        await delivered(handle, "opened")
+        await handle.execute_update(
+            Consultation.open_round,
+            OpenRoundRequest(
+                meeting_at=now + 10 * DAY,
+                inputs_due=now + 8 * DAY,
+                pillars=[Pillar.FINANCING],
+                requested_by=CL_OPERATOR,
+            ),
+        )
+        round_handle = client.get_workflow_handle_for(TechnicalRound.run, round_workflow_id(handle.id, 1))
+        await eventually(lambda: notices_of(outbox, cid, "input_request"))
+        await round_handle.execute_update(
+            TechnicalRound.close, CloseRoundRequest(reason="Meeting moved", requested_by=CL_OPERATOR)
+        )
+        await eventually(lambda: notices_of(outbox, cid, "approval_request"))
+        async with httpx.AsyncClient() as http:
+            own_link = link_in(outbox, cid, "approval_request", CL_APPROVER)
+            page = await http.get(own_link)
+            assert "Delegar en un colega" in page.text and CL_LEAD in page.text
+            outsider = await http.post(f"{own_link}/delegate", data={"delegate": US_LEAD})
+            assert outsider.status_code == 400 and "is not a colleague in party CL" in outsider.text
+            forwarded = await http.post(f"{own_link}/delegate", data={"delegate": CL_LEAD})
+            assert forwarded.status_code == 200 and "Valentina Rojas" in forwarded.text
+
+            await eventually(lambda: notices_of(outbox, cid, "delegated"))
+            delegate_link = link_in(outbox, cid, "delegated", CL_LEAD)
+            delegate_page = await http.get(delegate_link)
+            assert (
+                "en nombre de Carolina Fuentes" in delegate_page.text
+                and "Delegar en un colega" not in delegate_page.text
+            )
+            decided = await http.post(
+                f"{delegate_link}/decision", data={"decision": "request_changes", "comment": "Falta el monto"}
+            )
+            assert decided.status_code == 200
+            again = await http.get(own_link)
+            assert again.status_code == 409 and "Valentina Rojas (en nombre de Carolina Fuentes)" in again.text
+        status = await round_status(round_handle)
+
+    (decision,) = status.decisions
+    assert (decision.approver, decision.delegate, decision.channel) == (CL_APPROVER, CL_LEAD, Channel.EMAIL_LINK)
+    assert (decision.approver_name, decision.delegate_name) == ("Carolina Fuentes", "Valentina Rojas")
+    assert status.approval is not None and status.approval.delegations[0].delegate == CL_LEAD
