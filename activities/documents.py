@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import datetime, timedelta, timezone
+from typing import Literal
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markdown_it import MarkdownIt
@@ -36,8 +37,15 @@ def cell(value: object) -> str:
 
 def money(amount: float, locale: Locale) -> str:
     """Whole numbers with the reader's thousands separator (1,200,000 / 1.200.000)."""
-    text = f"{amount:,.0f}"
-    return text.replace(",", ".") if locale == Locale.ES else text
+    text = f"{amount:,.0f}" if amount == int(amount) or amount >= 1000 else f"{amount:,.2f}"
+    if locale == Locale.ES:  # 1.200.000,50
+        text = text.replace(",", "\0").replace(".", ",").replace("\0", ".")
+    return text
+
+
+def percent(value: float, locale: Locale) -> str:
+    text = f"{value:.1f} %"
+    return text.replace(".", ",") if locale == Locale.ES else text
 
 
 _templates = Environment(
@@ -67,6 +75,11 @@ LABELS = {
         "total": "Total",
         "public_share": "Public share (weighted)",
         "amount": "Amount (USD)",
+        "close_kinds": {
+            "complete": "every party submitted every pillar",
+            "due": "inputs due date reached",
+            "early": "closed early by {by}: {reason}",
+        },
         "columns": {
             Pillar.SUPPLY_CHAIN: ["Mineral", "Risk", "Measure"],
             Pillar.STRATEGIC_PROJECTS: ["Project", "Minerals", "Location", "Investment (USD)", "Supply gap"],
@@ -90,6 +103,11 @@ LABELS = {
         "total": "Total",
         "public_share": "Participación pública (ponderada)",
         "amount": "Monto (USD)",
+        "close_kinds": {
+            "complete": "todas las partes enviaron todos los pilares",
+            "due": "se alcanzó la fecha límite de aportes",
+            "early": "cerrada anticipadamente por {by}: {reason}",
+        },
         "columns": {
             Pillar.SUPPLY_CHAIN: ["Mineral", "Riesgo", "Medida"],
             Pillar.STRATEGIC_PROJECTS: [
@@ -113,7 +131,10 @@ class MinutesRequest(BaseModel):
     number: int
     meeting_at: datetime
     inputs_closed_at: datetime
-    close_reason: str
+    close_reason: str  # kept for the record (English); the minutes word it per language from the fields below
+    close_kind: Literal["complete", "due", "early"] = "due"
+    closed_by: str | None = None
+    early_reason: str | None = None
     utc_offset_minutes: int
     parties: dict[str, str]  # code -> name, in declaration order
     pillars: list[Pillar]
@@ -130,6 +151,8 @@ def _rows(item_input: PillarInput, locale: Locale) -> list[list[str]]:
         for key in ("estimated_investment_usd", "amount_usd", "volume_tonnes_per_year"):
             if key in values:
                 values[key] = money(values[key], locale)
+        if "public_share_pct" in values:
+            values["public_share_pct"] = percent(values["public_share_pct"], locale)
         rows.append([cell(v) for v in values.values()])
     return rows
 
@@ -157,7 +180,22 @@ def minutes_markdown(request: MinutesRequest, locale: Locale) -> str:
         projects=projects,
         financing=financing,
         money=lambda v: money(v, locale),
+        percent=lambda v: percent(v, locale),
+        close_reason=LABELS[locale]["close_kinds"][request.close_kind].format(  # type: ignore[index]
+            by=request.closed_by or "", reason=request.early_reason or ""
+        ),
+        missing=[_missing_name(m, request, locale) for m in request.missing],
     )
+
+
+def _missing_name(code: str, request: MinutesRequest, locale: Locale) -> str:
+    """`US/financing` as a reader says it: `United States of America — Financing`."""
+    party, _, pillar = code.partition("/")
+    try:
+        pillar_name = PILLAR_NAMES[locale][Pillar(pillar)]
+    except ValueError:
+        pillar_name = pillar
+    return f"{request.parties.get(party, party)} ({party}) — {pillar_name}"
 
 
 @activity.defn(name="render_minutes")

@@ -10,6 +10,7 @@ import asyncio
 import json
 from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime, timezone
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, NoReturn, TypeVar
 
@@ -39,7 +40,7 @@ from schemas.consultation import (
     StartDraftingRequest,
     WithdrawRequest,
 )
-from schemas.declaration import Pillar
+from schemas.declaration import Locale, Pillar
 from schemas.rounds import CloseRoundRequest, ReissueMinutesRequest, SubmitInputRequest
 from workflows.rules import display_tz, fmt
 
@@ -75,6 +76,13 @@ By = Annotated[
     typer.Option("--by", help="The operator acting (an email listed in the declaration). Default: $CONSULT_OPERATOR."),
 ]
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
+
+
+class MinutesDecision(StrEnum):
+    """What can be decided on minutes (declining belongs to the agreement)."""
+
+    APPROVE = Decision.APPROVE.value
+    REQUEST_CHANGES = Decision.REQUEST_CHANGES.value
 
 
 class Failure(Exception):
@@ -248,19 +256,54 @@ def round_close(
 @round_app.command("minutes")
 def round_minutes(
     consultation: ConsultationId,
-    file: Annotated[Path, typer.Argument(help="The edited minutes (Markdown, UTF-8).")],
+    en: Annotated[Path | None, typer.Option("--en", help="The edited minutes in English (Markdown, UTF-8).")] = None,
+    es: Annotated[Path | None, typer.Option("--es", help="The edited minutes in Spanish (Markdown, UTF-8).")] = None,
     by: By = None,
 ) -> None:
-    """Re-issue the minutes after changes were requested; approval starts again on the new version."""
+    """Re-issue the minutes after changes were requested; approval starts again on the new version.
+
+    Give both languages; with one, every reader receives that text.
+    """
 
     async def work(settings: Settings) -> None:
         who = _operator(by, settings)
-        text = read_document(file)
+        files = {locale: path for locale, path in ((Locale.EN, en), (Locale.ES, es)) if path is not None}
+        if not files:
+            raise Failure(
+                "give the edited minutes: --en FILE and/or --es FILE (`consult round export` writes the current ones)",
+                2,
+            )
+        documents = {locale: read_document(path) for locale, path in files.items()}
         client = await _client(settings)
         version = await operations.reissue_minutes(
-            client, consultation, ReissueMinutesRequest(markdown=text, requested_by=who)
+            client, consultation, ReissueMinutesRequest(documents=documents, requested_by=who)
         )
         out.print(f"Minutes version {version.version} issued (SHA-256 {version.sha256}); sent for approval.")
+        if len(documents) == 1:
+            only = next(iter(documents)).value
+            out.print(f"Note: only the '{only}' text was given; every reader receives it.")
+
+    _run(work)
+
+
+@round_app.command("export")
+def round_export(
+    consultation: ConsultationId,
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder to write the minutes into.")] = Path("."),
+    number: Annotated[int | None, typer.Option(help="Which round (default: the latest).")] = None,
+) -> None:
+    """Write the current minutes (one Markdown file per language) to edit and re-issue them."""
+
+    async def work(settings: Settings) -> None:
+        current = await operations.round_status(await _client(settings), consultation, number)
+        if not current.minutes:
+            raise Failure(f"round {current.number} has no minutes yet", 1)
+        minutes = current.minutes[-1]
+        out_dir.mkdir(parents=True, exist_ok=True)
+        for locale, text in minutes.documents.items():
+            path = out_dir / f"round-{current.number}-minutes-v{minutes.version}.{locale.value}.md"
+            path.write_text(text, encoding="utf-8")
+            out.print(f"Wrote {path}")
 
     _run(work)
 
@@ -269,7 +312,7 @@ def round_minutes(
 def round_decide(
     consultation: ConsultationId,
     approver: Annotated[str, typer.Option(help="The approver whose decision this is.")],
-    decision: Annotated[Decision, typer.Option(help="approve or request_changes.")],
+    decision: Annotated[MinutesDecision, typer.Option(help="approve or request_changes.")],
     comment: Annotated[str, typer.Option(help="Required when requesting changes.")] = "",
     by: By = None,
 ) -> None:
@@ -285,7 +328,9 @@ def round_decide(
         record = await operations.decide_minutes(
             client,
             consultation,
-            DecisionRequest(approver=approver, decision=decision, sha256=sha, comment=comment, recorded_by=who),
+            DecisionRequest(
+                approver=approver, decision=Decision(decision.value), sha256=sha, comment=comment, recorded_by=who
+            ),
         )
         out.print(f"Recorded: {record.approver_name} ({record.party}) {record.decision.value} v{record.version}.")
 
@@ -458,7 +503,7 @@ def _pillars(text: str | None) -> list[Pillar] | None:
         raise Failure(
             f"--pillars: unknown pillar(s) {', '.join(unknown) or '(none given)'}; known: {', '.join(known)}", 2
         )
-    return [Pillar(n) for n in names]
+    return [Pillar(n) for n in dict.fromkeys(names)]  # each once, in the order given
 
 
 def main() -> None:

@@ -89,6 +89,11 @@ async def status(client: Client, consultation_id: str) -> ConsultationStatus:
         description = await handle.describe()
     except RPCError as err:
         raise _not_found(consultation_id, err) from None
+    if description.workflow_type != "Consultation":
+        parent = description.parent_id or "its consultation"
+        raise OperationError(
+            f"{handle.id} is a {description.workflow_type}, not a consultation; give the consultation's id ({parent})"
+        )
     if description.status == WorkflowExecutionStatus.COMPLETED:
         # A finished consultation's result is its final status: no worker needed.
         return await handle.result()

@@ -16,6 +16,9 @@ from schemas.declaration import Email, Pillar
 from schemas.minerals import Mineral
 
 Text = Annotated[str, Field(min_length=1, max_length=4000)]
+# Bounds that catch a typo (an extra "e308") without limiting any real project.
+Usd = Annotated[float, Field(ge=0, le=1e13, allow_inf_nan=False)]
+Tonnes = Annotated[float, Field(ge=0, le=1e10, allow_inf_nan=False)]
 Summary = Annotated[str, Field(min_length=1, max_length=20000)]
 
 
@@ -33,20 +36,20 @@ class StrategicProjectItem(_Item):
     name: Text
     minerals: Annotated[list[Mineral], Field(min_length=1)]
     location: Text
-    estimated_investment_usd: Annotated[float, Field(ge=0)]
+    estimated_investment_usd: Usd
     supply_gap: Text
 
 
 class RecyclingItem(_Item):
     material: Text
     approach: Text
-    volume_tonnes_per_year: Annotated[float, Field(ge=0)]
+    volume_tonnes_per_year: Tonnes
 
 
 class FinancingItem(_Item):
     instrument: Text
-    amount_usd: Annotated[float, Field(ge=0)]
-    public_share_pct: Annotated[float, Field(ge=0, le=100)]
+    amount_usd: Usd
+    public_share_pct: Annotated[float, Field(ge=0, le=100, allow_inf_nan=False)]
 
 
 class _Input(BaseModel):

@@ -9,7 +9,7 @@ from typing import Annotated
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from schemas.approvals import ApprovalState, DecisionRecord
-from schemas.declaration import Declaration, Pillar
+from schemas.declaration import Declaration, Locale, Pillar
 from schemas.documents import DocumentVersion
 from schemas.notices import NoticeRecord
 from schemas.pillar_inputs import Channel, PillarInput, SubmissionRecord
@@ -53,7 +53,9 @@ class CloseRoundRequest(_Model):
 
 
 class ReissueMinutesRequest(_Model):
-    markdown: str
+    """The edited minutes, in one or both languages; a reader whose language is missing gets the other."""
+
+    documents: dict[Locale, str]
     requested_by: str
 
 

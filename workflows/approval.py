@@ -29,6 +29,7 @@ with workflow.unsafe.imports_passed_through():
     from schemas.documents import DocumentVersion
     from schemas.links import LINK_GRACE, LinkPurpose, LinkSpec
     from schemas.notices import NoticeKind
+    from schemas.pillar_inputs import Channel
     from workflows import quorum, rules
     from workflows.notifier import Notifier
     from workflows.rules import ClockEventKind, RequestRefused
@@ -45,6 +46,7 @@ class ApprovalStep:
         notifier: Notifier,
         allowed: tuple[Decision, ...] = (Decision.APPROVE, Decision.REQUEST_CHANGES),
         facts: dict[str, object] | None = None,
+        not_before: datetime | None = None,
         on_change: Callable[[], None] = lambda: None,
         link_purpose: LinkPurpose | None = None,
         round_number: int = 0,
@@ -58,7 +60,9 @@ class ApprovalStep:
         self._on_change = on_change
         self._link_purpose = link_purpose
         self._round_number = round_number
-        self.deadline: datetime = workflow.now() + timedelta(days=declaration.approval_within_days)
+        # Approvers get their full window, counted from the meeting when it is still ahead.
+        start = max(workflow.now(), not_before) if not_before else workflow.now()
+        self.deadline: datetime = start + timedelta(days=declaration.approval_within_days)
         self.overdue = False
         self.decisions: list[DecisionRecord] = []
         self.delegations: list[Delegation] = []
@@ -100,8 +104,9 @@ class ApprovalStep:
         acting = self._acting_for(request.approver)
         if acting is None:
             raise RequestRefused(f"{request.approver} is not an approver in this consultation")
-        party, approver, _ = acting
+        party, approver, delegate = acting
         who = approver.email
+        self._check_sender(request.channel, request.recorded_by, (delegate or approver).email)
         if request.sha256 != self.document.sha256:
             raise RequestRefused(
                 f"that decision is on another version; the current {self.subject} is version "
@@ -145,8 +150,16 @@ class ApprovalStep:
         self.decisions.append(record)
         return record
 
+    def _check_sender(self, channel: Channel, recorded_by: str, person: str) -> None:
+        """An operator records on someone's behalf; through a link, only that person acts."""
+        if channel is Channel.OPERATOR:
+            rules.check_operator(self._declaration, recorded_by)
+        elif recorded_by.strip().lower() != person:
+            raise RequestRefused("a decision sent through a link must come from its recipient")
+
     def check_delegation(self, request: DelegateRequest) -> None:
         who = request.approver.strip().lower()
+        self._check_sender(request.channel, request.recorded_by, who)
         acting = self._acting_for(who)
         if acting is None or acting[2] is not None:
             raise RequestRefused(f"{request.approver} is not an approver in this consultation")

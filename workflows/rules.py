@@ -117,6 +117,8 @@ def check_open_round(
             )
         if not request.pillars:
             raise RequestRefused("a round needs at least one pillar")
+        if len(set(request.pillars)) != len(request.pillars):
+            raise RequestRefused("a pillar is listed twice on the agenda")
 
 
 def check_extend(

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime, timedelta
+from typing import Literal
 
 from temporalio import workflow
 
@@ -58,6 +59,7 @@ class TechnicalRound:
         self._close: tuple[str, str] | None = None  # (reason, by) when an operator closes early
         self._inputs_closed_at: datetime | None = None
         self._close_reason: str | None = None
+        self._close_kind: Literal["complete", "due", "early"] = "due"
         self._minutes: list[DocumentVersion] = []
         self._approval: ApprovalStep | None = None
         self._decisions: list[DecisionRecord] = []
@@ -80,6 +82,7 @@ class TechnicalRound:
                 declaration=self._declaration,
                 notifier=self._notifier,
                 facts={"round_number": input.number},
+                not_before=input.meeting_at,
                 on_change=self._changed,
                 link_purpose=LinkPurpose.MINUTES_APPROVAL,
                 round_number=input.number,
@@ -152,10 +155,13 @@ class TechnicalRound:
                 await self._remind_missing(event.days_before)
         if self._close is not None:
             reason = f"closed early by {self._close[1]}: {self._close[0]}"
+            self._close_kind = "early"
         elif grid.is_complete(self._grid()):
             reason = "every party submitted every pillar"
+            self._close_kind = "complete"
         else:
             reason = "inputs due date reached"
+            self._close_kind = "due"
         self._inputs_closed_at = workflow.now()
         self._close_reason = reason
 
@@ -194,6 +200,9 @@ class TechnicalRound:
             meeting_at=self._input.meeting_at,
             inputs_closed_at=self._inputs_closed_at or workflow.now(),
             close_reason=self._close_reason or "",
+            close_kind=self._close_kind,
+            closed_by=self._close[1] if self._close else None,
+            early_reason=self._close[0] if self._close else None,
             utc_offset_minutes=int((self._notifier.tz.utcoffset(None) or timedelta(0)).total_seconds() // 60),
             parties={p.code: p.name for p in d.parties},
             pillars=self._input.pillars,
@@ -269,8 +278,8 @@ class TechnicalRound:
 
     @workflow.update
     def reissue_minutes(self, request: ReissueMinutesRequest) -> DocumentVersion:
-        text = request.markdown.strip() + "\n"
-        self._add_minutes(dict.fromkeys(Locale, text), issued_by=request.requested_by.strip().lower())
+        documents = {locale: text.strip() + "\n" for locale, text in request.documents.items()}
+        self._add_minutes(documents, issued_by=request.requested_by.strip().lower())
         return self._minutes[-1]
 
     @reissue_minutes.validator
@@ -282,9 +291,9 @@ class TechnicalRound:
                     f"the minutes of round {self._input.number} can be re-issued only after changes were "
                     f"requested (round is {self._state.value})"
                 )
-            if not request.markdown.strip():
-                raise RequestRefused("the minutes file is empty")
-            size = len(request.markdown.encode("utf-8"))
+            if not request.documents or any(not text.strip() for text in request.documents.values()):
+                raise RequestRefused("the minutes are empty")
+            size = sum(len(text.encode("utf-8")) for text in request.documents.values())
             if size > MAX_DOCUMENT_BYTES:
                 raise RequestRefused(f"the minutes are {size} bytes; the limit is {MAX_DOCUMENT_BYTES}")
 

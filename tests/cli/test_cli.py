@@ -268,6 +268,8 @@ async def test_an_operator_runs_a_round_from_the_cli(
         assert "summary: String should have at least 1 character" in invalid.stderr
         assert "items.0.mineral: 'kryptonite' is not on the critical minerals list" in invalid.stderr
 
+        round_id = await consult("status", f"consultation-{cid}-round-1")
+        assert round_id.exit_code == 1 and "is a TechnicalRound, not a consultation" in round_id.stderr
         grid = await consult.json("round", "status", cid)
         assert grid["grid"] == {"CL": {"supply_chain": 1, "financing": 1}, "US": {"supply_chain": 1, "financing": 0}}
         assert grid["state"] == "collecting"
@@ -295,7 +297,9 @@ async def test_an_operator_runs_a_round_from_the_cli(
         await eventually(lambda: _round_in(consult, cid, "changes_requested"))
         edited = tmp_path / "minutes.md"
         edited.write_text("# Minutes of round 1\n\nThe Atacama offtake is recorded.\n")
-        reissued = await consult("round", "minutes", cid, str(edited), "--by", CL_OPERATOR)
+        exported = await consult("round", "export", cid, "--out", str(tmp_path / "export"))
+        assert exported.exit_code == 0 and (tmp_path / "export" / "round-1-minutes-v1.es.md").exists()
+        reissued = await consult("round", "minutes", cid, "--en", str(edited), "--by", CL_OPERATOR)
         assert reissued.exit_code == 0 and "Minutes version 2 issued" in reissued.stdout
         await eventually(lambda: _round_in(consult, cid, "minutes_approval"))
         for approver in ("cfuentes@minrel.example", "mturner@state.example"):

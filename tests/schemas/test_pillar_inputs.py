@@ -47,6 +47,15 @@ def test_items_are_checked_against_their_pillar(tmp_path: Path) -> None:
     )
 
 
+def test_absurd_amounts_are_refused(tmp_path: Path) -> None:
+    file = tmp_path / "f.yaml"
+    file.write_text(
+        "author: a@b.example\nsummary: s\nitems:\n  - {instrument: Loan, amount_usd: 1.7e308, public_share_pct: 5}\n"
+    )
+    with pytest.raises(InputFileError, match="amount_usd: Input should be less than or equal to 10000000000000"):
+        load_pillar_input(file, party="CL", pillar=Pillar.FINANCING, author=None)
+
+
 def test_party_and_pillar_come_from_the_command_and_must_not_contradict_the_file(tmp_path: Path) -> None:
     file = tmp_path / "f.yaml"
     file.write_text("party: US\nauthor: a@b.example\nsummary: s\n")

@@ -78,6 +78,7 @@ def test_a_good_round_is_accepted_even_on_the_deadline_and_from_an_uppercased_op
         (_open(requested_by="mturner@state.example"), Stage.DECLARED, "is not an operator"),
         (_open(pillars=[Pillar.FINANCING]), Stage.DECLARED, "pillar(s) financing are not in the declaration"),
         (_open(pillars=[]), Stage.DECLARED, "at least one pillar"),
+        (_open(pillars=[Pillar.RECYCLING, Pillar.RECYCLING]), Stage.DECLARED, "listed twice"),
         (_open(), Stage.WITHDRAWN, "the consultation is withdrawn"),
     ],
 )

@@ -194,7 +194,7 @@ async def test_the_due_date_closes_the_round_with_missing_inputs_named(
     assert closed.inputs_closed_at is not None
     assert abs(closed.inputs_closed_at - (declaration.signed_at + 8 * DAY)) < timedelta(seconds=1)
     minutes = closed.minutes[-1].documents[Locale.EN]
-    assert "- CL/financing\n- US/financing" in minutes
+    assert "- República de Chile (CL) — Financing\n- United States of America (US) — Financing" in minutes
     assert "_No input received from US._" in minutes
 
 
@@ -322,7 +322,11 @@ async def test_changes_requested_then_reissued_minutes_are_approved(
         await round_.handle.execute_update(
             TechnicalRound.reissue_minutes,
             ReissueMinutesRequest(
-                markdown="# Minutes of round 1\n\nAtacama offtake named.\n", requested_by=CL_OPERATOR
+                documents={
+                    Locale.EN: "# Minutes of round 1\n\nAtacama offtake named.\n",
+                    Locale.ES: "# Acta de la ronda 1\n\nOfftake de Atacama nombrado.\n",
+                },
+                requested_by=CL_OPERATOR,
             ),
         )
         second = (await round_.in_state(RoundState.MINUTES_APPROVAL)).minutes[-1]
@@ -359,9 +363,20 @@ async def test_an_approver_decides_once(time_env: WorkflowEnvironment, outbox: O
             await round_.decide(US_LEAD)
         with pytest.raises(WorkflowUpdateFailedError) as stranger:
             await round_.decide(CL_LEAD)
+        with pytest.raises(WorkflowUpdateFailedError) as not_operator:
+            await round_.handle.execute_update(
+                TechnicalRound.decide,
+                DecisionRequest(
+                    approver=CL_APPROVER,
+                    decision=Decision.APPROVE,
+                    sha256=(await round_.status()).minutes[-1].sha256,
+                    recorded_by="nobody@elsewhere.example",
+                ),
+            )
         status = await round_.status()
     assert "already recorded on" in str(again.value.cause) and "by Michael Turner: approve" in str(again.value.cause)
     assert "vrojas@minrel.example is not an approver" in str(stranger.value.cause)
+    assert "nobody@elsewhere.example is not an operator" in str(not_operator.value.cause)
     assert len(status.decisions) == 1
 
 
@@ -374,11 +389,15 @@ async def test_unanswered_minutes_escalate_at_the_approval_deadline(
         await submit_all(round_)
         await round_.in_state(RoundState.MINUTES_APPROVAL)
         await round_.decide(CL_APPROVER)
-        await time_env.sleep(8 * DAY)
+        await time_env.sleep(15 * DAY)  # day 16: approvers have 7 days from the meeting on day 10
+        before = await round_.status()
+        await time_env.sleep(2 * DAY)
         status = await round_.status()
         parent = await round_.consultation.query(Consultation.status)
 
+    assert before.approval is not None and not before.approval.overdue
     assert status.approval is not None and status.approval.overdue
+    assert status.approval.deadline == declaration.signed_at + 17 * DAY
     assert parent.overdue is True and parent.rounds[0].overdue
     reminders = notices_of(outbox, declaration.id, "approval_reminder")
     assert recipients(reminders) == {US_LEAD, US_APPROVER_2}  # CL has approved: not reminded
