@@ -44,7 +44,7 @@ check: lint typecheck test
 
 # With `make run` up in another shell: refresh the README's screenshots.
 screenshots: install
-	$(BIN)/python scripts/screenshots.py
+	$(BIN)/python scripts/screenshots.py $(if $(LINK),--link '$(LINK)')
 
 clean:
 	rm -rf $(VENV) $(DATA_DIR) .pytest_cache .mypy_cache .ruff_cache

@@ -24,9 +24,14 @@ CHROMIUM_ARGS = [
 ]
 
 
-async def main(ui: str, workflow_id: str, out: Path) -> None:
+async def main(ui: str, workflow_id: str, out: Path, link: str | None) -> None:
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        if link:
+            # A counterpart's page, as a phone shows it (GET only: nothing is recorded).
+            phone = await browser.new_page(viewport={"width": 430, "height": 1100})
+            await phone.goto(link)
+            await phone.screenshot(path=out / "gateway-approval-page.png", full_page=True)
         page = await browser.new_page(viewport={"width": 1440, "height": 900})
         query = "WorkflowType='Consultation'"
         await page.goto(f"{ui}/namespaces/default/workflows?query={query}")
@@ -50,6 +55,7 @@ if __name__ == "__main__":
     parser.add_argument("--ui", default="http://127.0.0.1:8233")
     parser.add_argument("--workflow-id", default="consultation-cl-us-critical-minerals-2026")
     parser.add_argument("--out", type=Path, default=Path("docs/images"))
+    parser.add_argument("--link", help="an approval link from the outbox, to picture the gateway page too")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
-    asyncio.run(main(args.ui, args.workflow_id, args.out))
+    asyncio.run(main(args.ui, args.workflow_id, args.out, args.link))
