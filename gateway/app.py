@@ -35,6 +35,7 @@ from schemas.rounds import RoundState, RoundStatus, SubmitInputRequest
 from workflows.rules import display_tz
 from workflows.technical_round import TechnicalRound
 
+MAX_ROWS = 200  # items in one pillar input; a form cannot ask for more
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 
 SECURITY_HEADERS = {
@@ -408,12 +409,13 @@ def create_app(*, signer: LinkSigner, clients: ClientProvider) -> FastAPI:
         pillar = input_target(page, pillar_name)
         form = await request.form()
         fields = list(ITEM_MODELS[pillar].model_fields)
-        count = min(int(str(form.get("rows", "0")) or 0) if str(form.get("rows", "0")).isdigit() else 0, 200)
+        rows_field = str(form.get("rows", "0"))
+        count = min(int(rows_field), MAX_ROWS) if rows_field.isdigit() else 0
         rows = [{f: str(form.get(f"items-{i}-{f}", "")) for f in fields} for i in range(count)]
         summary = str(form.get("summary", ""))
         action = str(form.get("action", "submit"))
         if action == "add":
-            return form_page(request, page, pillar, summary, [*rows, {}])
+            return form_page(request, page, pillar, summary, [*rows, {}][:MAX_ROWS])
         if action.startswith("remove-") and action.removeprefix("remove-").isdigit():
             index = int(action.removeprefix("remove-"))
             return form_page(request, page, pillar, summary, [r for i, r in enumerate(rows) if i != index])
@@ -450,7 +452,8 @@ def create_app(*, signer: LinkSigner, clients: ClientProvider) -> FastAPI:
 
 def _as_row(item: dict[str, Any]) -> dict[str, str]:
     return {
-        k: ", ".join(v) if isinstance(v, list) else f"{v:g}" if isinstance(v, float) else str(v)
+        # Floats as typed (1200000000, not 1.2e+09): the form shows them back to be edited.
+        k: ", ".join(v) if isinstance(v, list) else f"{v:f}".rstrip("0").rstrip(".") if isinstance(v, float) else str(v)
         for k, v in item.items()
     }
 
