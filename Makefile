@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 DATA_DIR ?= .consult
 EXAMPLE ?= examples/chile-us-2026.yaml
 
-.PHONY: run test lint typecheck check install clean screenshots
+.PHONY: run test lint typecheck check install clean screenshots histories
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,10 @@ check: lint typecheck test
 # With `make run` up in another shell: refresh the README's screenshots.
 screenshots: install
 	$(BIN)/python scripts/screenshots.py $(if $(LINK),--link '$(LINK)')
+
+# Re-record tests/histories/ (see scripts/record_histories.py for when to).
+histories: install
+	$(BIN)/python scripts/record_histories.py
 
 clean:
 	rm -rf $(VENV) $(DATA_DIR) .pytest_cache .mypy_cache .ruff_cache

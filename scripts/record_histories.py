@@ -1,0 +1,157 @@
+"""Record the histories the replay tests check (tests/histories/).
+
+Runs a whole lifecycle on the time-skipping server with the current code —
+declaration, reminders, an extension, round 1 with inputs, changes requested,
+re-issued minutes, approval, drafting, withdrawal — and saves the consultation's
+and the round's event histories as JSON. Refresh them (`make histories`) only
+when a change is meant to be incompatible and is guarded by `workflow.patched`;
+the old files then move to tests/histories/old/ so both versions keep replaying.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import tempfile
+from datetime import timedelta
+from pathlib import Path
+
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from consult import binaries  # noqa: E402
+from consult.outbox import Outbox  # noqa: E402
+from schemas.approvals import Decision, DecisionRequest  # noqa: E402
+from schemas.consultation import (  # noqa: E402
+    ExtendDeadlineRequest,
+    OpenRoundRequest,
+    StartDraftingRequest,
+    WithdrawRequest,
+)
+from schemas.declaration import Locale, Pillar  # noqa: E402
+from schemas.pillar_inputs import PILLAR_INPUT  # noqa: E402
+from schemas.rounds import ReissueMinutesRequest, RoundState, SubmitInputRequest  # noqa: E402
+from tests.conftest import free_port, register_search_attributes  # noqa: E402
+from tests.helpers import CL_OPERATOR, make_declaration, running_worker, start  # noqa: E402
+from workflows.consultation import Consultation  # noqa: E402
+from workflows.technical_round import TechnicalRound, round_workflow_id  # noqa: E402
+
+DAY = timedelta(days=1)
+OUT = ROOT / "tests" / "histories"
+
+
+async def record() -> None:
+    env = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=binaries.time_skipping_test_server(), data_converter=pydantic_data_converter
+    )
+    await register_search_attributes(env.client)
+    outbox = Outbox(Path(tempfile.mkdtemp()), port=free_port()).start()
+    try:
+        signed = await env.get_current_time()
+        declaration = make_declaration(signed, id="replay-lifecycle")
+        async with running_worker(env.client, outbox) as task_queue:
+            handle = await start(env.client, declaration, task_queue)
+            await env.sleep(9 * DAY)
+            await handle.execute_update(
+                Consultation.extend_deadline,
+                ExtendDeadlineRequest(until=signed + 20 * DAY, reason="agendas", requested_by=CL_OPERATOR),
+            )
+            await env.sleep(2 * DAY)
+            now = await env.get_current_time()
+            await handle.execute_update(
+                Consultation.open_round,
+                OpenRoundRequest(
+                    meeting_at=now + 6 * DAY,
+                    inputs_due=now + 4 * DAY,
+                    pillars=[Pillar.FINANCING],
+                    requested_by=CL_OPERATOR,
+                ),
+            )
+            round_ = env.client.get_workflow_handle_for(TechnicalRound.run, round_workflow_id(handle.id, 1))
+            await _until(lambda: _exists(round_))
+            for party, author in (("CL", "vrojas@minrel.example"), ("US", "mturner@state.example")):
+                item = PILLAR_INPUT.validate_python(
+                    {"party": party, "pillar": "financing", "author": author, "summary": "s"}
+                )
+                await round_.execute_update(
+                    TechnicalRound.submit_input, SubmitInputRequest(input=item, submitted_by=CL_OPERATOR)
+                )
+            await _until(lambda: _state(round_, RoundState.MINUTES_APPROVAL))
+            sha = (await round_.query(TechnicalRound.status)).minutes[-1].sha256
+            await round_.execute_update(
+                TechnicalRound.decide,
+                DecisionRequest(
+                    approver="cfuentes@minrel.example",
+                    decision=Decision.REQUEST_CHANGES,
+                    sha256=sha,
+                    comment="more detail",
+                    recorded_by=CL_OPERATOR,
+                ),
+            )
+            await _until(lambda: _state(round_, RoundState.CHANGES_REQUESTED))
+            await round_.execute_update(
+                TechnicalRound.reissue_minutes,
+                ReissueMinutesRequest(
+                    documents={Locale.EN: "# Minutes\n", Locale.ES: "# Acta\n"}, requested_by=CL_OPERATOR
+                ),
+            )
+            await _until(lambda: _state(round_, RoundState.MINUTES_APPROVAL))
+            sha = (await round_.query(TechnicalRound.status)).minutes[-1].sha256
+            for approver in ("cfuentes@minrel.example", "mturner@state.example"):
+                await round_.execute_update(
+                    TechnicalRound.decide,
+                    DecisionRequest(approver=approver, decision=Decision.APPROVE, sha256=sha, recorded_by=CL_OPERATOR),
+                )
+            await round_.result()
+            await _until(lambda: _round_closed(handle))
+            await handle.execute_update(Consultation.start_drafting, StartDraftingRequest(requested_by=CL_OPERATOR))
+            await env.sleep(DAY)
+            await handle.execute_update(
+                Consultation.withdraw, WithdrawRequest(reason="recorded", requested_by=CL_OPERATOR)
+            )
+            await handle.result()
+        OUT.mkdir(parents=True, exist_ok=True)
+        for h in (handle, round_):
+            # Named by workflow id: a replay must run under the id it was recorded with.
+            history = await h.fetch_history()
+            path = OUT / f"{h.id}.json"
+            path.write_text(history.to_json())
+            print(f"{path}: {len(history.events)} events")  # noqa: T201
+    finally:
+        outbox.stop()
+        await env.shutdown()
+
+
+async def _until(check, timeout: float = 20) -> None:  # type: ignore[no-untyped-def]
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not await check():
+        if asyncio.get_running_loop().time() > deadline:
+            raise TimeoutError("the lifecycle did not progress")
+        await asyncio.sleep(0.05)
+
+
+async def _exists(handle) -> bool:  # type: ignore[no-untyped-def]
+    try:
+        await handle.query(TechnicalRound.status)
+        return True
+    except Exception:
+        return False
+
+
+async def _state(handle, state: RoundState) -> bool:  # type: ignore[no-untyped-def]
+    return (await handle.query(TechnicalRound.status)).state is state
+
+
+async def _round_closed(handle) -> bool:  # type: ignore[no-untyped-def]
+    status = await handle.query(Consultation.status)
+    return bool(status.rounds) and status.rounds[0].state is RoundState.CLOSED
+
+
+if __name__ == "__main__":
+    asyncio.run(record())
+    sys.stdout.flush()
+    os._exit(0)  # see TEMPORAL-NOTES: interpreter exit after the test server can crash

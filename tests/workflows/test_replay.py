@@ -1,0 +1,33 @@
+"""Running consultations last months: today's code must replay the histories recorded by earlier code.
+
+The histories in tests/histories/ are a whole lifecycle recorded by
+scripts/record_histories.py. A change that would break a running workflow
+fails here with a non-determinism error; guard it with `workflow.patched`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from temporalio.client import WorkflowHistory
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.worker import Replayer
+
+from workers.main import WORKFLOWS
+
+HISTORIES = sorted((Path(__file__).resolve().parents[1] / "histories").rglob("*.json"))
+
+
+def test_there_are_histories_to_replay() -> None:
+    names = {p.stem for p in HISTORIES}
+    assert {"consultation-replay-lifecycle", "consultation-replay-lifecycle-round-1"} <= names
+
+
+@pytest.mark.parametrize("path", HISTORIES, ids=lambda p: str(p.relative_to(p.parents[1])))
+async def test_history_replays_with_todays_code(path: Path) -> None:
+    history = WorkflowHistory.from_json(path.stem, path.read_text())  # the file is named by workflow id
+    result = await Replayer(workflows=WORKFLOWS, data_converter=pydantic_data_converter).replay_workflow(
+        history, raise_on_replay_failure=True
+    )
+    assert result.replay_failure is None
