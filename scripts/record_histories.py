@@ -126,8 +126,8 @@ async def record() -> None:
         await env.shutdown()
 
 
-async def _until(check, timeout: float = 20) -> None:  # type: ignore[no-untyped-def]
-    deadline = asyncio.get_running_loop().time() + timeout
+async def _until(check, limit_seconds: float = 20) -> None:  # type: ignore[no-untyped-def]
+    deadline = asyncio.get_running_loop().time() + limit_seconds
     while not await check():
         if asyncio.get_running_loop().time() > deadline:
             raise TimeoutError("the lifecycle did not progress")
