@@ -7,6 +7,7 @@ kept in heartbeat details so a retried attempt skips them.
 
 from __future__ import annotations
 
+import difflib
 import email.policy
 import hashlib
 from email.message import EmailMessage
@@ -63,11 +64,22 @@ def render(notice: Notice, recipient: Recipient, sender: str, link: str | None =
         "link_label": LINK_LABEL[recipient.locale].get(notice.link.purpose, "") if notice.link else "",
         "document_text": "",
         "document_html": "",
+        "diff": "",
     }
     if notice.documents:
         text = notice.documents.get(recipient.locale) or next(iter(notice.documents.values()))
         context["document_text"] = text
         context["document_html"] = Markup(markdown_to_html(text))
+    if notice.previous_documents:
+        before = notice.previous_documents.get(recipient.locale) or next(iter(notice.previous_documents.values()))
+        context["diff"] = "".join(
+            difflib.unified_diff(
+                before.splitlines(keepends=True),
+                str(context["document_text"]).splitlines(keepends=True),
+                f"v{(notice.version or 2) - 1}",
+                f"v{notice.version}",
+            )
+        )
     msg = EmailMessage()
     msg["Subject"] = wording.subject
     msg["From"] = sender

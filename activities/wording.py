@@ -262,6 +262,33 @@ def _en(notice: Notice) -> Wording:
                     ("Decide by", when(notice.deadline)),
                 ],
             )
+        case NoticeKind.DRAFT_CHANGES_REQUESTED:
+            return Wording(
+                f"Changes requested on agreement draft v{notice.version} — {title}",
+                [
+                    "Changes were requested:",
+                    *notice.comments,
+                    "Submit a new version with consult draft submit; approval starts again on it.",
+                ],
+                [*facts, ("Version", str(notice.version)), ("SHA-256", notice.sha256 or "")],
+            )
+        case NoticeKind.CONCLUDED:
+            return Wording(
+                f"Agreement concluded — {title}",
+                [
+                    f"Every party approved version {notice.version} of the agreement. Its final text is below; its SHA-256 identifies it."
+                ],
+                [*facts, ("Version", str(notice.version)), ("SHA-256", notice.sha256 or "")],
+            )
+        case NoticeKind.DECLINED:
+            return Wording(
+                f"Agreement declined — {title}",
+                [
+                    f"{notice.actor} declined version {notice.version} of the agreement; the consultation ends here.",
+                    f"Reason: {notice.reason}",
+                ],
+                [*facts, ("Version", str(notice.version)), ("SHA-256", notice.sha256 or "")],
+            )
         case NoticeKind.DRAFTING_STARTED:
             return Wording(
                 f"Drafting of the agreement has started — {title}",
@@ -433,6 +460,33 @@ def _es(notice: Notice) -> Wording:
                     ("Decidir antes del", when(notice.deadline)),
                 ],
             )
+        case NoticeKind.DRAFT_CHANGES_REQUESTED:
+            return Wording(
+                f"Se solicitaron cambios al borrador del acuerdo v{notice.version} — {title}",
+                [
+                    "Se solicitaron cambios:",
+                    *notice.comments,
+                    "Envíe una nueva versión con consult draft submit; la aprobación comienza de nuevo sobre ella.",
+                ],
+                [*facts, ("Versión", str(notice.version)), ("SHA-256", notice.sha256 or "")],
+            )
+        case NoticeKind.CONCLUDED:
+            return Wording(
+                f"Acuerdo concluido — {title}",
+                [
+                    f"Todas las partes aprobaron la versión {notice.version} del acuerdo. Su texto final figura a continuación; su SHA-256 lo identifica."
+                ],
+                [*facts, ("Versión", str(notice.version)), ("SHA-256", notice.sha256 or "")],
+            )
+        case NoticeKind.DECLINED:
+            return Wording(
+                f"Acuerdo rechazado — {title}",
+                [
+                    f"{notice.actor} rechazó la versión {notice.version} del acuerdo; la consulta termina aquí.",
+                    f"Motivo: {notice.reason}",
+                ],
+                [*facts, ("Versión", str(notice.version)), ("SHA-256", notice.sha256 or "")],
+            )
         case NoticeKind.DRAFTING_STARTED:
             return Wording(
                 f"Comenzó la redacción del acuerdo — {title}",
@@ -448,10 +502,12 @@ LINK_LABEL = {
     Locale.EN: {
         LinkPurpose.MINUTES_APPROVAL: "Open the page to approve, request changes or forward",
         LinkPurpose.PILLAR_INPUT: "Open the page to submit your party's input",
+        LinkPurpose.AGREEMENT_APPROVAL: "Open the page to approve, request changes, decline or forward",
     },
     Locale.ES: {
         LinkPurpose.MINUTES_APPROVAL: "Abrir la página para aprobar, solicitar cambios o delegar",
         LinkPurpose.PILLAR_INPUT: "Abrir la página para enviar el aporte de su parte",
+        LinkPurpose.AGREEMENT_APPROVAL: "Abrir la página para aprobar, solicitar cambios, rechazar o delegar",
     },
 }
 GREETING_UNNAMED = {Locale.EN: "Dear colleagues,", Locale.ES: "Estimados/as colegas:"}

@@ -12,7 +12,9 @@ from typing import Annotated
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from schemas.declaration import Declaration, Pillar
+from schemas.approvals import ApprovalState, DecisionRecord
+from schemas.declaration import Declaration, Locale, Pillar
+from schemas.documents import DocumentVersion
 from schemas.notices import NoticeRecord
 from schemas.rounds import Grid, RoundState
 
@@ -58,6 +60,13 @@ class ExtendDeadlineRequest(_Model):
 
 
 class StartDraftingRequest(_Model):
+    requested_by: str
+
+
+class SubmitDraftRequest(_Model):
+    """A version of the agreement, in one or both languages (a reader whose language is missing gets the other)."""
+
+    documents: dict[Locale, str]
     requested_by: str
 
 
@@ -118,3 +127,8 @@ class ConsultationStatus(_Model):
     extensions: list[Extension]
     notices: list[NoticeRecord]
     withdrawal: Withdrawal | None
+    # The agreement: every draft version, the decisions on each, and how it ended.
+    drafts: list[DocumentVersion] = Field(default_factory=list)
+    agreement_approval: ApprovalState | None = None
+    agreement_decisions: list[DecisionRecord] = Field(default_factory=list)
+    concluded_at: datetime | None = None

@@ -15,6 +15,7 @@ LINK_GRACE = timedelta(days=3)
 class LinkPurpose(StrEnum):
     MINUTES_APPROVAL = "minutes_approval"
     PILLAR_INPUT = "pillar_input"
+    AGREEMENT_APPROVAL = "agreement_approval"
 
 
 class LinkSpec(BaseModel):

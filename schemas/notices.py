@@ -27,6 +27,9 @@ class NoticeKind(StrEnum):
     APPROVED = "approved"
     DRAFTING_STARTED = "drafting_started"
     DELEGATED = "delegated"
+    DRAFT_CHANGES_REQUESTED = "draft_changes_requested"
+    CONCLUDED = "concluded"
+    DECLINED = "declined"
 
 
 class Recipient(BaseModel):
@@ -71,6 +74,8 @@ class Notice(BaseModel):
     sha256: str | None = None
     # The document in each language (Markdown); each reader gets theirs.
     documents: dict[Locale, str] = Field(default_factory=dict)
+    # The previous version, so the reader gets a diff against it.
+    previous_documents: dict[Locale, str] = Field(default_factory=dict)
     comments: list[str] = Field(default_factory=list)
     # A page to act on; the mail activity turns it into a signed link per recipient.
     link: LinkSpec | None = None

@@ -47,6 +47,7 @@ class ApprovalStep:
         allowed: tuple[Decision, ...] = (Decision.APPROVE, Decision.REQUEST_CHANGES),
         facts: dict[str, object] | None = None,
         not_before: datetime | None = None,
+        previous: DocumentVersion | None = None,
         on_change: Callable[[], None] = lambda: None,
         link_purpose: LinkPurpose | None = None,
         round_number: int = 0,
@@ -58,6 +59,7 @@ class ApprovalStep:
         self._allowed = allowed
         self._facts = facts or {}
         self._on_change = on_change
+        self._previous = previous
         self._link_purpose = link_purpose
         self._round_number = round_number
         # Approvers get their full window, counted from the meeting when it is still ahead.
@@ -247,7 +249,8 @@ class ApprovalStep:
         decided = {d.approver for d in self.decisions}
         return [r.email for r in self._notifier.counterparts(Role.APPROVER, pending) if r.email not in decided]
 
-    async def run(self) -> Outcome:
+    async def run(self, until: Callable[[], bool] = lambda: False) -> Outcome:
+        """The outcome once decided; PENDING if `until()` (e.g. a withdrawal) ends the wait first."""
         facts = {
             **self._facts,
             "subject": self.subject,
@@ -262,12 +265,13 @@ class ApprovalStep:
             self._notifier.counterparts(Role.APPROVER),
             **facts,
             documents=self.document.documents,
+            previous_documents=self._previous.documents if self._previous else {},
         )
         since = workflow.now()
         delegates = asyncio.create_task(self._notify_delegates(facts))
 
         def decided() -> bool:
-            return self.outcome is not Outcome.PENDING
+            return self.outcome is not Outcome.PENDING or until()
 
         for event in rules.deadline_clock(self.deadline, self._declaration.reminder_days_before, since):
             what = "Reminder" if event.kind is ClockEventKind.REMINDER else "Escalation"
@@ -294,6 +298,9 @@ class ApprovalStep:
                     missing=missing,
                 )
         await workflow.wait_condition(decided)
+        if until():
+            delegates.cancel()
+            return Outcome.PENDING
         # A delegate named just before the end still hears of it (their page then shows the outcome).
         await workflow.wait_condition(lambda: self._delegations_notified == len(self.delegations))
         delegates.cancel()

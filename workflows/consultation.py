@@ -19,6 +19,7 @@ from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
     from schemas import search_attributes as sa
+    from schemas.approvals import Decision, DecisionRecord, DecisionRequest, DelegateRequest, Delegation, Outcome
     from schemas.consultation import (
         ConsultationInput,
         ConsultationStatus,
@@ -28,12 +29,17 @@ with workflow.unsafe.imports_passed_through():
         RoundRecord,
         Stage,
         StartDraftingRequest,
+        SubmitDraftRequest,
         Withdrawal,
         WithdrawRequest,
     )
+    from schemas.declaration import Declaration
+    from schemas.documents import MAX_DOCUMENT_BYTES, DocumentVersion, document_sha256
+    from schemas.links import LinkPurpose
     from schemas.notices import NoticeKind
     from schemas.rounds import ROUND_PROGRESS_SIGNAL, RoundInput, RoundProgress, RoundState
     from workflows import grid, rules
+    from workflows.approval import ApprovalStep
     from workflows.notifier import Notifier
     from workflows.rules import ClockEventKind
     from workflows.technical_round import TechnicalRound, round_workflow_id
@@ -90,6 +96,10 @@ class Consultation:
         self._rounds_started = 0
         self._extensions: list[Extension] = []
         self._drafting_by: str | None = None
+        self._drafts: list[DocumentVersion] = []
+        self._agreement: ApprovalStep | None = None
+        self._agreement_decisions: list[DecisionRecord] = []
+        self._concluded_at: datetime | None = None
         self._withdrawal: Withdrawal | None = None
 
     @workflow.run
@@ -108,8 +118,7 @@ class Consultation:
             )
         if self._stage is Stage.DRAFTING_AGREEMENT:
             await self._notifier.send(NoticeKind.DRAFTING_STARTED, self._notifier.everyone(), actor=self._drafting_by)
-            # The agreement itself is the next capability; until then the consultation waits for its end.
-            await workflow.wait_condition(lambda: self._stage.is_final)
+            await self._agree()
         if self._withdrawal is not None:
             await self._notifier.send(
                 NoticeKind.WITHDRAWN,
@@ -163,6 +172,131 @@ class Consultation:
                     reason=ext.reason,
                     actor=ext.by,
                 )
+
+    # --- the agreement -------------------------------------------------------------------
+
+    async def _agree(self) -> None:
+        """Each submitted draft goes to every party's approvers, until one version is approved by all,
+        a party declines, or the consultation is withdrawn."""
+        handled = 0
+        while not self._stage.is_final:
+            await self._next_draft_or_end(handled)
+            if self._stage.is_final:
+                return
+            handled = len(self._drafts)
+            draft = self._drafts[-1]
+            self._agreement = ApprovalStep(
+                subject="agreement draft",
+                document=draft,
+                declaration=self._declaration,
+                notifier=self._notifier,
+                allowed=(Decision.APPROVE, Decision.REQUEST_CHANGES, Decision.DECLINE),
+                previous=self._drafts[-2] if len(self._drafts) > 1 else None,
+                on_change=self._publish,
+                link_purpose=LinkPurpose.AGREEMENT_APPROVAL,
+            )
+            self._publish()
+            outcome = await self._agreement.run(until=lambda: self._stage.is_final)
+            facts = {"version": draft.version, "sha256": draft.sha256}
+            if outcome is Outcome.APPROVED:
+                self._stage = Stage.CONCLUDED
+                self._concluded_at = workflow.now()
+                self._publish()
+                await self._notifier.send(
+                    NoticeKind.CONCLUDED, self._notifier.everyone(), **facts, documents=draft.documents
+                )
+            elif outcome is Outcome.DECLINED:
+                decline = next(d for d in self._agreement.decisions if d.decision is Decision.DECLINE)
+                self._stage = Stage.DECLINED
+                self._publish()
+                await self._notifier.send(
+                    NoticeKind.DECLINED,
+                    self._notifier.everyone(),
+                    **facts,
+                    actor=f"{decline.approver_name} ({decline.party})",
+                    reason=decline.comment,
+                )
+            elif outcome is Outcome.CHANGES_REQUESTED:
+                self._stage = Stage.DRAFTING_AGREEMENT
+                self._publish()
+                await self._notifier.send(
+                    NoticeKind.DRAFT_CHANGES_REQUESTED,
+                    self._notifier.operators(),
+                    **facts,
+                    comments=[
+                        f"{d.approver_name} ({d.party}): {d.comment}" for d in self._agreement.decisions if d.comment
+                    ],
+                )
+
+    async def _next_draft_or_end(self, handled: int) -> None:
+        await workflow.wait_condition(lambda: self._stage.is_final or len(self._drafts) > handled)
+
+    @workflow.update
+    def submit_draft(self, request: SubmitDraftRequest) -> DocumentVersion:
+        documents = {locale: text.strip() + "\n" for locale, text in request.documents.items()}
+        draft = DocumentVersion(
+            version=len(self._drafts) + 1,
+            sha256=document_sha256(documents),
+            documents=documents,
+            issued_by=request.requested_by.strip().lower(),
+            issued_at=workflow.now(),
+        )
+        self._drafts.append(draft)
+        self._stage = Stage.AWAITING_APPROVAL
+        self._publish()
+        return draft
+
+    @submit_draft.validator
+    def _validate_submit_draft(self, request: SubmitDraftRequest) -> None:
+        def check() -> None:
+            rules.check_operator(self._declaration, request.requested_by)
+            if self._stage is not Stage.DRAFTING_AGREEMENT:
+                raise rules.RequestRefused(
+                    f"drafts are submitted while drafting the agreement (stage {self._stage.value}); "
+                    + (
+                        "the current draft awaits the parties' decisions"
+                        if self._stage is Stage.AWAITING_APPROVAL
+                        else ""
+                    )
+                )
+            if not request.documents or any(not text.strip() for text in request.documents.values()):
+                raise rules.RequestRefused("the draft is empty")
+            size = sum(len(text.encode("utf-8")) for text in request.documents.values())
+            if size > MAX_DOCUMENT_BYTES:
+                raise rules.RequestRefused(f"the draft is {size} bytes; the limit is {MAX_DOCUMENT_BYTES}")
+
+        refuse_unless(check)
+
+    @workflow.update
+    def decide(self, request: DecisionRequest) -> DecisionRecord:
+        assert self._agreement is not None  # guaranteed by the validator
+        record = self._agreement.record(request)
+        self._agreement_decisions.append(record)
+        self._publish()
+        return record
+
+    @decide.validator
+    def _validate_decide(self, request: DecisionRequest) -> None:
+        refuse_unless(lambda: self._awaiting_approval().check(request))
+
+    @workflow.update
+    def delegate(self, request: DelegateRequest) -> Delegation:
+        assert self._agreement is not None  # guaranteed by the validator
+        return self._agreement.record_delegation(request)
+
+    @delegate.validator
+    def _validate_delegate(self, request: DelegateRequest) -> None:
+        refuse_unless(lambda: self._awaiting_approval().check_delegation(request))
+
+    def _awaiting_approval(self) -> ApprovalStep:
+        if self._agreement is None or self._stage is not Stage.AWAITING_APPROVAL:
+            raise rules.RequestRefused(f"no agreement draft awaits approval (stage {self._stage.value})")
+        return self._agreement
+
+    @workflow.query
+    def declaration(self) -> Declaration:
+        """Who is who (names, roles, languages): what the gateway needs to address a page to its reader."""
+        return self._declaration
 
     # --- rounds --------------------------------------------------------------------------
 
@@ -346,11 +480,17 @@ class Consultation:
             extensions=list(self._extensions),
             notices=list(self._notifier.records),
             withdrawal=self._withdrawal,
+            drafts=list(self._drafts),
+            agreement_approval=self._agreement.state() if self._agreement else None,
+            agreement_decisions=list(self._agreement_decisions),
+            concluded_at=self._concluded_at,
         )
 
     def _is_overdue(self) -> bool:
         if self._stage is Stage.DECLARED:
             return self._overdue
+        if self._stage is Stage.AWAITING_APPROVAL and self._agreement is not None:
+            return self._agreement.overdue
         open_number = self._open_round_number()
         return bool(open_number and self._rounds[open_number - 1].overdue and not self._stage.is_final)
 
@@ -360,6 +500,8 @@ class Consultation:
         open_number = self._open_round_number()
         if self._stage is Stage.TECHNICAL_ROUNDS and open_number:
             return self._rounds[open_number - 1].next_deadline
+        if self._stage is Stage.AWAITING_APPROVAL and self._agreement is not None:
+            return self._agreement.deadline
         return None
 
     def _publish(self) -> None:
@@ -389,6 +531,12 @@ class Consultation:
                 lines.append(grid.grid_markdown(r.grid))
         for e in self._extensions:
             lines.append(f"Extended to {rules.fmt(e.new_deadline, self._tz)} by {e.by}: {e.reason}")
+        if self._drafts:
+            d = self._drafts[-1]
+            lines.append(f"**Agreement draft v{d.version}** `{d.sha256[:12]}…`")
+            if self._agreement is not None and self._agreement.document.version == d.version:
+                parties = ", ".join(f"{code}: {o.value}" for code, o in self._agreement.party_outcomes().items())
+                lines.append(f"Decisions: {parties}")
         if self._withdrawal:
             lines.append(f"Withdrawn by {self._withdrawal.by}: {self._withdrawal.reason}")
         workflow.set_current_details("\n\n".join(lines))
