@@ -38,6 +38,7 @@ from schemas.consultation import (
     OpenRoundRequest,
     Stage,
     StartDraftingRequest,
+    SubmitDraftRequest,
     WithdrawRequest,
 )
 from schemas.declaration import Locale, Pillar
@@ -53,9 +54,11 @@ app = typer.Typer(
 round_app = typer.Typer(no_args_is_help=True, help="Technical rounds: open, follow, close, minutes.")
 input_app = typer.Typer(no_args_is_help=True, help="Pillar inputs to the open round.")
 agreement_app = typer.Typer(no_args_is_help=True, help="The definitive agreement.")
+draft_app = typer.Typer(no_args_is_help=True, help="Agreement drafts: submit versions, record decisions.")
 app.add_typer(round_app, name="round")
 app.add_typer(input_app, name="input")
 app.add_typer(agreement_app, name="agreement")
+app.add_typer(draft_app, name="draft")
 
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
@@ -356,6 +359,58 @@ def input_submit(
         client = await _client(settings)
         record = await operations.submit_input(client, consultation, SubmitInputRequest(input=item, submitted_by=who))
         out.print(f"Recorded {record.input.party}/{record.input.pillar.value}, revision {record.revision}.")
+
+    _run(work)
+
+
+@draft_app.command("submit")
+def draft_submit(
+    consultation: ConsultationId,
+    en: Annotated[Path | None, typer.Option("--en", help="The draft in English (Markdown, UTF-8).")] = None,
+    es: Annotated[Path | None, typer.Option("--es", help="The draft in Spanish (Markdown, UTF-8).")] = None,
+    by: By = None,
+) -> None:
+    """Submit the next version of the agreement; every approver receives it (with a diff) and a link to decide."""
+
+    async def work(settings: Settings) -> None:
+        who = _operator(by, settings)
+        files = {locale: path for locale, path in ((Locale.EN, en), (Locale.ES, es)) if path is not None}
+        if not files:
+            raise Failure("give the draft: --en FILE and/or --es FILE", 2)
+        documents = {locale: read_document(path) for locale, path in files.items()}
+        client = await _client(settings)
+        draft = await operations.submit_draft(
+            client, consultation, SubmitDraftRequest(documents=documents, requested_by=who)
+        )
+        out.print(f"Draft version {draft.version} submitted (SHA-256 {draft.sha256}); sent to every approver.")
+
+    _run(work)
+
+
+@draft_app.command("decide")
+def draft_decide(
+    consultation: ConsultationId,
+    approver: Annotated[str, typer.Option(help="The approver whose decision this is.")],
+    decision: Annotated[Decision, typer.Option(help="approve, request_changes or decline.")],
+    comment: Annotated[str, typer.Option(help="Required to request changes or decline.")] = "",
+    by: By = None,
+) -> None:
+    """Record an approver's decision on the current draft, on their behalf."""
+
+    async def work(settings: Settings) -> None:
+        who = _operator(by, settings)
+        client = await _client(settings)
+        current = await operations.status(client, consultation)
+        if not current.drafts:
+            raise Failure("no draft has been submitted yet", 1)
+        record = await operations.decide_agreement(
+            client,
+            consultation,
+            DecisionRequest(
+                approver=approver, decision=decision, sha256=current.drafts[-1].sha256, comment=comment, recorded_by=who
+            ),
+        )
+        out.print(f"Recorded: {record.approver_name} ({record.party}) {record.decision.value} v{record.version}.")
 
     _run(work)
 

@@ -35,6 +35,7 @@ from schemas.consultation import (
     RoundRecord,
     Stage,
     StartDraftingRequest,
+    SubmitDraftRequest,
     Withdrawal,
     WithdrawRequest,
 )
@@ -128,6 +129,14 @@ async def withdraw(client: Client, consultation_id: str, request: WithdrawReques
 
 async def start_drafting(client: Client, consultation_id: str, request: StartDraftingRequest) -> None:
     await _update(client, consultation_id, Consultation.start_drafting, request)
+
+
+async def submit_draft(client: Client, consultation_id: str, request: SubmitDraftRequest) -> DocumentVersion:
+    return await _update(client, consultation_id, Consultation.submit_draft, request)
+
+
+async def decide_agreement(client: Client, consultation_id: str, request: DecisionRequest) -> DecisionRecord:
+    return await _update(client, consultation_id, Consultation.decide, request)
 
 
 async def _update(

@@ -1,0 +1,153 @@
+"""The definitive agreement on the time-skipping server: drafts, decisions bound to versions, conclusion, decline."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.testing import WorkflowEnvironment
+
+from consult.outbox import Outbox
+from schemas.approvals import Decision, DecisionRequest, Outcome
+from schemas.consultation import ConsultationStatus, Stage, StartDraftingRequest, SubmitDraftRequest
+from schemas.declaration import Declaration, Locale
+from schemas.rounds import RoundState
+from tests.helpers import CL_OPERATOR, body, delivered, eventually, everyone, notices_of, recipients, running_worker
+from tests.workflows.test_technical_round import (
+    CL_APPROVER,
+    US_APPROVER_2,
+    US_LEAD,
+    open_round,
+    submit_all,
+    two_approver_declaration,
+)
+from tests.workflows.test_technical_round import (
+    _round_closed as round_closed,
+)
+from workflows.consultation import Consultation
+
+APPROVERS = (CL_APPROVER, US_LEAD, US_APPROVER_2)
+
+
+async def drafting(
+    env: WorkflowEnvironment, declaration: Declaration, task_queue: str
+) -> WorkflowHandle[Any, ConsultationStatus]:
+    """A consultation whose one round is closed and whose agreement is being drafted."""
+    round_ = await open_round(env, declaration, task_queue)
+    await submit_all(round_)
+    await round_.in_state(RoundState.MINUTES_APPROVAL)
+    for approver in APPROVERS:
+        await round_.decide(approver)
+    await round_.handle.result()
+    await eventually(lambda: round_closed(round_.consultation))
+    await round_.consultation.execute_update(
+        Consultation.start_drafting, StartDraftingRequest(requested_by=CL_OPERATOR)
+    )
+    return round_.consultation
+
+
+async def submit(handle: WorkflowHandle[Any, ConsultationStatus], en: str, es: str) -> str:
+    draft = await handle.execute_update(
+        Consultation.submit_draft,
+        SubmitDraftRequest(documents={Locale.EN: en, Locale.ES: es}, requested_by=CL_OPERATOR),
+    )
+    return draft.sha256
+
+
+async def decide(
+    handle: WorkflowHandle[Any, ConsultationStatus],
+    approver: str,
+    sha: str,
+    decision: Decision = Decision.APPROVE,
+    comment: str = "",
+) -> None:
+    await handle.execute_update(
+        Consultation.decide,
+        DecisionRequest(approver=approver, decision=decision, sha256=sha, comment=comment, recorded_by=CL_OPERATOR),
+    )
+
+
+async def stage(handle: WorkflowHandle[Any, ConsultationStatus], wanted: Stage) -> ConsultationStatus | None:
+    status = await handle.query(Consultation.status)
+    return status if status.stage is wanted else None
+
+
+async def test_changes_then_a_second_version_approved_by_all_concludes(
+    time_env: WorkflowEnvironment, outbox: Outbox
+) -> None:
+    declaration = two_approver_declaration(await time_env.get_current_time())
+    async with running_worker(time_env.client, outbox) as task_queue:
+        handle = await drafting(time_env, declaration, task_queue)
+        v1 = await submit(handle, "# Agreement\n\nArticle 1. Cooperation.\n", "# Acuerdo\n\nArtículo 1. Cooperación.\n")
+        await delivered(handle, "approval_request")
+        await decide(handle, US_LEAD, v1)
+        await decide(handle, CL_APPROVER, v1, Decision.REQUEST_CHANGES, "Add a review clause")
+        await eventually(lambda: stage(handle, Stage.DRAFTING_AGREEMENT))
+        v2 = await submit(
+            handle,
+            "# Agreement\n\nArticle 1. Cooperation.\nArticle 2. Review every year.\n",
+            "# Acuerdo\n\nArtículo 1. Cooperación.\nArtículo 2. Revisión anual.\n",
+        )
+        await delivered(handle, "approval_request", 2)
+        with pytest.raises(WorkflowUpdateFailedError) as stale:
+            await decide(handle, US_APPROVER_2, v1)
+        await decide(handle, CL_APPROVER, v2)
+        await decide(handle, US_LEAD, v2)
+        waiting = await handle.query(Consultation.status)  # US decides with `all`: one of two is not enough
+        await decide(handle, US_APPROVER_2, v2)
+        result = await handle.result()
+
+    assert f"the current agreement draft is version 2 (SHA-256 {v2})" in str(stale.value.cause)
+    assert waiting.stage is Stage.AWAITING_APPROVAL
+    assert waiting.agreement_approval is not None
+    assert waiting.agreement_approval.parties == {"CL": Outcome.APPROVED, "US": Outcome.PENDING}
+    assert result.stage is Stage.CONCLUDED and result.concluded_at is not None
+    assert [d.sha256 for d in result.drafts] == [v1, v2]
+    assert [(d.version, d.approver, d.decision) for d in result.agreement_decisions] == [
+        (1, US_LEAD, Decision.APPROVE),
+        (1, CL_APPROVER, Decision.REQUEST_CHANGES),
+        (2, CL_APPROVER, Decision.APPROVE),
+        (2, US_LEAD, Decision.APPROVE),
+        (2, US_APPROVER_2, Decision.APPROVE),
+    ]
+    cid = declaration.id
+    changes = notices_of(outbox, cid, "draft_changes_requested")
+    assert recipients(changes) == set(declaration_operators(declaration)) and "Add a review clause" in body(changes[0])
+    second = [m for m in notices_of(outbox, cid, "approval_request") if "v2" in m["Subject"]]
+    spanish = next(m for m in second if m["To"].addresses[0].addr_spec == CL_APPROVER)
+    assert "+Artículo 2. Revisión anual." in body(spanish)  # the diff against v1, in the reader's language
+    concluded = notices_of(outbox, cid, "concluded")
+    assert recipients(concluded) == everyone(declaration) and all(v2 in body(m) for m in concluded)
+
+
+def declaration_operators(declaration: Declaration) -> list[str]:
+    return [o.email for o in declaration.operators]
+
+
+async def test_a_decline_ends_the_consultation(time_env: WorkflowEnvironment, outbox: Outbox) -> None:
+    declaration = two_approver_declaration(await time_env.get_current_time())
+    async with running_worker(time_env.client, outbox) as task_queue:
+        handle = await drafting(time_env, declaration, task_queue)
+        v1 = await submit(handle, "# Agreement\n", "# Acuerdo\n")
+        await delivered(handle, "approval_request")
+        with pytest.raises(WorkflowUpdateFailedError) as no_reason:
+            await decide(handle, US_LEAD, v1, Decision.DECLINE)
+        await decide(handle, US_LEAD, v1, Decision.DECLINE, "Financing terms unacceptable")
+        result = await handle.result()
+    assert "decline needs a comment" in str(no_reason.value.cause)
+    assert result.stage is Stage.DECLINED
+    declined = notices_of(outbox, declaration.id, "declined")
+    assert recipients(declined) == everyone(declaration)
+    assert all("Financing terms unacceptable" in body(m) for m in declined)
+
+
+async def test_drafts_only_while_drafting(time_env: WorkflowEnvironment, outbox: Outbox) -> None:
+    declaration = two_approver_declaration(await time_env.get_current_time())
+    async with running_worker(time_env.client, outbox) as task_queue:
+        round_ = await open_round(time_env, declaration, task_queue)
+        with pytest.raises(WorkflowUpdateFailedError) as early:
+            await submit(round_.consultation, "# A\n", "# A\n")
+        status = await round_.consultation.query(Consultation.status)
+    assert "drafts are submitted while drafting the agreement (stage technical_rounds)" in str(early.value.cause)
+    assert status.drafts == []
