@@ -10,14 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 from pydantic import ValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
@@ -26,15 +28,20 @@ from temporalio.service import RPCError, RPCStatusCode
 from activities.documents import markdown_to_html
 from activities.links import LinkError, LinkSigner
 from activities.wording import PILLAR_NAMES, format_when
-from gateway.texts import DECISION_WORDS, FIELD_LABELS, TEXTS
-from schemas.approvals import Decision, DecisionRequest, DelegateRequest, Outcome
+from gateway.texts import DECISION_WORDS, FIELD_LABELS, OUTCOME_WORDS, TEXTS
+from schemas.approvals import ApprovalState, Decision, DecisionRecord, DecisionRequest, DelegateRequest, Outcome
+from schemas.consultation import ConsultationStatus, Stage
 from schemas.declaration import Counterpart, Declaration, Locale, Party, Pillar, Role
+from schemas.documents import DocumentVersion
 from schemas.links import LinkClaims, LinkPurpose
 from schemas.pillar_inputs import ITEM_MODELS, PILLAR_INPUT, Channel
 from schemas.rounds import RoundState, RoundStatus, SubmitInputRequest
+from workflows.consultation import Consultation
 from workflows.rules import display_tz
 from workflows.technical_round import TechnicalRound
 
+# A page answers within seconds: past this, it says "try again" (503) rather than hang.
+RPC_TIMEOUT = timedelta(seconds=8)
 MAX_ROWS = 200  # items in one pillar input; a form cannot ask for more
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 
@@ -60,6 +67,49 @@ ClientProvider = Callable[[], Awaitable[Client]]
 
 
 @dataclass
+class ApprovalView:
+    """What an approval page shows and where its decisions go, for minutes and agreement drafts alike."""
+
+    round_number: int | None  # None: the agreement
+    approval: ApprovalState | None
+    decisions: list[DecisionRecord]
+    versions: list[DocumentVersion]
+    open: bool
+    state: str
+    decide: Any  # the typed update method (TechnicalRound.decide or Consultation.decide)
+    delegate: Any
+    allowed: tuple[Decision, ...]
+
+
+def _minutes_view(s: RoundStatus) -> ApprovalView:
+    return ApprovalView(
+        s.number,
+        s.approval,
+        s.decisions,
+        s.minutes,
+        s.state is RoundState.MINUTES_APPROVAL,
+        s.state.value,
+        TechnicalRound.decide,
+        TechnicalRound.delegate,
+        (Decision.APPROVE, Decision.REQUEST_CHANGES),
+    )
+
+
+def _agreement_view(s: ConsultationStatus) -> ApprovalView:
+    return ApprovalView(
+        None,
+        s.agreement_approval,
+        s.agreement_decisions,
+        s.drafts,
+        s.stage is Stage.AWAITING_APPROVAL,
+        s.stage.value,
+        Consultation.decide,
+        Consultation.delegate,
+        (Decision.APPROVE, Decision.REQUEST_CHANGES, Decision.DECLINE),
+    )
+
+
+@dataclass
 class Page:
     """Everything a link page needs: who reads it, and the round it is about."""
 
@@ -68,8 +118,15 @@ class Page:
     declaration: Declaration
     party: Party
     person: Counterpart
-    status: RoundStatus
     handle: WorkflowHandle[Any, Any]
+    view: ApprovalView | None = None  # approval links
+    round_status: RoundStatus | None = None  # round links
+
+    @property
+    def status(self) -> RoundStatus:
+        if self.round_status is None:  # an agreement link on a round page: refuse as a bad link
+            raise PageError(400, "invalid", self.t["invalid_detail"], self.locale)
+        return self.round_status
 
     @property
     def locale(self) -> Locale:
@@ -126,6 +183,11 @@ def create_app(*, signer: LinkSigner, clients: ClientProvider) -> FastAPI:
     async def _page_error(request: Request, error: PageError) -> HTMLResponse:
         return _message(request, error.status, error.locale, TEXTS[error.locale][error.title_key], error.detail)
 
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, error: StarletteHTTPException) -> HTMLResponse:
+        locale = _locale_of(request)
+        return _message(request, error.status_code, locale, TEXTS[locale]["not_found"], TEXTS[locale]["invalid_detail"])
+
     @app.exception_handler(Unavailable)
     async def _unavailable(request: Request, _: Unavailable) -> HTMLResponse:
         t = TEXTS[_locale_of(request)]
@@ -152,8 +214,16 @@ def create_app(*, signer: LinkSigner, clients: ClientProvider) -> FastAPI:
         try:
             client = await clients()
             handle = client.get_workflow_handle(claims.workflow_id)
-            declaration = await handle.query(TechnicalRound.declaration)
-            status = await handle.query(TechnicalRound.status)
+            view: ApprovalView | None = None
+            round_status: RoundStatus | None = None
+            if claims.purpose is LinkPurpose.AGREEMENT_APPROVAL:
+                declaration = await handle.query(Consultation.declaration, rpc_timeout=RPC_TIMEOUT)
+                view = _agreement_view(await handle.query(Consultation.status, rpc_timeout=RPC_TIMEOUT))
+            else:
+                declaration = await handle.query(TechnicalRound.declaration, rpc_timeout=RPC_TIMEOUT)
+                round_status = await handle.query(TechnicalRound.status, rpc_timeout=RPC_TIMEOUT)
+                if claims.purpose is LinkPurpose.MINUTES_APPROVAL:
+                    view = _minutes_view(round_status)
         except RPCError as error:
             if error.status is RPCStatusCode.NOT_FOUND:
                 raise PageError(409, "closed", claims.workflow_id, locale) from None
@@ -163,12 +233,16 @@ def create_app(*, signer: LinkSigner, clients: ClientProvider) -> FastAPI:
         match = next(((p, c) for p in declaration.parties for c in p.counterparts if c.email == claims.recipient), None)
         if match is None:  # a valid signature for someone no longer in the declaration
             raise PageError(400, "invalid", TEXTS[locale]["invalid_detail"], locale)
-        return Page(claims, token, declaration, match[0], match[1], status, handle)
+        return Page(claims, token, declaration, match[0], match[1], handle, view, round_status)
 
     async def _operators(claims: LinkClaims) -> str:
         try:
             client = await clients()
-            declaration = await client.get_workflow_handle(claims.workflow_id).query(TechnicalRound.declaration)
+            handle = client.get_workflow_handle(claims.workflow_id)
+            if claims.purpose is LinkPurpose.AGREEMENT_APPROVAL:
+                declaration = await handle.query(Consultation.declaration)
+            else:
+                declaration = await handle.query(TechnicalRound.declaration)
             return ", ".join(o.email for o in declaration.operators)
         except Exception:
             return "—"
@@ -186,7 +260,9 @@ def create_app(*, signer: LinkSigner, clients: ClientProvider) -> FastAPI:
     # --- minutes approval ------------------------------------------------------------
 
     def approval_page(request: Request, page: Page, status: int = 200, error: str = "", comment: str = "") -> Response:
-        claims, s = page.claims, page.status
+        claims, s = page.claims, page.view
+        if s is None:
+            raise PageError(400, "invalid", page.t["invalid_detail"], page.locale)
         delegated_by = next(
             (d for d in (s.approval.delegations if s.approval else []) if d.delegate == claims.recipient), None
         )
@@ -207,17 +283,24 @@ def create_app(*, signer: LinkSigner, clients: ClientProvider) -> FastAPI:
             approval is None
             or approval.version != claims.version
             or approval.outcome is not Outcome.PENDING
-            or s.state is not RoundState.MINUTES_APPROVAL
+            or not s.open
         ):
-            outcome = approval.outcome.value if approval and approval.version == claims.version else s.state.value
-            current = (
-                f" (current version: {approval.version})" if approval and approval.version != claims.version else ""
-            )
-            return _message(request, 409, page.locale, page.t["closed"], f"{outcome}{current}")
-        minutes = s.minutes[approval.version - 1]
+            if approval and approval.version != claims.version and approval.outcome is Outcome.PENDING and s.open:
+                detail = page.t["newer_version"].format(version=approval.version)
+            elif approval and approval.version == claims.version:
+                detail = OUTCOME_WORDS[page.locale][approval.outcome.value]
+            else:
+                detail = OUTCOME_WORDS[page.locale].get(s.state, s.state)
+            return _message(request, 409, page.locale, page.t["closed"], detail)
+        minutes = s.versions[approval.version - 1]
         approvers = {c.email for c in page.party.with_role(Role.APPROVER)}
         is_approver = delegated_by is None and claims.recipient in approvers
-        colleagues = [c for c in page.party.counterparts if c.email != claims.recipient] if is_approver else []
+        already_forwarded = any(d.approver == claims.recipient for d in (approval.delegations if approval else []))
+        colleagues = (
+            [c for c in page.party.counterparts if c.email not in approvers]
+            if is_approver and not already_forwarded
+            else []
+        )
         reader = f"{page.person.name} ({page.party.name})"
         if delegated_by is not None:
             reader += ", " + page.t["on_behalf"].format(name=delegated_by.approver_name)
@@ -226,7 +309,7 @@ def create_app(*, signer: LinkSigner, clients: ClientProvider) -> FastAPI:
             "approval.html",
             status,
             page.locale,
-            title=page.t["minutes_of"].format(n=s.number),
+            title=page.t["minutes_of"].format(n=s.round_number) if s.round_number else page.t["agreement_draft"],
             consultation_title=page.declaration.title,
             reader=reader,
             version=minutes.version,
@@ -238,20 +321,19 @@ def create_app(*, signer: LinkSigner, clients: ClientProvider) -> FastAPI:
             comment=comment,
             colleagues=colleagues,
             delegate_action=f"/l/{page.token}/delegate",
+            can_decline=Decision.DECLINE in s.allowed,
         )
 
     @app.post("/l/{token}/delegate", response_class=HTMLResponse)
     async def delegate(request: Request, token: str) -> Response:
         page = await load(request, token)
-        if page.claims.purpose is not LinkPurpose.MINUTES_APPROVAL:
-            raise PageError(400, "invalid", page.t["invalid_detail"], page.locale)
         response = approval_page(request, page)
-        if response.status_code != 200:
+        if response.status_code != 200 or page.view is None:
             return response
         form = await request.form()
         try:
             record = await page.handle.execute_update(
-                TechnicalRound.delegate,
+                page.view.delegate,
                 DelegateRequest(
                     approver=page.claims.recipient,
                     delegate=str(form.get("delegate", "")),
@@ -270,14 +352,14 @@ def create_app(*, signer: LinkSigner, clients: ClientProvider) -> FastAPI:
     @app.api_route("/l/{token}", methods=["GET", "HEAD"], response_class=HTMLResponse)
     async def open_link(request: Request, token: str) -> Response:
         page = await load(request, token)
-        if page.claims.purpose is LinkPurpose.MINUTES_APPROVAL:
+        if page.view is not None:
             return approval_page(request, page)
         return inputs_page(request, page)
 
     @app.post("/l/{token}/decision", response_class=HTMLResponse)
     async def decide(request: Request, token: str) -> Response:
         page = await load(request, token)
-        if page.claims.purpose is not LinkPurpose.MINUTES_APPROVAL:
+        if page.view is None:
             raise PageError(400, "invalid", page.t["invalid_detail"], page.locale)
         form = await request.form()
         comment = str(form.get("comment", "")).strip()
@@ -285,9 +367,9 @@ def create_app(*, signer: LinkSigner, clients: ClientProvider) -> FastAPI:
             decision = Decision(str(form.get("decision", "")))
         except ValueError:
             return approval_page(request, page, 400, page.t["need_comment"], comment)
-        if decision not in (Decision.APPROVE, Decision.REQUEST_CHANGES):
+        if decision not in page.view.allowed:
             return approval_page(request, page, 400, page.t["invalid_detail"], comment)
-        if decision is Decision.REQUEST_CHANGES and not comment:
+        if decision is not Decision.APPROVE and not comment:
             return approval_page(request, page, 400, page.t["need_comment"], comment)
         response = approval_page(request, page)
         if response.status_code != 200:  # already decided, or no longer open
@@ -301,7 +383,7 @@ def create_app(*, signer: LinkSigner, clients: ClientProvider) -> FastAPI:
             recorded_by=page.claims.recipient,
         )
         try:
-            record = await page.handle.execute_update(TechnicalRound.decide, request_)
+            record = await page.handle.execute_update(page.view.decide, request_, rpc_timeout=RPC_TIMEOUT)
         except WorkflowUpdateFailedError as failure:
             # Lost a race with another click, or the request closed meanwhile: show what is recorded.
             fresh = await load(request, token)
@@ -326,7 +408,17 @@ def create_app(*, signer: LinkSigner, clients: ClientProvider) -> FastAPI:
 
     def inputs_page(request: Request, page: Page) -> Response:
         s = page.status
+        if s.state is not RoundState.COLLECTING or s.inputs_closed_at is not None:
+            return _message(request, 409, page.locale, page.t["closed"], page.t["inputs_closed"])
         row = s.grid.get(page.party.code, {})
+        recorded = request.query_params.get("recorded", "")
+        notice = ""
+        if recorded in {p.value for p in s.pillars}:
+            notice = page.t["input_recorded_detail"].format(
+                pillar=PILLAR_NAMES[page.locale][Pillar(recorded)],
+                rev=request.query_params.get("revision", "?"),
+                when=page.when(next((x.submitted_at for x in reversed(s.submissions)), None)),
+            )
         pillars = [
             {
                 "name": PILLAR_NAMES[page.locale][p],
@@ -345,6 +437,8 @@ def create_app(*, signer: LinkSigner, clients: ClientProvider) -> FastAPI:
             reader=f"{page.person.name} ({page.party.name})",
             due=page.when(s.inputs_due),
             pillars=pillars,
+            recorded_title=page.t["input_recorded"] if notice else "",
+            recorded=notice,
         )
 
     def form_page(
@@ -383,7 +477,7 @@ def create_app(*, signer: LinkSigner, clients: ClientProvider) -> FastAPI:
         if pillar not in page.status.pillars:
             raise PageError(404, "closed", PILLAR_NAMES[page.locale][pillar], page.locale)
         if page.status.state is not RoundState.COLLECTING or page.status.inputs_closed_at is not None:
-            raise PageError(409, "closed", page.status.close_reason or page.status.state.value, page.locale)
+            raise PageError(409, "closed", page.t["inputs_closed"], page.locale)
         return pillar
 
     @app.api_route("/l/{token}/input/{pillar_name}", methods=["GET", "HEAD"], response_class=HTMLResponse)
@@ -442,10 +536,8 @@ def create_app(*, signer: LinkSigner, clients: ClientProvider) -> FastAPI:
             return form_page(request, page, pillar, summary, rows, {"": message}, 409)
         except RPCError as error:
             raise Unavailable from error
-        detail = page.t["input_recorded_detail"].format(
-            pillar=PILLAR_NAMES[page.locale][pillar], rev=record.revision, when=page.when(record.submitted_at)
-        )
-        return _message(request, 200, page.locale, page.t["input_recorded"], detail, back=f"/l/{token}")
+        # Back to the overview with a GET, so reloading the page cannot submit the form again.
+        return RedirectResponse(f"/l/{token}?recorded={pillar.value}&revision={record.revision}", status_code=303)
 
     return app
 
@@ -458,11 +550,33 @@ def _as_row(item: dict[str, Any]) -> dict[str, str]:
     }
 
 
+NUMBER_FIELDS = {"estimated_investment_usd", "amount_usd", "volume_tonnes_per_year", "public_share_pct"}
+
+
 def _as_item(row: dict[str, str]) -> dict[str, Any]:
     item: dict[str, Any] = {k: v.strip() for k, v in row.items()}
     if "minerals" in item:
         item["minerals"] = [m.strip() for m in item["minerals"].split(",") if m.strip()]
+    for field in NUMBER_FIELDS & item.keys():
+        item[field] = plain_number(item[field])
     return item
+
+
+def plain_number(text: str) -> str:
+    """A number as people type it, in either convention: 1.200.000,50 / 1,200,000.50 / 60,5 -> 1200000.50, 60.5."""
+    text = "".join(text.split()).replace("\u00a0", "")
+    if "," in text and "." in text:
+        decimal = "," if text.rfind(",") > text.rfind(".") else "."
+        thousands = "." if decimal == "," else ","
+        return text.replace(thousands, "").replace(decimal, ".")
+    for sep in (",", "."):
+        if sep in text:
+            head, _, tail = text.rpartition(sep)
+            # One separator followed by exactly three digits groups thousands; otherwise it marks decimals.
+            if text.count(sep) > 1 or (len(tail) == 3 and tail.isdigit() and head.replace(sep, "").isdigit()):
+                return text.replace(sep, "")
+            return text.replace(sep, ".")
+    return text
 
 
 def _field_errors(error: ValidationError) -> dict[str, str]:

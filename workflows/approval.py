@@ -177,8 +177,12 @@ class ApprovalStep:
         if colleague is None or delegate == who:
             others = ", ".join(c.email for c in party.counterparts if c.email != who)
             raise RequestRefused(f"{request.delegate} is not a colleague in party {party.code} (colleagues: {others})")
+        if Role.APPROVER in colleague.roles:
+            raise RequestRefused(f"{colleague.name} is an approver already; forward to a colleague who is not")
         if any(d.delegate == delegate for d in self.delegations):
             raise RequestRefused(f"{colleague.name} already decides for someone on this version")
+        if any(d.approver == who for d in self.delegations):
+            raise RequestRefused(f"{approver.name} has already forwarded this decision")
 
     def record_delegation(self, request: DelegateRequest) -> Delegation:
         acting = self._acting_for(request.approver)

@@ -61,3 +61,27 @@ async def test_mutated_tokens_never_cause_a_server_error(
     assert response.status_code < 500 or response.status_code == 503  # 503: the token held, Temporal is down
     if response.status_code == 503:
         assert SIGNER.verify(mutated)  # only a token that still verifies gets as far as Temporal
+
+
+def test_numbers_are_read_in_either_convention() -> None:
+    from gateway.app import plain_number
+
+    cases = {
+        "1.200.000.000": "1200000000",
+        "1,200,000,000": "1200000000",
+        "1.200.000,50": "1200000.50",
+        "1,200,000.50": "1200000.50",
+        "60,5": "60.5",
+        "60.5": "60.5",
+        "1 200 000": "1200000",
+        "1.200": "1200",
+        "85000": "85000",
+        "-1": "-1",
+    }
+    assert {text: plain_number(text) for text in cases} == cases
+
+
+async def test_unknown_paths_are_pages_too() -> None:
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=APP), base_url="http://gateway") as http:
+        response = await http.get("/l/")
+    assert response.status_code == 404 and response.headers["content-type"].startswith("text/html")

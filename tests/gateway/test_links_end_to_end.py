@@ -13,8 +13,9 @@ from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
 from consult.outbox import Outbox
-from schemas.consultation import OpenRoundRequest
-from schemas.declaration import Declaration, Pillar
+from schemas.approvals import Decision, DecisionRequest
+from schemas.consultation import OpenRoundRequest, Stage, StartDraftingRequest, SubmitDraftRequest
+from schemas.declaration import Declaration, Locale, Pillar
 from schemas.pillar_inputs import PILLAR_INPUT, Channel
 from schemas.rounds import CloseRoundRequest, RoundState, RoundStatus, SubmitInputRequest
 from tests.gateway.conftest import Gateway
@@ -36,8 +37,8 @@ CL_LEAD, CL_APPROVER, US_LEAD = "vrojas@minrel.example", "cfuentes@minrel.exampl
 
 
 def link_in(outbox: Outbox, cid: str, kind: str, recipient: str) -> str:
-    """The link in one person's email of a kind: the same in the text and the HTML part."""
-    message = next(m for m in notices_of(outbox, cid, kind) if m["To"].addresses[0].addr_spec == recipient)
+    """The link in one person's latest email of a kind: the same in the text and the HTML part."""
+    message = [m for m in notices_of(outbox, cid, kind) if m["To"].addresses[0].addr_spec == recipient][-1]
     text_links = re.findall(r"https?://\S+/l/\S+", body(message))
     html_links = re.findall(r'href="(https?://[^"]+/l/[^"]+)"', body(message, "html"))
     assert text_links and text_links[0] == html_links[0]
@@ -103,7 +104,7 @@ async def test_a_round_through_email_links(dev_env: WorkflowEnvironment, outbox:
                 },
             )
             assert added.status_code == 200 and 'name="items-1-instrument"' in added.text
-            done = await http.post(
+            done = await http.post(  # then redirected to the overview (a reload cannot post twice)
                 form_url,
                 data={
                     "rows": "1",
@@ -114,7 +115,9 @@ async def test_a_round_through_email_links(dev_env: WorkflowEnvironment, outbox:
                     "action": "submit",
                 },
             )
-            assert done.status_code == 200 and "Su aporte quedó registrado" in done.text
+            assert done.status_code == 303
+            overview = await http.get(str(httpx.URL(input_link).join(done.headers["location"])))
+            assert "Su aporte quedó registrado" in overview.text and "enviado (revisión 1)" in overview.text
             status = await round_status(round_handle)
             (record,) = status.submissions
             assert (record.channel, record.submitted_by, record.input.author) == (Channel.EMAIL_LINK, CL_LEAD, CL_LEAD)
@@ -239,6 +242,7 @@ async def test_an_approver_forwards_the_decision_to_a_colleague(
             assert "Delegar en un colega" in page.text and CL_LEAD in page.text
             outsider = await http.post(f"{own_link}/delegate", data={"delegate": US_LEAD})
             assert outsider.status_code == 400 and "is not a colleague in party CL" in outsider.text
+            assert "Carolina Fuentes" not in page.text.split("Delegar en un colega")[1]  # not offered to herself
             forwarded = await http.post(f"{own_link}/delegate", data={"delegate": CL_LEAD})
             assert forwarded.status_code == 200 and "Valentina Rojas" in forwarded.text
 
@@ -261,3 +265,68 @@ async def test_an_approver_forwards_the_decision_to_a_colleague(
     assert (decision.approver, decision.delegate, decision.channel) == (CL_APPROVER, CL_LEAD, Channel.EMAIL_LINK)
     assert (decision.approver_name, decision.delegate_name) == ("Carolina Fuentes", "Valentina Rojas")
     assert status.approval is not None and status.approval.delegations[0].delegate == CL_LEAD
+
+
+async def test_an_agreement_draft_is_decided_through_its_link(
+    dev_env: WorkflowEnvironment, outbox: Outbox, gateway: Gateway
+) -> None:
+    client = dev_env.client
+    now = await dev_env.get_current_time()
+    declaration = Declaration.model_validate(declaration_data(now))
+    cid = declaration.id
+    async with running_worker(client, outbox, gateway.signer, gateway.url) as task_queue:
+        handle = await start(client, declaration, task_queue)
+        await delivered(handle, "opened")
+        await handle.execute_update(
+            Consultation.open_round,
+            OpenRoundRequest(
+                meeting_at=now + 10 * DAY,
+                inputs_due=now + 8 * DAY,
+                pillars=[Pillar.FINANCING],
+                requested_by=CL_OPERATOR,
+            ),
+        )
+        round_handle = client.get_workflow_handle_for(TechnicalRound.run, round_workflow_id(handle.id, 1))
+        await eventually(lambda: notices_of(outbox, cid, "input_request"))
+        await round_handle.execute_update(TechnicalRound.close, CloseRoundRequest(reason="r", requested_by=CL_OPERATOR))
+        await eventually(lambda: _in_state(round_handle, RoundState.MINUTES_APPROVAL))
+        sha = (await round_status(round_handle)).minutes[-1].sha256
+        for approver in (CL_APPROVER, US_LEAD):
+            await round_handle.execute_update(
+                TechnicalRound.decide,
+                DecisionRequest(approver=approver, decision=Decision.APPROVE, sha256=sha, recorded_by=CL_OPERATOR),
+            )
+        await round_handle.result()
+        await eventually(lambda: _first_round_closed(handle))
+        await handle.execute_update(Consultation.start_drafting, StartDraftingRequest(requested_by=CL_OPERATOR))
+        await handle.execute_update(
+            Consultation.submit_draft,
+            SubmitDraftRequest(documents={Locale.ES: "# Acuerdo\n\nArtículo 1.\n"}, requested_by=CL_OPERATOR),
+        )
+        await eventually(lambda: notices_of(outbox, cid, "approval_request") and _draft_request(outbox, cid))
+        async with httpx.AsyncClient() as http:
+            link = link_in(outbox, cid, "approval_request", CL_APPROVER)
+            page = await http.get(link)
+            assert page.status_code == 200 and "Borrador del acuerdo" in page.text and "Rechazar" in page.text
+            bare = await http.post(f"{link}/decision", data={"decision": "decline"})
+            assert bare.status_code == 400
+            declined = await http.post(f"{link}/decision", data={"decision": "decline", "comment": "Fuera de plazo"})
+            assert declined.status_code == 200
+        result = await handle.result()
+
+    assert result.stage is Stage.DECLINED
+    (decision,) = result.agreement_decisions
+    assert (decision.approver, decision.decision, decision.channel) == (
+        CL_APPROVER,
+        Decision.DECLINE,
+        Channel.EMAIL_LINK,
+    )
+
+
+def _draft_request(outbox: Outbox, cid: str) -> bool:
+    return any("acuerdo" in m["Subject"].lower() for m in notices_of(outbox, cid, "approval_request"))
+
+
+async def _first_round_closed(handle: WorkflowHandle[Any, Any]) -> bool:
+    status = await handle.query(Consultation.status)
+    return bool(status.rounds) and status.rounds[0].state is RoundState.CLOSED

@@ -12,7 +12,7 @@ from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
 from consult.outbox import Outbox
-from schemas.approvals import Decision, DecisionRequest, Outcome
+from schemas.approvals import Decision, DecisionRequest, DelegateRequest, Outcome
 from schemas.consultation import ConsultationStatus, OpenRoundRequest, Stage, StartDraftingRequest
 from schemas.declaration import Declaration, Locale, Pillar
 from schemas.pillar_inputs import PILLAR_INPUT, Channel
@@ -455,3 +455,31 @@ async def test_two_rounds_then_drafting(time_env: WorkflowEnvironment, outbox: O
         all(r.minutes_sha256 for r in status.rounds)
         and status.rounds[0].minutes_sha256 != status.rounds[1].minutes_sha256
     )
+
+
+async def test_forwarding_goes_to_a_colleague_who_is_not_an_approver_and_only_once(
+    time_env: WorkflowEnvironment, outbox: Outbox
+) -> None:
+    declaration = two_approver_declaration(await time_env.get_current_time())
+    async with running_worker(time_env.client, outbox) as task_queue:
+        round_ = await open_round(time_env, declaration, task_queue)
+        await submit_all(round_)
+        await round_.in_state(RoundState.MINUTES_APPROVAL)
+
+        async def forward(approver: str, delegate: str) -> None:
+            await round_.handle.execute_update(
+                TechnicalRound.delegate, DelegateRequest(approver=approver, delegate=delegate, recorded_by=CL_OPERATOR)
+            )
+
+        with pytest.raises(WorkflowUpdateFailedError) as fellow:
+            await forward(US_APPROVER_2, US_LEAD)
+        await forward(CL_APPROVER, CL_LEAD)
+        with pytest.raises(WorkflowUpdateFailedError) as twice:
+            await forward(CL_APPROVER, CL_LEAD)
+        await round_.decide(CL_LEAD)  # the delegate decides for Carolina Fuentes
+        status = await round_.status()
+    assert "Michael Turner is an approver already" in str(fellow.value.cause)
+    assert "already" in str(twice.value.cause)
+    (decision,) = status.decisions
+    assert (decision.approver, decision.delegate) == (CL_APPROVER, CL_LEAD)
+    assert recipients(notices_of(outbox, declaration.id, "delegated")) == {CL_LEAD}
