@@ -151,3 +151,60 @@ async def test_drafts_only_while_drafting(time_env: WorkflowEnvironment, outbox:
         status = await round_.consultation.query(Consultation.status)
     assert "drafts are submitted while drafting the agreement (stage technical_rounds)" in str(early.value.cause)
     assert status.drafts == []
+
+
+async def close_round_with_approval(env: WorkflowEnvironment, round_: Any) -> None:
+    await submit_all(round_)
+    await round_.in_state(RoundState.MINUTES_APPROVAL)
+    for approver in APPROVERS:
+        await round_.decide(approver)
+    await round_.handle.result()
+
+
+async def test_a_whole_lifecycle_is_fast_and_keeps_the_consultation_history_small(
+    time_env: WorkflowEnvironment, outbox: Outbox
+) -> None:
+    from datetime import timedelta
+    from time import monotonic
+
+    from schemas.consultation import OpenRoundRequest
+    from tests.workflows.test_technical_round import AGENDA, Round, _exists
+
+    began = monotonic()
+    declaration = two_approver_declaration(await time_env.get_current_time())
+    async with running_worker(time_env.client, outbox) as task_queue:
+        first = await open_round(time_env, declaration, task_queue)
+        await close_round_with_approval(time_env, first)
+        await eventually(lambda: round_closed(first.consultation))
+        handle = first.consultation
+        now = await time_env.get_current_time()
+        await handle.execute_update(
+            Consultation.open_round,
+            OpenRoundRequest(
+                meeting_at=now + timedelta(days=10),
+                inputs_due=now + timedelta(days=8),
+                pillars=AGENDA,
+                requested_by=CL_OPERATOR,
+            ),
+        )
+        second = Round(time_env.client, handle, number=2)
+        await eventually(lambda: _exists(second))
+        await close_round_with_approval(time_env, second)
+
+        async def both_closed() -> ConsultationStatus | None:
+            s = await handle.query(Consultation.status)
+            return s if len(s.rounds) == 2 and s.rounds[1].state is RoundState.CLOSED else None
+
+        await eventually(both_closed)
+        await handle.execute_update(Consultation.start_drafting, StartDraftingRequest(requested_by=CL_OPERATOR))
+        sha = await submit(handle, "# Agreement\n", "# Acuerdo\n")
+        await delivered(handle, "approval_request")
+        for approver in APPROVERS:
+            await decide(handle, approver, sha)
+        result = await handle.result()
+        wall = monotonic() - began
+        history = await handle.fetch_history()
+
+    assert result.stage is Stage.CONCLUDED and len(result.rounds) == 2
+    assert wall < 5.0, f"the lifecycle took {wall:.1f} s of wall time"
+    assert len(history.events) < 400, f"the consultation's history has {len(history.events)} events"
