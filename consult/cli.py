@@ -471,6 +471,29 @@ def withdraw(
 
 
 @app.command()
+def dossier(
+    consultation: ConsultationId,
+    out_file: Annotated[
+        Path | None,
+        typer.Option("--out", help="The HTML file to write (the JSON goes beside it). Default: dossier-<id>.html"),
+    ] = None,
+) -> None:
+    """Write the record of a consultation (running or finished): HTML and JSON, with a SHA-256 over the record."""
+    from consult import dossier as records
+
+    async def work(settings: Settings) -> None:
+        record = await records.build(await _client(settings), consultation)
+        html_path = out_file or Path(f"dossier-{record['consultation']['id']}.html")
+        html_path.parent.mkdir(parents=True, exist_ok=True)
+        html_path.write_text(records.render_html(record), encoding="utf-8")
+        json_path = html_path.with_suffix(".json")
+        json_path.write_text(json.dumps(record, indent=2, ensure_ascii=False), encoding="utf-8")
+        out.print(f"Wrote {html_path} and {json_path} (record SHA-256 {record['sha256']}).")
+
+    _run(work)
+
+
+@app.command()
 def worker() -> None:
     """Run a worker: executes consultations and sends their mail."""
     from workers import main as worker_main

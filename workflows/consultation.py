@@ -107,16 +107,11 @@ class Consultation:
         self._publish()
         await self._notifier.send(NoticeKind.OPENED, self._notifier.everyone(), deadline=self._deadline)
         await self._first_round_clock()
-        while not self._stage.is_final and self._stage is not Stage.DRAFTING_AGREEMENT:
+        while not self._past_rounds():
             await self._run_pending_round()
-            await workflow.wait_condition(
-                lambda: (
-                    self._stage.is_final
-                    or self._stage is Stage.DRAFTING_AGREEMENT
-                    or len(self._rounds) > self._rounds_started
-                )
-            )
-        if self._stage is Stage.DRAFTING_AGREEMENT:
+            await workflow.wait_condition(lambda: self._past_rounds() or len(self._rounds) > self._rounds_started)
+        # A first draft may already be in (awaiting approval) by the time this line runs.
+        if self._stage in (Stage.DRAFTING_AGREEMENT, Stage.AWAITING_APPROVAL):
             await self._notifier.send(NoticeKind.DRAFTING_STARTED, self._notifier.everyone(), actor=self._drafting_by)
             await self._agree()
         if self._withdrawal is not None:
@@ -172,6 +167,9 @@ class Consultation:
                     reason=ext.reason,
                     actor=ext.by,
                 )
+
+    def _past_rounds(self) -> bool:
+        return self._stage.is_final or self._stage in (Stage.DRAFTING_AGREEMENT, Stage.AWAITING_APPROVAL)
 
     # --- the agreement -------------------------------------------------------------------
 

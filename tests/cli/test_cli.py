@@ -375,3 +375,55 @@ async def test_a_future_signature_or_a_repeated_key_starts_nothing(
     assert result.exit_code == 2 and "the key 'title' appears twice" in result.stderr
     empty = await consult("status", " ")
     assert empty.exit_code == 2 and "give the consultation's id" in empty.output
+
+
+async def test_the_dossier_of_a_concluded_consultation(
+    dev_env: WorkflowEnvironment, outbox: Outbox, tmp_path: Path
+) -> None:
+    from consult import dossier
+    from tests.workflows.test_agreement import APPROVERS, decide, drafting, submit
+    from tests.workflows.test_technical_round import two_approver_declaration
+
+    declaration = two_approver_declaration(await dev_env.get_current_time())
+    async with running_worker(dev_env.client, outbox) as task_queue:
+        handle = await drafting(dev_env, declaration, task_queue)
+        sha = await submit(handle, "# Agreement\n\nArticle 1.\n", "# Acuerdo\n\nArtículo 1.\n")
+        await eventually(lambda: _draft_awaits(handle))
+        for approver in APPROVERS:
+            await decide(handle, approver, sha)
+        result = await handle.result()
+    # No worker runs now: the record comes from the finished workflows' results and history.
+    consult = Consult(dev_env.client, "unused")
+    written = await consult("dossier", declaration.id, "--out", str(tmp_path / "record.html"))
+    assert written.exit_code == 0, written.output
+    record = json.loads((tmp_path / "record.json").read_text())
+    html = (tmp_path / "record.html").read_text()
+
+    assert record["sha256"] == dossier.record_sha256(record) and record["sha256"] in written.stdout
+    assert record["consultation"]["stage"] == "concluded"
+    assert record["declaration"]["id"] == declaration.id
+    minutes_sha = result.rounds[0].minutes_sha256
+    assert [(d["approver"], d["sha256"], d["channel"]) for d in record["rounds"][0]["decisions"]] == [
+        (a, minutes_sha, "operator") for a in APPROVERS
+    ]
+    assert [(d["approver"], d["sha256"]) for d in record["consultation"]["agreement_decisions"]] == [
+        (a, sha) for a in APPROVERS
+    ]
+    assert [s["input"]["party"] for s in record["rounds"][0]["submissions"]] == ["CL", "US", "CL", "US"]
+    assert {n["kind"] for n in record["consultation"]["notices"]} >= {
+        "opened",
+        "round_scheduled",
+        "drafting_started",
+        "concluded",
+    }
+    for needle in (record["sha256"], sha, minutes_sha or "", "Carolina Fuentes", "David Park", "Artículo 1."):
+        assert needle in html
+    record["consultation"]["agreement_decisions"][0]["decision"] = "decline"
+    assert dossier.record_sha256(record) != record["sha256"]  # any change to the record shows
+
+
+async def _draft_awaits(handle: Any) -> bool:
+    from workflows.consultation import Consultation
+
+    status = await handle.query(Consultation.status)
+    return status.agreement_approval is not None

@@ -1,0 +1,57 @@
+"""The record of a consultation (dossier): everything decided, by whom, when, through which channel, with hashes.
+
+Built only from what Temporal holds — the consultation's input (its declaration,
+from the first event of its history) and the status of the consultation and of
+each round (queried while running, their results once finished) — never from a
+separate database. The record's own SHA-256 is computed over its canonical JSON.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+
+from activities.documents import markdown_to_html
+from consult import operations
+from schemas.consultation import ConsultationInput
+from schemas.declaration import workflow_id_for
+
+_templates = Environment(
+    loader=PackageLoader("consult", "templates"), autoescape=select_autoescape(default=True), keep_trailing_newline=True
+)
+
+
+async def build(client: Client, consultation_id: str) -> dict[str, Any]:
+    status = await operations.status(client, consultation_id)
+    history = await client.get_workflow_handle(workflow_id_for(consultation_id)).fetch_history()
+    started = history.events[0].workflow_execution_started_event_attributes
+    (input,) = await pydantic_data_converter.decode(started.input.payloads, [ConsultationInput])
+    rounds = [await operations.round_status(client, consultation_id, r.number) for r in status.rounds]
+    record: dict[str, Any] = {
+        "generated_at": datetime.now(UTC).isoformat(),
+        "declaration": input.declaration.model_dump(mode="json"),
+        "consultation": status.model_dump(mode="json"),
+        "rounds": [r.model_dump(mode="json") for r in rounds],
+    }
+    record["sha256"] = record_sha256(record)
+    return record
+
+
+def record_sha256(record: dict[str, Any]) -> str:
+    """SHA-256 of the record's canonical JSON (keys sorted, UTF-8), its own `sha256` field left out."""
+    body = {k: v for k, v in record.items() if k != "sha256"}
+    return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode("utf-8")).hexdigest()
+
+
+def render_html(record: dict[str, Any]) -> str:
+    def markdown(text: str) -> Markup:
+        return Markup(markdown_to_html(text))
+
+    return _templates.get_template("dossier.html.j2").render(r=record, markdown=markdown)
