@@ -2,8 +2,10 @@
 
 Runs a whole lifecycle on the time-skipping server with the current code —
 declaration, reminders, an extension, round 1 with inputs, changes requested,
-re-issued minutes, approval, drafting, withdrawal — and saves the consultation's
-and the round's event histories as JSON. Refresh them (`make histories`) only
+re-issued minutes, approval, drafting, a draft sent back, a second draft
+approved by all, conclusion — and saves the consultation's and the round's
+event histories as JSON (tests/histories/withdrawn/ keeps an earlier recording
+that ends in a withdrawal). Refresh them (`make histories`) only
 when a change is meant to be incompatible and is guarded by `workflow.patched`;
 the old files then move to tests/histories/old/ so both versions keep replaying.
 """
@@ -30,7 +32,7 @@ from schemas.consultation import (  # noqa: E402
     ExtendDeadlineRequest,
     OpenRoundRequest,
     StartDraftingRequest,
-    WithdrawRequest,
+    SubmitDraftRequest,
 )
 from schemas.declaration import Locale, Pillar  # noqa: E402
 from schemas.pillar_inputs import PILLAR_INPUT  # noqa: E402
@@ -52,7 +54,7 @@ async def record() -> None:
     outbox = Outbox(Path(tempfile.mkdtemp()), port=free_port()).start()
     try:
         signed = await env.get_current_time()
-        declaration = make_declaration(signed, id="replay-lifecycle")
+        declaration = make_declaration(signed, id="replay-concluded")
         async with running_worker(env.client, outbox) as task_queue:
             handle = await start(env.client, declaration, task_queue)
             await env.sleep(9 * DAY)
@@ -110,9 +112,36 @@ async def record() -> None:
             await _until(lambda: _round_closed(handle))
             await handle.execute_update(Consultation.start_drafting, StartDraftingRequest(requested_by=CL_OPERATOR))
             await env.sleep(DAY)
-            await handle.execute_update(
-                Consultation.withdraw, WithdrawRequest(reason="recorded", requested_by=CL_OPERATOR)
+            v1 = await handle.execute_update(
+                Consultation.submit_draft,
+                SubmitDraftRequest(
+                    documents={Locale.EN: "# Agreement\n", Locale.ES: "# Acuerdo\n"}, requested_by=CL_OPERATOR
+                ),
             )
+            await _until(lambda: _agreement_open(handle, 1))
+            await handle.execute_update(
+                Consultation.decide,
+                DecisionRequest(
+                    approver="mturner@state.example",
+                    decision=Decision.REQUEST_CHANGES,
+                    sha256=v1.sha256,
+                    comment="add a review clause",
+                    recorded_by=CL_OPERATOR,
+                ),
+            )
+            await _until(lambda: _stage(handle, "drafting_agreement"))
+            v2 = await handle.execute_update(
+                Consultation.submit_draft,
+                SubmitDraftRequest(documents={Locale.EN: "# Agreement\n\nReview.\n"}, requested_by=CL_OPERATOR),
+            )
+            await _until(lambda: _agreement_open(handle, 2))
+            for approver in ("cfuentes@minrel.example", "mturner@state.example"):
+                await handle.execute_update(
+                    Consultation.decide,
+                    DecisionRequest(
+                        approver=approver, decision=Decision.APPROVE, sha256=v2.sha256, recorded_by=CL_OPERATOR
+                    ),
+                )
             await handle.result()
         OUT.mkdir(parents=True, exist_ok=True)
         for h in (handle, round_):
@@ -144,6 +173,15 @@ async def _exists(handle) -> bool:  # type: ignore[no-untyped-def]
 
 async def _state(handle, state: RoundState) -> bool:  # type: ignore[no-untyped-def]
     return (await handle.query(TechnicalRound.status)).state is state
+
+
+async def _agreement_open(handle, version: int) -> bool:  # type: ignore[no-untyped-def]
+    approval = (await handle.query(Consultation.status)).agreement_approval
+    return approval is not None and approval.version == version
+
+
+async def _stage(handle, stage: str) -> bool:  # type: ignore[no-untyped-def]
+    return bool((await handle.query(Consultation.status)).stage.value == stage)
 
 
 async def _round_closed(handle) -> bool:  # type: ignore[no-untyped-def]

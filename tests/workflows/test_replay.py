@@ -21,7 +21,8 @@ HISTORIES = sorted((Path(__file__).resolve().parents[1] / "histories").rglob("*.
 
 def test_there_are_histories_to_replay() -> None:
     names = {p.stem for p in HISTORIES}
-    assert {"consultation-replay-lifecycle", "consultation-replay-lifecycle-round-1"} <= names
+    assert {"consultation-replay-concluded", "consultation-replay-concluded-round-1"} <= names
+    assert {"consultation-replay-lifecycle", "consultation-replay-lifecycle-round-1"} <= names  # withdrawn/
 
 
 @pytest.mark.parametrize("path", HISTORIES, ids=lambda p: str(p.relative_to(p.parents[1])))
