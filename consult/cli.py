@@ -31,7 +31,7 @@ from consult.files import (
 from consult.settings import Settings
 from consult.temporal import connect
 from consult.timeparse import parse_when
-from consult.views import listing_rows, show_listing, show_round, show_status
+from consult.views import listing_rows, show_listing, show_round, show_schedules, show_status
 from schemas.approvals import Decision, DecisionRequest
 from schemas.consultation import (
     ExtendDeadlineRequest,
@@ -179,11 +179,14 @@ def list_(
     """List consultations, optionally by stage or overdue."""
 
     async def work(settings: Settings) -> None:
-        rows = listing_rows(await operations.list_consultations(await _client(settings), stage=stage, overdue=overdue))
+        client = await _client(settings)
+        rows = listing_rows(await operations.list_consultations(client, stage=stage, overdue=overdue))
+        schedules = [] if stage or overdue else await operations.list_review_schedules(client)
         if as_json:
-            out.print_json(json.dumps(rows))
+            out.print_json(json.dumps(rows + schedules))
         else:
             show_listing(out, rows)
+            show_schedules(out, schedules)
 
     _run(work)
 

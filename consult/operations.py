@@ -229,6 +229,28 @@ async def list_consultations(
     return [execution async for execution in client.list_workflows(query)]
 
 
+async def list_review_schedules(client: Client) -> list[dict[str, object]]:
+    """The Schedules that open review rounds of concluded agreements."""
+    rows: list[dict[str, object]] = []
+    async for listed in await client.list_schedules():
+        if not listed.id.startswith("review-"):
+            continue
+        description = await client.get_schedule_handle(listed.id).describe()
+        intervals = description.schedule.spec.intervals
+        upcoming = description.info.next_action_times
+        rows.append(
+            {
+                "kind": "review_schedule",
+                "id": listed.id,
+                "consultation": listed.id.removeprefix("review-"),
+                "every_days": intervals[0].every.days if intervals else None,
+                "next_run": upcoming[0].isoformat() if upcoming else None,
+                "runs": description.info.num_actions,
+            }
+        )
+    return rows
+
+
 def _not_found(consultation_id: str, err: RPCError) -> Exception:
     if err.status == RPCStatusCode.NOT_FOUND:
         return OperationError(f"there is no consultation {consultation_id} ({workflow_id_for(consultation_id)})")

@@ -109,6 +109,7 @@ def listing_rows(executions: list[WorkflowExecution]) -> list[dict[str, object]]
         deadline = attrs.get(sa.NEXT_DEADLINE)
         rows.append(
             {
+                "kind": "consultation",
                 "id": e.id.removeprefix("consultation-"),
                 "workflow_id": e.id,
                 "status": e.status.name.lower() if e.status else "unknown",
@@ -120,6 +121,17 @@ def listing_rows(executions: list[WorkflowExecution]) -> list[dict[str, object]]
             }
         )
     return rows
+
+
+def show_schedules(console: Console, rows: list[dict[str, object]]) -> None:
+    if not rows:
+        return
+    table = Table(title="Review schedules", title_justify="left")
+    for column in ("schedule", "consultation", "every (days)", "next run (UTC)", "runs so far"):
+        table.add_column(column, overflow="fold")
+    for r in rows:
+        table.add_row(str(r["id"]), str(r["consultation"]), str(r["every_days"]), str(r["next_run"]), str(r["runs"]))
+    console.print(table)
 
 
 def show_listing(console: Console, rows: list[dict[str, object]]) -> None:

@@ -132,3 +132,4 @@ class ConsultationStatus(_Model):
     agreement_approval: ApprovalState | None = None
     agreement_decisions: list[DecisionRecord] = Field(default_factory=list)
     concluded_at: datetime | None = None
+    review_schedule: str | None = None  # the Schedule id, once reviews are scheduled

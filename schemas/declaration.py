@@ -109,6 +109,8 @@ class Declaration(_Strict):
     reminder_days_before: list[Annotated[int, Field(ge=1)]] = Field(default_factory=lambda: [7, 3, 1])
     # How long approvers have to decide on minutes (and, later, drafts); same reminder rule.
     approval_within_days: Annotated[int, Field(ge=1, le=365)] = 7
+    # Once the agreement is concluded, a review round opens every N months (none if unset).
+    review_every_months: Annotated[int, Field(ge=1, le=120)] | None = None
     pillars: Annotated[list[Pillar], Field(min_length=1)] = Field(default_factory=lambda: list(Pillar))
     operators: Annotated[list[Operator], Field(min_length=1)]
     parties: Annotated[list[Party], Field(min_length=2)]

@@ -22,13 +22,15 @@ from temporalio.worker import (
 from activities.documents import render_minutes
 from activities.email import Mailer
 from activities.links import LinkSigner
+from activities.schedules import Scheduler
 from consult import logs
 from consult.settings import Settings, SmtpSettings
 from consult.temporal import connect
 from workflows.consultation import Consultation
+from workflows.review import Review
 from workflows.technical_round import TechnicalRound
 
-WORKFLOWS = [Consultation, TechnicalRound]
+WORKFLOWS = [Consultation, TechnicalRound, Review]
 
 
 class _BindIds(ActivityInboundInterceptor):
@@ -55,11 +57,12 @@ def build_worker(
     client: Client, task_queue: str, smtp: SmtpSettings, links: LinkSigner | None = None, gateway_url: str = ""
 ) -> Worker:
     mailer = Mailer(smtp, links, gateway_url)
+    scheduler = Scheduler(client)
     return Worker(
         client,
         task_queue=task_queue,
         workflows=WORKFLOWS,
-        activities=[mailer.send_notice, render_minutes],
+        activities=[mailer.send_notice, render_minutes, scheduler.create_review_schedule],
         interceptors=[LogContext()],
     )
 

@@ -11,13 +11,14 @@ workflows), so a handler never races with another over an awaited activity.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from temporalio import workflow
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
+    from activities.schedules import Scheduler
     from schemas import search_attributes as sa
     from schemas.approvals import Decision, DecisionRecord, DecisionRequest, DelegateRequest, Delegation, Outcome
     from schemas.consultation import (
@@ -37,6 +38,7 @@ with workflow.unsafe.imports_passed_through():
     from schemas.documents import MAX_DOCUMENT_BYTES, DocumentVersion, document_sha256
     from schemas.links import LinkPurpose
     from schemas.notices import NoticeKind
+    from schemas.reviews import ReviewInput, ReviewScheduleRequest
     from schemas.rounds import ROUND_PROGRESS_SIGNAL, RoundInput, RoundProgress, RoundState
     from workflows import grid, rules
     from workflows.approval import ApprovalStep
@@ -100,6 +102,7 @@ class Consultation:
         self._agreement: ApprovalStep | None = None
         self._agreement_decisions: list[DecisionRecord] = []
         self._concluded_at: datetime | None = None
+        self._review_schedule: str | None = None
         self._withdrawal: Withdrawal | None = None
 
     @workflow.run
@@ -203,6 +206,7 @@ class Consultation:
                 await self._notifier.send(
                     NoticeKind.CONCLUDED, self._notifier.everyone(), **facts, documents=draft.documents
                 )
+                await self._schedule_reviews(draft)
             elif outcome is Outcome.DECLINED:
                 decline = next(d for d in self._agreement.decisions if d.decision is Decision.DECLINE)
                 self._stage = Stage.DECLINED
@@ -228,6 +232,22 @@ class Consultation:
 
     async def _next_draft_or_end(self, handled: int) -> None:
         await workflow.wait_condition(lambda: self._stage.is_final or len(self._drafts) > handled)
+
+    async def _schedule_reviews(self, agreement: DocumentVersion) -> None:
+        d = self._declaration
+        if d.review_every_months is None:
+            return
+        self._review_schedule = await workflow.execute_activity_method(
+            Scheduler.create_review_schedule,
+            ReviewScheduleRequest(
+                review=ReviewInput(declaration=d, pillars=list(d.pillars), agreement_sha256=agreement.sha256),
+                every_months=d.review_every_months,
+                task_queue=workflow.info().task_queue,
+            ),
+            start_to_close_timeout=timedelta(minutes=1),
+            summary=f"Schedule a review round every {d.review_every_months} month(s)",
+        )
+        self._publish()
 
     @workflow.update
     def submit_draft(self, request: SubmitDraftRequest) -> DocumentVersion:
@@ -482,6 +502,7 @@ class Consultation:
             agreement_approval=self._agreement.state() if self._agreement else None,
             agreement_decisions=list(self._agreement_decisions),
             concluded_at=self._concluded_at,
+            review_schedule=self._review_schedule,
         )
 
     def _is_overdue(self) -> bool:

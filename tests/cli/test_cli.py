@@ -427,3 +427,40 @@ async def _draft_awaits(handle: Any) -> bool:
 
     status = await handle.query(Consultation.status)
     return status.agreement_approval is not None
+
+
+async def test_a_concluded_agreement_schedules_review_rounds(dev_env: WorkflowEnvironment, outbox: Outbox) -> None:
+    from tests.workflows.test_agreement import APPROVERS, decide, drafting, submit
+    from tests.workflows.test_technical_round import two_approver_declaration
+
+    declaration = two_approver_declaration(await dev_env.get_current_time()).model_copy(
+        update={"review_every_months": 6}
+    )
+    client = dev_env.client
+    async with running_worker(client, outbox) as task_queue:
+        handle = await drafting(dev_env, declaration, task_queue)
+        sha = await submit(handle, "# Agreement\n", "# Acuerdo\n")
+        await eventually(lambda: _draft_awaits(handle))
+        for approver in APPROVERS:
+            await decide(handle, approver, sha)
+        result = await handle.result()
+        consult = Consult(client, task_queue)
+        listed = await consult.json("list")
+        schedule = next(r for r in listed if r.get("kind") == "review_schedule" and r["consultation"] == declaration.id)
+
+        # Its first action opens a review round on the agreement's pillars.
+        await client.get_schedule_handle(schedule["id"]).trigger()
+
+        async def review_started() -> list[Any] | None:
+            found = [w async for w in client.list_workflows(f"TemporalScheduledById = '{schedule['id']}'")]
+            return found or None
+
+        (review,) = await eventually(review_started)
+        await eventually(lambda: len(notices_of(outbox, declaration.id, "input_request")) >= 4)
+        await client.get_schedule_handle(schedule["id"]).delete()
+
+    assert result.review_schedule == schedule["id"] == f"review-{declaration.id}"
+    assert schedule["every_days"] == 183
+    assert review.workflow_type == "Review"
+    requests = notices_of(outbox, declaration.id, "input_request")
+    assert len(requests) == 4  # two technical leads: round 1, then the review round

@@ -1,0 +1,31 @@
+"""Reviews that institutionalise a concluded agreement: a Temporal Schedule opens a review round every N months."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+
+from schemas.declaration import Declaration, Pillar
+
+# Days a review round gives the parties: inputs due, then the meeting.
+REVIEW_INPUTS_DAYS = 10
+REVIEW_MEETING_DAYS = 14
+
+
+def review_schedule_id(consultation_id: str) -> str:
+    return f"review-{consultation_id}"
+
+
+class ReviewInput(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    declaration: Declaration
+    pillars: list[Pillar]
+    agreement_sha256: str
+
+
+class ReviewScheduleRequest(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    review: ReviewInput
+    every_months: int
+    task_queue: str
