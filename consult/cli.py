@@ -273,13 +273,7 @@ def round_minutes(
 
     async def work(settings: Settings) -> None:
         who = _operator(by, settings)
-        files = {locale: path for locale, path in ((Locale.EN, en), (Locale.ES, es)) if path is not None}
-        if not files:
-            raise Failure(
-                "give the edited minutes: --en FILE and/or --es FILE (`consult round export` writes the current ones)",
-                2,
-            )
-        documents = {locale: read_document(path) for locale, path in files.items()}
+        documents = _documents(en, es, "(`consult round export` writes the current minutes)")
         client = await _client(settings)
         version = await operations.reissue_minutes(
             client, consultation, ReissueMinutesRequest(documents=documents, requested_by=who)
@@ -377,10 +371,7 @@ def draft_submit(
 
     async def work(settings: Settings) -> None:
         who = _operator(by, settings)
-        files = {locale: path for locale, path in ((Locale.EN, en), (Locale.ES, es)) if path is not None}
-        if not files:
-            raise Failure("give the draft: --en FILE and/or --es FILE", 2)
-        documents = {locale: read_document(path) for locale, path in files.items()}
+        documents = _documents(en, es)
         client = await _client(settings)
         draft = await operations.submit_draft(
             client, consultation, SubmitDraftRequest(documents=documents, requested_by=who)
@@ -572,6 +563,14 @@ def parse_or_fail(text: str, option: str, tz: timezone, *, end_of_day: bool) -> 
         return parse_when(text, tz, end_of_day=end_of_day)
     except ValueError as error:
         raise Failure(f"{option}: {error}", 2) from None
+
+
+def _documents(en: Path | None, es: Path | None, hint: str = "") -> dict[Locale, str]:
+    """A document in one or both languages, from `--en` / `--es` files."""
+    files = {locale: path for locale, path in ((Locale.EN, en), (Locale.ES, es)) if path is not None}
+    if not files:
+        raise Failure(f"give the text: --en FILE and/or --es FILE {hint}".strip(), 2)
+    return {locale: read_document(path) for locale, path in files.items()}
 
 
 def _pillars(text: str | None) -> list[Pillar] | None:
