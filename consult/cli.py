@@ -29,7 +29,7 @@ from consult.files import (
     read_document,
 )
 from consult.settings import Settings
-from consult.temporal import connect
+from consult.temporal import connect, data_converter
 from consult.timeparse import parse_when
 from consult.views import listing_rows, show_listing, show_round, show_schedules, show_status
 from schemas.approvals import Decision, DecisionRequest
@@ -526,7 +526,15 @@ def gateway(
         return connected[0]
 
     # Access logs stay off: request paths carry tokens.
-    uvicorn.run(create_app(signer=signer, clients=clients), host=host, port=port, log_config=None, access_log=False)
+    converter = data_converter(settings)
+    app = create_app(
+        signer=signer,
+        clients=clients,
+        codec=converter.payload_codec,
+        codec_token=settings.codec_token.get_secret_value() if settings.codec_token else None,
+        ui_origin=settings.ui_origin,
+    )
+    uvicorn.run(app, host=host, port=port, log_config=None, access_log=False)
 
 
 @app.command()

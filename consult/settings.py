@@ -46,6 +46,11 @@ class Settings(BaseSettings):
     # `kid:secret,kid:secret`: the first signs email links, all verify (rotation).
     # Only the worker's mail activity and the gateway read it.
     link_keys: SecretStr | None = None
+    # `kid:base64key,...` (AES-256): when set, every payload is encrypted; the first key encrypts.
+    payload_keys: SecretStr | None = None
+    # Bearer token the Temporal UI sends to the gateway's codec endpoint, and the UI's origin (CORS).
+    codec_token: SecretStr | None = None
+    ui_origin: str = "http://localhost:8080"
     # JSON lines for machines; `consult dev` always writes console lines for people.
     log_format: Literal["console", "json"] = "json"
     log_level: str = "INFO"

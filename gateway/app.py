@@ -8,6 +8,7 @@ whether a decision is still open, so a second click records nothing.
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -15,13 +16,17 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+from google.protobuf import json_format
 from markupsafe import Markup
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+from temporalio.api.common.v1 import Payloads
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.converter import PayloadCodec
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -167,9 +172,22 @@ def _message(request: Request, status: int, locale: Locale, title: str, detail: 
     return _render(request, "message.html", status, locale, title=title, detail=detail, kind=kind, **extra)
 
 
-def create_app(*, signer: LinkSigner, clients: ClientProvider) -> FastAPI:
-    """`clients` returns a connected Temporal client (the caller decides how; tests pass their own)."""
+def create_app(
+    *,
+    signer: LinkSigner,
+    clients: ClientProvider,
+    codec: PayloadCodec | None = None,
+    codec_token: str | None = None,
+    ui_origin: str = "http://localhost:8080",
+) -> FastAPI:
+    """`clients` returns a connected Temporal client (the caller decides how; tests pass their own).
+
+    With `codec` and `codec_token`, `/codec/encode` and `/codec/decode` let the Temporal UI show
+    decrypted payloads to operators (CORS limited to `ui_origin`, bearer token required).
+    """
     app = FastAPI(title="Consultation gateway", docs_url=None, redoc_url=None, openapi_url=None)
+    if codec is not None and codec_token:
+        _add_codec_endpoint(app, codec, codec_token, ui_origin)
 
     class _Headers(BaseHTTPMiddleware):
         async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
@@ -540,6 +558,36 @@ def create_app(*, signer: LinkSigner, clients: ClientProvider) -> FastAPI:
         return RedirectResponse(f"/l/{token}?recorded={pillar.value}&revision={record.revision}", status_code=303)
 
     return app
+
+
+def _add_codec_endpoint(app: FastAPI, codec: PayloadCodec, token: str, ui_origin: str) -> None:
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=[ui_origin],
+        allow_methods=["POST"],
+        allow_headers=["Authorization", "Content-Type", "X-Namespace"],
+        allow_credentials=True,
+    )
+
+    async def transform(request: Request, direction: str) -> Response:
+        given = request.headers.get("authorization", "")
+        if not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
+            return JSONResponse({"error": "a valid bearer token is required"}, status_code=401)
+        try:
+            payloads = json_format.Parse(await request.body(), Payloads())
+            method = codec.encode if direction == "encode" else codec.decode
+            result = Payloads(payloads=await method(list(payloads.payloads)))
+        except Exception:  # malformed input or a key no longer listed: say so, never a 500 with details
+            return JSONResponse({"error": f"the payloads could not be {direction}d"}, status_code=400)
+        return Response(json_format.MessageToJson(result), media_type="application/json")
+
+    @app.post("/codec/encode")
+    async def encode(request: Request) -> Response:
+        return await transform(request, "encode")
+
+    @app.post("/codec/decode")
+    async def decode(request: Request) -> Response:
+        return await transform(request, "decode")
 
 
 def _as_row(item: dict[str, Any]) -> dict[str, str]:
