@@ -29,7 +29,7 @@ from consult.files import (
     read_document,
 )
 from consult.settings import Settings
-from consult.temporal import connect, data_converter
+from consult.temporal import connect, connect_options, data_converter
 from consult.timeparse import parse_when
 from consult.views import listing_rows, show_listing, show_round, show_schedules, show_status
 from schemas.approvals import Decision, DecisionRequest
@@ -110,8 +110,9 @@ async def _client(settings: Settings) -> Client:
     try:
         return await connect(settings)
     except Exception as error:
+        options = connect_options(settings)
         raise Failure(
-            f"cannot reach Temporal at {settings.temporal_address} (namespace {settings.temporal_namespace}): "
+            f"cannot reach Temporal at {options['target_host']} (namespace {options['namespace']}): "
             f"{error}\nIs `consult dev` running? Elsewhere, set CONSULT_TEMPORAL_ADDRESS.",
             1,
         ) from None

@@ -62,8 +62,10 @@ def configure(fmt: str = "console", level: str = "INFO") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    # The SMTP sink logs every protocol step at INFO; keep its warnings only.
-    logging.getLogger("mail.log").setLevel(logging.WARNING)
+    # The SMTP sink logs every protocol step at INFO; HTTP clients and uvicorn's access log
+    # write full URLs, which for link pages carry tokens: keep their warnings only.
+    for noisy in ("mail.log", "httpx", "httpcore", "uvicorn.access"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]

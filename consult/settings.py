@@ -38,6 +38,10 @@ class Settings(BaseSettings):
 
     temporal_address: str = "127.0.0.1:7233"
     temporal_namespace: str = "default"
+    # A profile of the SDK's `temporal.toml` (TLS, mTLS, API key...); TEMPORAL_* variables apply too.
+    temporal_profile: str | None = None
+    # Port for the worker's Prometheus metrics (none when unset).
+    metrics_port: int | None = None
     task_queue: str = TASK_QUEUE
     # Who is acting when an operator runs a command without --by.
     operator: str | None = None

@@ -1,12 +1,21 @@
-"""The one Temporal client factory, used by the worker, the gateway and the CLI."""
+"""The one Temporal client factory, used by the worker, the gateway and the CLI.
+
+Connection settings load the way Temporal's SDK documents them — a `temporal.toml`
+profile and `TEMPORAL_*` variables (address, namespace, TLS/mTLS certificates,
+API key for Temporal Cloud) — and the project's `CONSULT_TEMPORAL_*` variables,
+when set, win over both.
+"""
 
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import DataConverter, DefaultFailureConverterWithEncodedAttributes
+from temporalio.envconfig import ClientConfig
+from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 
 from consult.codec import EncryptionCodec, parse_payload_keys
 from consult.settings import Settings
@@ -25,9 +34,25 @@ def data_converter(settings: Settings) -> DataConverter:
     )
 
 
-async def connect(settings: Settings) -> Client:
-    return await Client.connect(
-        settings.temporal_address,
-        namespace=settings.temporal_namespace,
-        data_converter=data_converter(settings),
-    )
+def connect_options(settings: Settings) -> dict[str, Any]:
+    """Keyword arguments for `Client.connect`: the SDK's profile/env config, then CONSULT_* on top."""
+    options: dict[str, Any] = dict(ClientConfig.load_client_connect_config(profile=settings.temporal_profile))
+    fields = settings.model_fields_set
+    if "temporal_address" in fields or "target_host" not in options:
+        options["target_host"] = settings.temporal_address
+    if "temporal_namespace" in fields or "namespace" not in options:
+        options["namespace"] = settings.temporal_namespace
+    return options
+
+
+def metrics_runtime(port: int) -> Runtime:
+    """A runtime whose SDK metrics (workflow and activity latencies, task slots, polls) Prometheus scrapes."""
+    return Runtime(telemetry=TelemetryConfig(metrics=PrometheusConfig(bind_address=f"0.0.0.0:{port}")))
+
+
+async def connect(settings: Settings, runtime: Runtime | None = None) -> Client:
+    options = connect_options(settings)
+    target = options.pop("target_host")
+    if runtime is not None:
+        options["runtime"] = runtime
+    return await Client.connect(target, data_converter=data_converter(settings), **options)

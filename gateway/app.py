@@ -9,6 +9,8 @@ whether a decision is still open, so a second click records nothing.
 from __future__ import annotations
 
 import hmac
+import re
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -33,6 +35,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from activities.documents import markdown_to_html
 from activities.links import LinkError, LinkSigner
 from activities.wording import PILLAR_NAMES, format_when
+from consult import logs
 from gateway.texts import DECISION_WORDS, FIELD_LABELS, OUTCOME_WORDS, TEXTS
 from schemas.approvals import ApprovalState, Decision, DecisionRecord, DecisionRequest, DelegateRequest, Outcome
 from schemas.consultation import ConsultationStatus, Stage
@@ -47,7 +50,9 @@ from workflows.technical_round import TechnicalRound
 
 # A page answers within seconds: past this, it says "try again" (503) rather than hang.
 RPC_TIMEOUT = timedelta(seconds=8)
-MAX_ROWS = 200  # items in one pillar input; a form cannot ask for more
+MAX_ROWS = 200
+TOKEN_IN_PATH = re.compile(r"/l/[^/]+")
+log = logs.get_logger("gateway")  # items in one pillar input; a form cannot ask for more
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 
 SECURITY_HEADERS = {
@@ -191,8 +196,17 @@ def create_app(
 
     class _Headers(BaseHTTPMiddleware):
         async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
+            started = time.monotonic()
             response = await call_next(request)
             response.headers.update(SECURITY_HEADERS)
+            # One line a request, with the token cut out of the path: links are credentials.
+            log.info(
+                "request",
+                method=request.method,
+                path=TOKEN_IN_PATH.sub("/l/…", request.url.path),
+                status=response.status_code,
+                ms=round((time.monotonic() - started) * 1000),
+            )
             return response
 
     app.add_middleware(_Headers)

@@ -19,6 +19,8 @@ SECRETS = {
     "POSTGRES_PASSWORD": "pw",
     "CONSULT_LINK_KEYS": "k1:" + "s" * 40,
     "CONSULT_GATEWAY_URL": "https://consultations.example.org",
+    "CONSULT_PAYLOAD_KEYS": "k1:" + "A" * 43 + "=",
+    "CONSULT_CODEC_TOKEN": "token",
 }
 
 

@@ -25,7 +25,7 @@ from activities.links import LinkSigner
 from activities.schedules import Scheduler
 from consult import logs
 from consult.settings import Settings, SmtpSettings
-from consult.temporal import connect
+from consult.temporal import connect, metrics_runtime
 from workflows.consultation import Consultation
 from workflows.review import Review
 from workflows.technical_round import TechnicalRound
@@ -68,7 +68,8 @@ def build_worker(
 
 
 async def run(settings: Settings) -> None:
-    client = await connect(settings)
+    runtime = metrics_runtime(settings.metrics_port) if settings.metrics_port else None
+    client = await connect(settings, runtime)
     worker = build_worker(client, settings.task_queue, settings.smtp, settings.link_signer(), settings.gateway_url)
     logs.get_logger(__name__).info("worker started", task_queue=settings.task_queue, temporal=settings.temporal_address)
     await worker.run()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import httpx
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from temporalio.client import Client
@@ -85,3 +86,16 @@ async def test_unknown_paths_are_pages_too() -> None:
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=APP), base_url="http://gateway") as http:
         response = await http.get("/l/")
     assert response.status_code == 404 and response.headers["content-type"].startswith("text/html")
+
+
+async def test_requests_are_logged_without_their_tokens(capsys: pytest.CaptureFixture[str]) -> None:
+    from consult import logs
+
+    logs.configure("json", "INFO")
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=APP), base_url="http://gateway") as http:
+        await http.get(f"/l/{TOKEN}")
+        await http.post(f"/l/{TOKEN}/decision", data={"decision": "approve"})
+    written = capsys.readouterr().err
+    assert '"path": "/l/\\u2026"' in written or '"path": "/l/…"' in written
+    assert '"path": "/l/\\u2026/decision"' in written or '"path": "/l/…/decision"' in written
+    assert TOKEN not in written and TOKEN[:20] not in written
