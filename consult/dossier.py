@@ -33,7 +33,7 @@ async def build(client: Client, consultation_id: str) -> dict[str, Any]:
     history = await client.get_workflow_handle(workflow_id_for(consultation_id)).fetch_history()
     started = history.events[0].workflow_execution_started_event_attributes
     (input,) = await pydantic_data_converter.decode(started.input.payloads, [ConsultationInput])
-    rounds = [await operations.round_status(client, consultation_id, r.number) for r in status.rounds]
+    rounds = [await operations.round_of(client, r.workflow_id, r.number) for r in status.rounds]
     record: dict[str, Any] = {
         "generated_at": datetime.now(UTC).isoformat(),
         "declaration": input.declaration.model_dump(mode="json"),

@@ -179,7 +179,12 @@ async def round_status(client: Client, consultation_id: str, number: int | None 
         number = current.rounds[-1].number
     if not 1 <= number <= len(current.rounds):
         raise OperationError(f"consultation {consultation_id} has rounds 1 to {len(current.rounds)}, not {number}")
-    handle = client.get_workflow_handle_for(TechnicalRound.run, current.rounds[number - 1].workflow_id)
+    return await round_of(client, current.rounds[number - 1].workflow_id, number)
+
+
+async def round_of(client: Client, workflow_id: str, number: int) -> RoundStatus:
+    """A round's status from its own workflow: queried while it runs, its result once it has closed."""
+    handle = client.get_workflow_handle_for(TechnicalRound.run, workflow_id)
     try:
         description = await handle.describe()
     except RPCError as err:

@@ -149,9 +149,6 @@ class Page:
     def when(self, moment: Any) -> str:
         return format_when(moment, display_tz(self.declaration.signed_at), self.locale) if moment else ""
 
-    def operators(self) -> str:
-        return ", ".join(o.email for o in self.declaration.operators)
-
 
 class PageError(Exception):
     def __init__(self, status: int, title_key: str, detail: str, locale: Locale = Locale.EN) -> None:

@@ -6,7 +6,7 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from typing import Any
 
@@ -15,10 +15,12 @@ from temporalio.client import Client, WorkflowHandle
 from activities.links import LinkSigner
 from consult.outbox import Outbox
 from consult.settings import SmtpSettings
-from schemas.consultation import ConsultationInput, ConsultationStatus
-from schemas.declaration import Declaration
+from schemas.consultation import ConsultationInput, ConsultationStatus, OpenRoundRequest
+from schemas.declaration import Declaration, Pillar
+from schemas.rounds import RoundStatus
 from workers.main import build_worker
 from workflows.consultation import Consultation, initial_search_attributes, static_details, static_summary
+from workflows.technical_round import TechnicalRound, round_workflow_id
 
 CL_OPERATOR = "secretariat@minrel.example"
 US_OPERATOR = "secretariat@state.example"
@@ -104,6 +106,26 @@ async def start(client: Client, declaration: Declaration, task_queue: str) -> Wo
         static_details=static_details(input),
     )
     return handle
+
+
+async def start_with_round(
+    client: Client, declaration: Declaration, task_queue: str, pillars: list[Pillar]
+) -> tuple[WorkflowHandle[Any, ConsultationStatus], WorkflowHandle[Any, RoundStatus]]:
+    """A consultation started, its opening notice sent, and round 1 opened on `pillars`
+    (inputs due 8 days and the meeting 10 days after the signature)."""
+    handle = await start(client, declaration, task_queue)
+    await delivered(handle, "opened")
+    signed = declaration.signed_at
+    await handle.execute_update(
+        Consultation.open_round,
+        OpenRoundRequest(
+            meeting_at=signed + timedelta(days=10),
+            inputs_due=signed + timedelta(days=8),
+            pillars=pillars,
+            requested_by=CL_OPERATOR,
+        ),
+    )
+    return handle, client.get_workflow_handle_for(TechnicalRound.run, round_workflow_id(handle.id, 1))
 
 
 def mail_of(outbox: Outbox, consultation_id: str) -> list[EmailMessage]:

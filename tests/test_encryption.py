@@ -20,13 +20,11 @@ from consult.outbox import Outbox
 from consult.settings import Settings
 from consult.temporal import data_converter
 from gateway.app import create_app
-from schemas.consultation import OpenRoundRequest
 from schemas.declaration import Pillar
 from schemas.pillar_inputs import PILLAR_INPUT
 from schemas.rounds import SubmitInputRequest
-from tests.helpers import CL_OPERATOR, delivered, eventually, make_declaration, running_worker, start
-from workflows.consultation import Consultation
-from workflows.technical_round import TechnicalRound, round_workflow_id
+from tests.helpers import CL_OPERATOR, eventually, make_declaration, running_worker, start_with_round
+from workflows.technical_round import TechnicalRound
 
 OLD = "old:" + base64.b64encode(os.urandom(32)).decode()
 NEW = "new:" + base64.b64encode(os.urandom(32)).decode()
@@ -44,18 +42,7 @@ async def test_history_holds_no_plaintext_and_the_codec_endpoint_decrypts(
     now = await dev_env.get_current_time()
     declaration = make_declaration(now)
     async with running_worker(sealed, outbox) as task_queue:
-        handle = await start(sealed, declaration, task_queue)
-        await delivered(handle, "opened")
-        await handle.execute_update(
-            Consultation.open_round,
-            OpenRoundRequest(
-                meeting_at=now + 10 * DAY,
-                inputs_due=now + 8 * DAY,
-                pillars=[Pillar.FINANCING],
-                requested_by=CL_OPERATOR,
-            ),
-        )
-        round_ = sealed.get_workflow_handle_for(TechnicalRound.run, round_workflow_id(handle.id, 1))
+        handle, round_ = await start_with_round(sealed, declaration, task_queue, [Pillar.FINANCING])
         item = PILLAR_INPUT.validate_python(
             {"party": "CL", "pillar": "financing", "author": "vrojas@minrel.example", "summary": SECRET}
         )

@@ -12,13 +12,11 @@ from temporalio.testing import WorkflowEnvironment
 
 from consult.outbox import Outbox
 from schemas import search_attributes as sa
-from schemas.consultation import OpenRoundRequest
 from schemas.declaration import Pillar
 from schemas.pillar_inputs import PILLAR_INPUT
 from schemas.rounds import SubmitInputRequest
-from tests.helpers import CL_OPERATOR, delivered, eventually, make_declaration, running_worker, start
-from workflows.consultation import Consultation
-from workflows.technical_round import TechnicalRound, round_workflow_id
+from tests.helpers import CL_OPERATOR, delivered, eventually, make_declaration, running_worker, start, start_with_round
+from workflows.technical_round import TechnicalRound
 
 DAY = timedelta(days=1)
 
@@ -58,18 +56,9 @@ async def test_an_open_round_shows_its_number_and_grid(dev_env: WorkflowEnvironm
     now = await dev_env.get_current_time()
     declaration = make_declaration(now)
     async with running_worker(client, outbox) as task_queue:
-        handle = await start(client, declaration, task_queue)
-        await delivered(handle, "opened")
-        await handle.execute_update(
-            Consultation.open_round,
-            OpenRoundRequest(
-                meeting_at=now + 10 * DAY,
-                inputs_due=now + 8 * DAY,
-                pillars=[Pillar.SUPPLY_CHAIN, Pillar.FINANCING],
-                requested_by=CL_OPERATOR,
-            ),
+        handle, round_handle = await start_with_round(
+            client, declaration, task_queue, [Pillar.SUPPLY_CHAIN, Pillar.FINANCING]
         )
-        round_handle = client.get_workflow_handle_for(TechnicalRound.run, round_workflow_id(handle.id, 1))
         submission = PILLAR_INPUT.validate_python(
             {"party": "CL", "pillar": "financing", "author": "vrojas@minrel.example", "summary": "Blended facility"}
         )

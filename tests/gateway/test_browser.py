@@ -13,13 +13,11 @@ from playwright.async_api import Browser, async_playwright
 from temporalio.testing import WorkflowEnvironment
 
 from consult.outbox import Outbox
-from schemas.consultation import OpenRoundRequest
 from schemas.declaration import Pillar
 from schemas.pillar_inputs import Channel
 from tests.gateway.conftest import Gateway
 from tests.gateway.test_links_end_to_end import CL_LEAD, link_in
-from tests.helpers import CL_OPERATOR, delivered, eventually, make_declaration, notices_of, running_worker, start
-from workflows.consultation import Consultation
+from tests.helpers import eventually, make_declaration, notices_of, running_worker, start_with_round
 from workflows.technical_round import TechnicalRound, round_workflow_id
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -52,17 +50,7 @@ async def test_a_technical_lead_fills_the_form_on_a_phone(
     now = await dev_env.get_current_time()
     declaration = make_declaration(now)
     async with running_worker(dev_env.client, outbox, gateway.signer, gateway.url) as task_queue:
-        handle = await start(dev_env.client, declaration, task_queue)
-        await delivered(handle, "opened")
-        await handle.execute_update(
-            Consultation.open_round,
-            OpenRoundRequest(
-                meeting_at=now + 10 * DAY,
-                inputs_due=now + 8 * DAY,
-                pillars=[Pillar.STRATEGIC_PROJECTS],
-                requested_by=CL_OPERATOR,
-            ),
-        )
+        handle, _ = await start_with_round(dev_env.client, declaration, task_queue, [Pillar.STRATEGIC_PROJECTS])
         await eventually(lambda: notices_of(outbox, declaration.id, "input_request"))
         link = link_in(outbox, declaration.id, "input_request", CL_LEAD)
 

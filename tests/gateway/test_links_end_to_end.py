@@ -14,7 +14,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from consult.outbox import Outbox
 from schemas.approvals import Decision, DecisionRequest
-from schemas.consultation import OpenRoundRequest, Stage, StartDraftingRequest, SubmitDraftRequest
+from schemas.consultation import Stage, StartDraftingRequest, SubmitDraftRequest
 from schemas.declaration import Declaration, Locale, Pillar
 from schemas.pillar_inputs import PILLAR_INPUT, Channel
 from schemas.rounds import CloseRoundRequest, RoundState, RoundStatus, SubmitInputRequest
@@ -23,14 +23,13 @@ from tests.helpers import (
     CL_OPERATOR,
     body,
     declaration_data,
-    delivered,
     eventually,
     notices_of,
     running_worker,
-    start,
+    start_with_round,
 )
 from workflows.consultation import Consultation
-from workflows.technical_round import TechnicalRound, round_workflow_id
+from workflows.technical_round import TechnicalRound
 
 DAY = timedelta(days=1)
 CL_LEAD, CL_APPROVER, US_LEAD = "vrojas@minrel.example", "cfuentes@minrel.example", "mturner@state.example"
@@ -55,18 +54,7 @@ async def test_a_round_through_email_links(dev_env: WorkflowEnvironment, outbox:
     declaration = Declaration.model_validate(declaration_data(now))
     cid = declaration.id
     async with running_worker(client, outbox, gateway.signer, gateway.url) as task_queue:
-        handle = await start(client, declaration, task_queue)
-        await delivered(handle, "opened")
-        await handle.execute_update(
-            Consultation.open_round,
-            OpenRoundRequest(
-                meeting_at=now + 10 * DAY,
-                inputs_due=now + 8 * DAY,
-                pillars=[Pillar.FINANCING],
-                requested_by=CL_OPERATOR,
-            ),
-        )
-        round_handle = client.get_workflow_handle_for(TechnicalRound.run, round_workflow_id(handle.id, 1))
+        _, round_handle = await start_with_round(client, declaration, task_queue, [Pillar.FINANCING])
         await eventually(lambda: notices_of(outbox, cid, "input_request"))
         async with httpx.AsyncClient() as http:
             # The technical lead opens their link, then the financing form, and submits it.
@@ -219,18 +207,7 @@ async def test_an_approver_forwards_the_decision_to_a_colleague(
     declaration = Declaration.model_validate(declaration_data(now))
     cid = declaration.id
     async with running_worker(client, outbox, gateway.signer, gateway.url) as task_queue:
-        handle = await start(client, declaration, task_queue)
-        await delivered(handle, "opened")
-        await handle.execute_update(
-            Consultation.open_round,
-            OpenRoundRequest(
-                meeting_at=now + 10 * DAY,
-                inputs_due=now + 8 * DAY,
-                pillars=[Pillar.FINANCING],
-                requested_by=CL_OPERATOR,
-            ),
-        )
-        round_handle = client.get_workflow_handle_for(TechnicalRound.run, round_workflow_id(handle.id, 1))
+        _, round_handle = await start_with_round(client, declaration, task_queue, [Pillar.FINANCING])
         await eventually(lambda: notices_of(outbox, cid, "input_request"))
         await round_handle.execute_update(
             TechnicalRound.close, CloseRoundRequest(reason="Meeting moved", requested_by=CL_OPERATOR)
@@ -275,18 +252,7 @@ async def test_an_agreement_draft_is_decided_through_its_link(
     declaration = Declaration.model_validate(declaration_data(now))
     cid = declaration.id
     async with running_worker(client, outbox, gateway.signer, gateway.url) as task_queue:
-        handle = await start(client, declaration, task_queue)
-        await delivered(handle, "opened")
-        await handle.execute_update(
-            Consultation.open_round,
-            OpenRoundRequest(
-                meeting_at=now + 10 * DAY,
-                inputs_due=now + 8 * DAY,
-                pillars=[Pillar.FINANCING],
-                requested_by=CL_OPERATOR,
-            ),
-        )
-        round_handle = client.get_workflow_handle_for(TechnicalRound.run, round_workflow_id(handle.id, 1))
+        handle, round_handle = await start_with_round(client, declaration, task_queue, [Pillar.FINANCING])
         await eventually(lambda: notices_of(outbox, cid, "input_request"))
         await round_handle.execute_update(TechnicalRound.close, CloseRoundRequest(reason="r", requested_by=CL_OPERATOR))
         await eventually(lambda: _in_state(round_handle, RoundState.MINUTES_APPROVAL))
