@@ -30,7 +30,9 @@ $(CHROMIUM):
 run: install
 	$(BIN)/consult dev --data-dir $(DATA_DIR) --start $(EXAMPLE)
 
+# The layers contract (pyproject's [tool.importlinter]) first: a broken architecture fails fast.
 test: install $(CHROMIUM)
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/python -m pytest
 
 lint: install

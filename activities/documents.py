@@ -16,7 +16,8 @@ from markdown_it import MarkdownIt
 from pydantic import BaseModel, ConfigDict
 from temporalio import activity
 
-from activities.wording import PILLAR_NAMES, format_when
+from activities.wording import PILLAR_NAMES
+from infra.formatting import format_when
 from schemas.declaration import Locale, Pillar
 from schemas.pillar_inputs import FinancingInput, PillarInput, StrategicProjectsInput
 

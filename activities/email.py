@@ -19,10 +19,10 @@ from markupsafe import Markup
 from temporalio import activity
 
 from activities.documents import markdown_to_html
-from activities.links import LinkSigner
 from activities.wording import FOOTER, GREETING, GREETING_UNNAMED, LINK_LABEL, word
-from consult import logs
-from consult.settings import SmtpSettings
+from infra import logs
+from infra.links import LinkSigner
+from infra.settings import SmtpSettings
 from schemas.notices import DeliveryReport, Notice, Recipient
 
 log = logs.get_logger(__name__)

@@ -15,7 +15,7 @@ from temporalio.client import (
     ScheduleSpec,
 )
 
-from schemas.reviews import ReviewScheduleRequest, review_schedule_id
+from schemas.reviews import REVIEW_WORKFLOW, ReviewScheduleRequest, review_schedule_id
 
 DAYS_PER_MONTH = 30.44  # a Schedule interval is a duration; calendar months drift by a day or two, which is fine here
 
@@ -28,9 +28,6 @@ class Scheduler:
 
     @activity.defn(name="create_review_schedule")
     async def create_review_schedule(self, request: ReviewScheduleRequest) -> str:
-        # Imported here: the workflow module imports this one through the sandbox's pass-through.
-        from workflows.review import Review
-
         consultation_id = request.review.declaration.id
         schedule_id = review_schedule_id(consultation_id)
         every = timedelta(days=round(DAYS_PER_MONTH * request.every_months))
@@ -40,7 +37,7 @@ class Scheduler:
                 schedule_id,
                 Schedule(
                     action=ScheduleActionStartWorkflow(
-                        Review.run,
+                        REVIEW_WORKFLOW,  # by its registered name: activities sit below workflows
                         request.review,
                         id=f"{schedule_id}-run",
                         task_queue=request.task_queue,

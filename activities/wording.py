@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 
+from infra.formatting import format_when
 from schemas.declaration import Locale, Pillar
 from schemas.links import LinkPurpose
 from schemas.notices import Notice, NoticeKind
@@ -29,47 +30,6 @@ PILLAR_NAMES: dict[Locale, dict[Pillar, str]] = {
         Pillar.FINANCING: "Financiamiento",
     },
 }
-
-_MONTHS = {
-    Locale.EN: [
-        "January",
-        "February",
-        "March",
-        "April",
-        "May",
-        "June",
-        "July",
-        "August",
-        "September",
-        "October",
-        "November",
-        "December",
-    ],
-    Locale.ES: [
-        "enero",
-        "febrero",
-        "marzo",
-        "abril",
-        "mayo",
-        "junio",
-        "julio",
-        "agosto",
-        "septiembre",
-        "octubre",
-        "noviembre",
-        "diciembre",
-    ],
-}
-
-
-def format_when(when: datetime, tz: timezone, locale: Locale) -> str:
-    local = when.astimezone(tz)
-    offset = local.strftime("%z")
-    utc = f"UTC{offset[:3]}:{offset[3:]}"
-    month = _MONTHS[locale][local.month - 1]
-    if locale == Locale.ES:
-        return f"{local.day} de {month} de {local.year}, {local:%H:%M} ({utc})"
-    return f"{month} {local.day}, {local.year}, {local:%H:%M} ({utc})"
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,6 @@ from pydantic import ValidationError
 from rich.console import Console
 from temporalio.client import Client
 
-from consult import logs, operations
 from consult.files import (
     InputFileError,
     check_signed_in_the_past,
@@ -28,10 +27,13 @@ from consult.files import (
     load_pillar_input,
     read_document,
 )
-from consult.settings import Settings
-from consult.temporal import connect, connect_options, data_converter
 from consult.timeparse import parse_when
 from consult.views import listing_rows, show_listing, show_round, show_schedules, show_status
+from infra import logs
+from infra.formatting import display_tz, fmt
+from infra.settings import Settings
+from infra.temporal import connect, connect_options, data_converter
+from operations import consultations as operations
 from schemas.approvals import Decision, DecisionRequest
 from schemas.consultation import (
     ExtendDeadlineRequest,
@@ -43,7 +45,6 @@ from schemas.consultation import (
 )
 from schemas.declaration import Locale, Pillar
 from schemas.rounds import CloseRoundRequest, ReissueMinutesRequest, SubmitInputRequest
-from workflows.rules import display_tz, fmt
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -474,7 +475,7 @@ def dossier(
     ] = None,
 ) -> None:
     """Write the record of a consultation (running or finished): HTML and JSON, with a SHA-256 over the record."""
-    from consult import dossier as records
+    from operations import dossier as records
 
     async def work(settings: Settings) -> None:
         record = await records.build(await _client(settings), consultation)

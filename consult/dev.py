@@ -25,13 +25,14 @@ from rich.console import Console
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from activities.links import LinkSigner, parse_keys
-from consult import logs, operations
 from consult.binaries import temporal_cli
 from consult.outbox import Outbox
-from consult.settings import Settings, SmtpSettings
-from consult.temporal import connect
 from gateway.app import create_app
+from infra import logs
+from infra.links import LinkSigner, parse_keys
+from infra.settings import Settings, SmtpSettings
+from infra.temporal import connect
+from operations import consultations as operations
 from schemas import search_attributes as sa
 from schemas.declaration import Declaration
 from workers.main import build_worker

@@ -8,10 +8,10 @@ from rich.console import Console
 from rich.table import Table
 from temporalio.client import WorkflowExecution
 
+from infra.formatting import display_tz, fmt
 from schemas import search_attributes as sa
 from schemas.consultation import ConsultationStatus
 from schemas.rounds import RoundStatus
-from workflows.rules import display_tz, fmt
 
 
 def show_status(console: Console, s: ConsultationStatus) -> None:

@@ -33,10 +33,11 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from activities.documents import markdown_to_html
-from activities.links import LinkError, LinkSigner
-from activities.wording import PILLAR_NAMES, format_when
-from consult import logs
+from activities.wording import PILLAR_NAMES
 from gateway.texts import DECISION_WORDS, FIELD_LABELS, OUTCOME_WORDS, TEXTS
+from infra import logs
+from infra.formatting import display_tz, format_when
+from infra.links import LinkError, LinkSigner
 from schemas.approvals import ApprovalState, Decision, DecisionRecord, DecisionRequest, DelegateRequest, Outcome
 from schemas.consultation import ConsultationStatus, Stage
 from schemas.declaration import Counterpart, Declaration, Locale, Party, Pillar, Role
@@ -45,7 +46,6 @@ from schemas.links import LinkClaims, LinkPurpose
 from schemas.pillar_inputs import ITEM_MODELS, PILLAR_INPUT, Channel
 from schemas.rounds import RoundState, RoundStatus, SubmitInputRequest
 from workflows.consultation import Consultation
-from workflows.rules import display_tz
 from workflows.technical_round import TechnicalRound
 
 # A page answers within seconds: past this, it says "try again" (503) rather than hang.

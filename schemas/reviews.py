@@ -10,6 +10,9 @@ from schemas.declaration import Declaration, Pillar
 REVIEW_INPUTS_DAYS = 10
 REVIEW_MEETING_DAYS = 14
 
+# The review workflow's registered name: the schedule activity starts it by name (activities sit below workflows).
+REVIEW_WORKFLOW = "Review"
+
 
 def review_schedule_id(consultation_id: str) -> str:
     return f"review-{consultation_id}"

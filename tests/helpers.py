@@ -12,9 +12,9 @@ from typing import Any
 
 from temporalio.client import Client, WorkflowHandle
 
-from activities.links import LinkSigner
 from consult.outbox import Outbox
-from consult.settings import SmtpSettings
+from infra.links import LinkSigner
+from infra.settings import SmtpSettings
 from schemas.consultation import ConsultationInput, ConsultationStatus, OpenRoundRequest
 from schemas.declaration import Declaration, Pillar
 from schemas.rounds import RoundStatus

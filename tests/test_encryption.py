@@ -14,12 +14,12 @@ from temporalio.api.common.v1 import Payload
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
-from activities.links import LinkSigner, parse_keys
-from consult.codec import EncryptionCodec, parse_payload_keys
 from consult.outbox import Outbox
-from consult.settings import Settings
-from consult.temporal import data_converter
 from gateway.app import create_app
+from infra.codec import EncryptionCodec, parse_payload_keys
+from infra.links import LinkSigner, parse_keys
+from infra.settings import Settings
+from infra.temporal import data_converter
 from schemas.declaration import Pillar
 from schemas.pillar_inputs import PILLAR_INPUT
 from schemas.rounds import SubmitInputRequest

@@ -9,8 +9,8 @@ import pytest
 from temporalio.testing import WorkflowEnvironment
 
 from consult.outbox import Outbox
-from consult.settings import Settings, SmtpSettings
-from consult.temporal import connect, connect_options, metrics_runtime
+from infra.settings import Settings, SmtpSettings
+from infra.temporal import connect, connect_options, metrics_runtime
 from tests.conftest import free_port
 from tests.helpers import delivered, make_declaration, start
 from workers.main import build_worker

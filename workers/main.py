@@ -21,11 +21,12 @@ from temporalio.worker import (
 
 from activities.documents import render_minutes
 from activities.email import Mailer
-from activities.links import LinkSigner
 from activities.schedules import Scheduler
-from consult import logs
-from consult.settings import Settings, SmtpSettings
-from consult.temporal import connect, metrics_runtime
+from infra import logs
+from infra.links import LinkSigner
+from infra.settings import Settings, SmtpSettings
+from infra.temporal import connect, metrics_runtime
+from workers.sandbox import workflow_runner
 from workflows.consultation import Consultation
 from workflows.review import Review
 from workflows.technical_round import TechnicalRound
@@ -64,6 +65,7 @@ def build_worker(
         workflows=WORKFLOWS,
         activities=[mailer.send_notice, render_minutes, scheduler.create_review_schedule],
         interceptors=[LogContext()],
+        workflow_runner=workflow_runner(),
     )
 
 

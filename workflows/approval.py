@@ -15,25 +15,25 @@ from datetime import datetime, timedelta
 
 from temporalio import workflow
 
-with workflow.unsafe.imports_passed_through():
-    from schemas.approvals import (
-        ApprovalState,
-        Decision,
-        DecisionRecord,
-        DecisionRequest,
-        DelegateRequest,
-        Delegation,
-        Outcome,
-    )
-    from schemas.declaration import Counterpart, Declaration, Party, Role
-    from schemas.documents import DocumentVersion
-    from schemas.links import LINK_GRACE, LinkPurpose, LinkSpec
-    from schemas.notices import NoticeKind
-    from schemas.pillar_inputs import Channel
-    from workflows import quorum, rules
-    from workflows.notifier import Notifier
-    from workflows.rules import ClockEventKind, RequestRefused
-    from workflows.timing import wait_until
+from infra.formatting import fmt
+from schemas.approvals import (
+    ApprovalState,
+    Decision,
+    DecisionRecord,
+    DecisionRequest,
+    DelegateRequest,
+    Delegation,
+    Outcome,
+)
+from schemas.declaration import Counterpart, Declaration, Party, Role
+from schemas.documents import DocumentVersion
+from schemas.links import LINK_GRACE, LinkPurpose, LinkSpec
+from schemas.notices import NoticeKind
+from schemas.pillar_inputs import Channel
+from workflows import quorum, rules
+from workflows.notifier import Notifier
+from workflows.rules import ClockEventKind, RequestRefused
+from workflows.timing import wait_until
 
 
 class ApprovalStep:
@@ -117,7 +117,7 @@ class ApprovalStep:
         earlier = next((d for d in self.decisions if d.approver == who), None)
         if earlier is not None:
             raise RequestRefused(
-                f"already recorded on {rules.fmt(earlier.at, self._notifier.tz)} by {earlier.approver_name}: "
+                f"already recorded on {fmt(earlier.at, self._notifier.tz)} by {earlier.approver_name}: "
                 f"{earlier.decision.value}"
             )
         if self.outcome is not Outcome.PENDING:
@@ -279,9 +279,7 @@ class ApprovalStep:
 
         for event in rules.deadline_clock(self.deadline, self._declaration.reminder_days_before, since):
             what = "Reminder" if event.kind is ClockEventKind.REMINDER else "Escalation"
-            summary = (
-                f"{what}: {self.subject} v{self.document.version} due {rules.fmt(self.deadline, self._notifier.tz)}"
-            )
+            summary = f"{what}: {self.subject} v{self.document.version} due {fmt(self.deadline, self._notifier.tz)}"
             if not await wait_until(event.at, decided, summary):
                 break
             waiting = set(self._waiting_approvers())

@@ -17,36 +17,36 @@ from temporalio import workflow
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.workflow import ParentClosePolicy
 
-with workflow.unsafe.imports_passed_through():
-    from activities.schedules import Scheduler
-    from schemas import search_attributes as sa
-    from schemas.approvals import Decision, DecisionRecord, DecisionRequest, DelegateRequest, Delegation, Outcome
-    from schemas.consultation import (
-        ConsultationInput,
-        ConsultationStatus,
-        ExtendDeadlineRequest,
-        Extension,
-        OpenRoundRequest,
-        RoundRecord,
-        Stage,
-        StartDraftingRequest,
-        SubmitDraftRequest,
-        Withdrawal,
-        WithdrawRequest,
-    )
-    from schemas.declaration import Declaration
-    from schemas.documents import MAX_DOCUMENT_BYTES, DocumentVersion, document_sha256
-    from schemas.links import LinkPurpose
-    from schemas.notices import NoticeKind
-    from schemas.reviews import ReviewInput, ReviewScheduleRequest
-    from schemas.rounds import ROUND_PROGRESS_SIGNAL, RoundInput, RoundProgress, RoundState
-    from workflows import grid, rules
-    from workflows.approval import ApprovalStep
-    from workflows.notifier import Notifier
-    from workflows.rules import ClockEventKind
-    from workflows.technical_round import TechnicalRound, round_workflow_id
-    from workflows.timing import wait_until
-    from workflows.validation import refuse_unless
+from activities.schedules import Scheduler
+from infra.formatting import display_tz, fmt
+from schemas import search_attributes as sa
+from schemas.approvals import Decision, DecisionRecord, DecisionRequest, DelegateRequest, Delegation, Outcome
+from schemas.consultation import (
+    ConsultationInput,
+    ConsultationStatus,
+    ExtendDeadlineRequest,
+    Extension,
+    OpenRoundRequest,
+    RoundRecord,
+    Stage,
+    StartDraftingRequest,
+    SubmitDraftRequest,
+    Withdrawal,
+    WithdrawRequest,
+)
+from schemas.declaration import Declaration
+from schemas.documents import MAX_DOCUMENT_BYTES, DocumentVersion, document_sha256
+from schemas.links import LinkPurpose
+from schemas.notices import NoticeKind
+from schemas.reviews import ReviewInput, ReviewScheduleRequest
+from schemas.rounds import ROUND_PROGRESS_SIGNAL, RoundInput, RoundProgress, RoundState
+from workflows import grid, rules
+from workflows.approval import ApprovalStep
+from workflows.notifier import Notifier
+from workflows.rules import ClockEventKind
+from workflows.technical_round import TechnicalRound, round_workflow_id
+from workflows.timing import wait_until
+from workflows.validation import refuse_unless
 
 
 def initial_search_attributes(input: ConsultationInput) -> TypedSearchAttributes:
@@ -69,12 +69,12 @@ def static_summary(input: ConsultationInput) -> str:
 
 def static_details(input: ConsultationInput) -> str:
     d = input.declaration
-    tz = rules.display_tz(d.signed_at)
+    tz = display_tz(d.signed_at)
     lines = [
         f"**{d.title}**",
         "",
-        f"- Signed: {rules.fmt(d.signed_at, tz)}",
-        f"- First round within {d.first_round_within_days} days: by {rules.fmt(d.first_round_deadline, tz)}",
+        f"- Signed: {fmt(d.signed_at, tz)}",
+        f"- First round within {d.first_round_within_days} days: by {fmt(d.first_round_deadline, tz)}",
         f"- Parties: {', '.join(f'{p.name} ({p.code}, approval: {p.approval.value})' for p in d.parties)}",
         f"- Pillars: {', '.join(p.value for p in d.pillars)}",
         f"- Operators: {', '.join(o.email for o in d.operators)}",
@@ -146,7 +146,7 @@ class Consultation:
                     what = f"Reminder {event.days_before} day(s) before the first-round deadline"
                 else:
                     what = "Escalation at the first-round deadline"
-                if not await wait_until(event.at, interrupted, f"{what} ({rules.fmt(event.at, self._tz)})"):
+                if not await wait_until(event.at, interrupted, f"{what} ({fmt(event.at, self._tz)})"):
                     break
                 if event.kind is ClockEventKind.REMINDER:
                     await self._notifier.send(
@@ -346,7 +346,7 @@ class Consultation:
             id=r.workflow_id,
             static_summary=f"Round {r.number} of {self._declaration.id}: {', '.join(p.value for p in r.pillars)}",
             static_details=(
-                f"Meeting {rules.fmt(r.meeting_at, self._tz)}; inputs due {rules.fmt(r.inputs_due, self._tz)}; "
+                f"Meeting {fmt(r.meeting_at, self._tz)}; inputs due {fmt(r.inputs_due, self._tz)}; "
                 f"opened by {r.opened_by}"
             ),
             # A withdrawn consultation takes its open round with it.
@@ -537,11 +537,11 @@ class Consultation:
         )
         lines = [f"**Stage:** {self._stage.value}" + (" — **OVERDUE**" if self._is_overdue() else "")]
         if self._stage is Stage.DECLARED:
-            lines.append(f"**First round due by:** {rules.fmt(self._deadline, self._tz)}")
+            lines.append(f"**First round due by:** {fmt(self._deadline, self._tz)}")
         for r in self._rounds:
             line = (
-                f"**Round {r.number}** ({r.state.value}): meeting {rules.fmt(r.meeting_at, self._tz)}, "
-                f"inputs due {rules.fmt(r.inputs_due, self._tz)}"
+                f"**Round {r.number}** ({r.state.value}): meeting {fmt(r.meeting_at, self._tz)}, "
+                f"inputs due {fmt(r.inputs_due, self._tz)}"
             )
             if r.minutes_sha256:
                 line += f"; minutes v{r.minutes_version} `{r.minutes_sha256[:12]}…`"
@@ -549,7 +549,7 @@ class Consultation:
             if r.number == open_number:
                 lines.append(grid.grid_markdown(r.grid))
         for e in self._extensions:
-            lines.append(f"Extended to {rules.fmt(e.new_deadline, self._tz)} by {e.by}: {e.reason}")
+            lines.append(f"Extended to {fmt(e.new_deadline, self._tz)} by {e.by}: {e.reason}")
         if self._drafts:
             d = self._drafts[-1]
             lines.append(f"**Agreement draft v{d.version}** `{d.sha256[:12]}…`")

@@ -14,11 +14,10 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError
 
-with workflow.unsafe.imports_passed_through():
-    from activities.email import Mailer
-    from schemas.declaration import Declaration, Role
-    from schemas.notices import Notice, NoticeKind, NoticeRecord, Recipient
-    from workflows.rules import display_tz
+from activities.email import Mailer
+from infra.formatting import display_tz
+from schemas.declaration import Declaration, Role
+from schemas.notices import Notice, NoticeKind, NoticeRecord, Recipient
 
 MAIL_TIMEOUT = timedelta(minutes=2)
 # SMTP outages are retried with backoff for up to a day; after that the notice is

@@ -9,13 +9,12 @@ from datetime import timedelta
 
 from temporalio import workflow
 
-with workflow.unsafe.imports_passed_through():
-    from schemas.reviews import REVIEW_INPUTS_DAYS, REVIEW_MEETING_DAYS, ReviewInput
-    from schemas.rounds import ROUND_PROGRESS_SIGNAL, RoundInput, RoundProgress, RoundStatus
-    from workflows.technical_round import TechnicalRound, round_workflow_id
+from schemas.reviews import REVIEW_INPUTS_DAYS, REVIEW_MEETING_DAYS, REVIEW_WORKFLOW, ReviewInput
+from schemas.rounds import ROUND_PROGRESS_SIGNAL, RoundInput, RoundProgress, RoundStatus
+from workflows.technical_round import TechnicalRound, round_workflow_id
 
 
-@workflow.defn
+@workflow.defn(name=REVIEW_WORKFLOW)
 class Review:
     @workflow.init
     def __init__(self, input: ReviewInput) -> None:

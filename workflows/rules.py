@@ -8,9 +8,10 @@ Each check raises `RequestRefused` with a message written for the operator.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from enum import StrEnum
 
+from infra.formatting import display_tz, fmt
 from schemas.consultation import (
     ExtendDeadlineRequest,
     OpenRoundRequest,
@@ -52,16 +53,6 @@ def deadline_clock(deadline: datetime, reminder_days_before: list[int], since: d
         if deadline - timedelta(days=days) > since
     ]
     return [*reminders, ClockEvent(ClockEventKind.ESCALATION, deadline)]
-
-
-def display_tz(signed_at: datetime) -> timezone:
-    """The zone every date of a consultation is shown in: the one its declaration was signed in."""
-    offset = signed_at.utcoffset() or timedelta(0)
-    return timezone(offset)
-
-
-def fmt(when: datetime, tz: timezone) -> str:
-    return when.astimezone(tz).strftime("%Y-%m-%d %H:%M %z")
 
 
 def check_operator(declaration: Declaration, who: str) -> None:

@@ -16,31 +16,31 @@ from typing import Literal
 
 from temporalio import workflow
 
-with workflow.unsafe.imports_passed_through():
-    from activities.documents import MinutesRequest, render_minutes
-    from schemas.approvals import DecisionRecord, DecisionRequest, DelegateRequest, Delegation, Outcome
-    from schemas.declaration import Declaration, Locale, Role
-    from schemas.documents import MAX_DOCUMENT_BYTES, DocumentVersion, document_sha256
-    from schemas.links import LINK_GRACE, LinkPurpose, LinkSpec
-    from schemas.notices import NoticeKind
-    from schemas.pillar_inputs import SubmissionRecord
-    from schemas.rounds import (
-        ROUND_PROGRESS_SIGNAL,
-        CloseRoundRequest,
-        Grid,
-        ReissueMinutesRequest,
-        RoundInput,
-        RoundProgress,
-        RoundState,
-        RoundStatus,
-        SubmitInputRequest,
-    )
-    from workflows import grid, rules
-    from workflows.approval import ApprovalStep
-    from workflows.notifier import Notifier
-    from workflows.rules import ClockEventKind, RequestRefused
-    from workflows.timing import wait_until
-    from workflows.validation import refuse_unless
+from activities.documents import MinutesRequest, render_minutes
+from infra.formatting import fmt
+from schemas.approvals import DecisionRecord, DecisionRequest, DelegateRequest, Delegation, Outcome
+from schemas.declaration import Declaration, Locale, Role
+from schemas.documents import MAX_DOCUMENT_BYTES, DocumentVersion, document_sha256
+from schemas.links import LINK_GRACE, LinkPurpose, LinkSpec
+from schemas.notices import NoticeKind
+from schemas.pillar_inputs import SubmissionRecord
+from schemas.rounds import (
+    ROUND_PROGRESS_SIGNAL,
+    CloseRoundRequest,
+    Grid,
+    ReissueMinutesRequest,
+    RoundInput,
+    RoundProgress,
+    RoundState,
+    RoundStatus,
+    SubmitInputRequest,
+)
+from workflows import grid, rules
+from workflows.approval import ApprovalStep
+from workflows.notifier import Notifier
+from workflows.rules import ClockEventKind, RequestRefused
+from workflows.timing import wait_until
+from workflows.validation import refuse_unless
 
 
 def round_workflow_id(consultation_workflow_id: str, number: int) -> str:
@@ -146,7 +146,7 @@ class TechnicalRound:
         due = self._input.inputs_due
         for event in rules.deadline_clock(due, self._declaration.reminder_days_before, since):
             if event.kind is ClockEventKind.ESCALATION:
-                summary = f"Round {n}: inputs due {rules.fmt(due, self._notifier.tz)}"
+                summary = f"Round {n}: inputs due {fmt(due, self._notifier.tz)}"
             else:
                 summary = f"Round {n}: reminder {event.days_before} day(s) before inputs are due"
             if not await wait_until(event.at, self._complete_or_closed, summary):

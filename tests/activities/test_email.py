@@ -12,7 +12,7 @@ from temporalio.testing import ActivityEnvironment
 
 from activities.email import Mailer, render
 from consult.outbox import Outbox
-from consult.settings import SmtpSettings
+from infra.settings import SmtpSettings
 from schemas.declaration import Locale, Pillar
 from schemas.notices import DeliveryReport, Notice, NoticeKind, Recipient
 from tests.conftest import free_port

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from activities.links import LinkError, LinkSigner, parse_keys
+from infra.links import LinkError, LinkSigner, parse_keys
 from schemas.links import LinkPurpose, LinkSpec
 
 OLD = "old:" + "o" * 40

@@ -380,7 +380,7 @@ async def test_a_future_signature_or_a_repeated_key_starts_nothing(
 async def test_the_dossier_of_a_concluded_consultation(
     dev_env: WorkflowEnvironment, outbox: Outbox, tmp_path: Path
 ) -> None:
-    from consult import dossier
+    from operations import dossier
     from tests.workflows.test_agreement import APPROVERS, decide, drafting, submit
     from tests.workflows.test_technical_round import two_approver_declaration
 

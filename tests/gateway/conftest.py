@@ -11,8 +11,8 @@ import uvicorn
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
-from activities.links import LinkSigner, parse_keys
 from gateway.app import create_app
+from infra.links import LinkSigner, parse_keys
 from tests.conftest import free_port
 
 LINK_KEYS = "test-2026:" + "k" * 48

@@ -10,8 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from temporalio.client import Client
 
-from activities.links import LinkSigner, parse_keys
 from gateway.app import create_app
+from infra.links import LinkSigner, parse_keys
 from schemas.links import LinkPurpose, LinkSpec
 from tests.gateway.conftest import LINK_KEYS
 
@@ -89,7 +89,7 @@ async def test_unknown_paths_are_pages_too() -> None:
 
 
 async def test_requests_are_logged_without_their_tokens(capsys: pytest.CaptureFixture[str]) -> None:
-    from consult import logs
+    from infra import logs
 
     logs.configure("json", "INFO")
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=APP), base_url="http://gateway") as http:

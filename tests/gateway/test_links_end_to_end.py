@@ -169,7 +169,7 @@ async def _in_state(handle: WorkflowHandle[Any, Any], state: RoundState) -> bool
 async def test_links_that_cannot_be_trusted_are_refused(gateway: Gateway) -> None:
     from datetime import UTC, datetime
 
-    from activities.links import LinkSigner, parse_keys
+    from infra.links import LinkSigner, parse_keys
     from schemas.links import LinkPurpose, LinkSpec
 
     spec = LinkSpec(

@@ -15,6 +15,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
 from workers.main import WORKFLOWS
+from workers.sandbox import workflow_runner
 
 HISTORIES = sorted((Path(__file__).resolve().parents[1] / "histories").rglob("*.json"))
 
@@ -28,7 +29,7 @@ def test_there_are_histories_to_replay() -> None:
 @pytest.mark.parametrize("path", HISTORIES, ids=lambda p: str(p.relative_to(p.parents[1])))
 async def test_history_replays_with_todays_code(path: Path) -> None:
     history = WorkflowHistory.from_json(path.stem, path.read_text())  # the file is named by workflow id
-    result = await Replayer(workflows=WORKFLOWS, data_converter=pydantic_data_converter).replay_workflow(
-        history, raise_on_replay_failure=True
-    )
+    result = await Replayer(
+        workflows=WORKFLOWS, data_converter=pydantic_data_converter, workflow_runner=workflow_runner()
+    ).replay_workflow(history, raise_on_replay_failure=True)
     assert result.replay_failure is None

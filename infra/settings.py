@@ -14,7 +14,7 @@ from typing import Literal
 from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from activities.links import LinkSigner, parse_keys
+from infra.links import LinkSigner, parse_keys
 from schemas.consultation import TASK_QUEUE
 
 

@@ -17,8 +17,8 @@ from temporalio.converter import DataConverter, DefaultFailureConverterWithEncod
 from temporalio.envconfig import ClientConfig
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 
-from consult.codec import EncryptionCodec, parse_payload_keys
-from consult.settings import Settings
+from infra.codec import EncryptionCodec, parse_payload_keys
+from infra.settings import Settings
 
 
 def data_converter(settings: Settings) -> DataConverter:

@@ -19,12 +19,14 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
 from activities.documents import markdown_to_html
-from consult import operations
+from operations import consultations as operations
 from schemas.consultation import ConsultationInput
 from schemas.declaration import workflow_id_for
 
 _templates = Environment(
-    loader=PackageLoader("consult", "templates"), autoescape=select_autoescape(default=True), keep_trailing_newline=True
+    loader=PackageLoader("operations", "templates"),
+    autoescape=select_autoescape(default=True),
+    keep_trailing_newline=True,
 )
 
 

@@ -1,0 +1,1 @@
+"""Workflows that prove what the sandbox checks (see test_sandbox.py)."""
