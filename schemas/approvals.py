@@ -8,6 +8,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from schemas.declaration import Email
 from schemas.pillar_inputs import Channel
 
 
@@ -27,13 +28,13 @@ class Outcome(StrEnum):
 class DecisionRequest(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    approver: str
+    approver: Email
     decision: Decision
     sha256: Annotated[str, Field(description="the version decided on; must be the current one")]
     comment: str = ""
     channel: Channel = Channel.OPERATOR
     # Who sent it: the approver (email link) or an operator recording it on their behalf.
-    recorded_by: str
+    recorded_by: Email
 
 
 class DelegateRequest(BaseModel):
@@ -41,10 +42,10 @@ class DelegateRequest(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    approver: str
-    delegate: str
+    approver: Email
+    delegate: Email
     channel: Channel = Channel.OPERATOR
-    recorded_by: str
+    recorded_by: Email
 
 
 class Delegation(BaseModel):

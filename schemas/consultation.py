@@ -13,7 +13,7 @@ from typing import Annotated
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from schemas.approvals import ApprovalState, DecisionRecord
-from schemas.declaration import Declaration, Locale, Pillar
+from schemas.declaration import Declaration, Email, Locale, Pillar
 from schemas.documents import DocumentVersion
 from schemas.notices import NoticeRecord
 from schemas.rounds import Grid, RoundState
@@ -50,29 +50,29 @@ class OpenRoundRequest(_Model):
     meeting_at: AwareDatetime
     inputs_due: AwareDatetime
     pillars: list[Pillar] | None = Field(default=None, description="default: all the declaration's pillars")
-    requested_by: str
+    requested_by: Email
 
 
 class ExtendDeadlineRequest(_Model):
     until: AwareDatetime
     reason: Annotated[str, Field(min_length=1)]
-    requested_by: str
+    requested_by: Email
 
 
 class StartDraftingRequest(_Model):
-    requested_by: str
+    requested_by: Email
 
 
 class SubmitDraftRequest(_Model):
     """A version of the agreement, in one or both languages (a reader whose language is missing gets the other)."""
 
     documents: dict[Locale, str]
-    requested_by: str
+    requested_by: Email
 
 
 class WithdrawRequest(_Model):
     reason: Annotated[str, Field(min_length=1)]
-    requested_by: str
+    requested_by: Email
 
 
 # --- what the workflow records ---------------------------------------------------

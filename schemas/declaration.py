@@ -56,6 +56,8 @@ def _email(value: str) -> str:
     return value.lower()
 
 
+# Every address a person gives (declaration, requests) arrives stripped and lower-cased,
+# so comparisons anywhere downstream are plain `==`.
 Email = Annotated[str, AfterValidator(_email)]
 
 

@@ -9,7 +9,7 @@ from typing import Annotated
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from schemas.approvals import ApprovalState, DecisionRecord
-from schemas.declaration import Declaration, Locale, Pillar
+from schemas.declaration import Declaration, Email, Locale, Pillar
 from schemas.documents import DocumentVersion
 from schemas.notices import NoticeRecord
 from schemas.pillar_inputs import Channel, PillarInput, SubmissionRecord
@@ -43,20 +43,20 @@ class RoundInput(_Model):
 
 class SubmitInputRequest(_Model):
     input: PillarInput
-    submitted_by: str
+    submitted_by: Email
     channel: Channel = Channel.OPERATOR
 
 
 class CloseRoundRequest(_Model):
     reason: Annotated[str, Field(min_length=1)]
-    requested_by: str
+    requested_by: Email
 
 
 class ReissueMinutesRequest(_Model):
     """The edited minutes, in one or both languages; a reader whose language is missing gets the other."""
 
     documents: dict[Locale, str]
-    requested_by: str
+    requested_by: Email
 
 
 class RoundProgress(_Model):

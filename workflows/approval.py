@@ -86,9 +86,8 @@ class ApprovalStep:
     def outcome(self) -> Outcome:
         return quorum.overall_outcome(self.party_outcomes().values())
 
-    def _acting_for(self, email: str) -> tuple[Party, Counterpart, Counterpart | None] | None:
-        """(party, approver, delegate): whose decision `email` may take, its own or by delegation."""
-        who = email.strip().lower()
+    def _acting_for(self, who: str) -> tuple[Party, Counterpart, Counterpart | None] | None:
+        """(party, approver, delegate): whose decision `who` may take, its own or by delegation."""
         for party in self._declaration.parties:
             for approver in party.with_role(Role.APPROVER):
                 if approver.email == who:
@@ -146,7 +145,7 @@ class ApprovalStep:
             version=self.document.version,
             sha256=self.document.sha256,
             channel=request.channel,
-            recorded_by=request.recorded_by.strip().lower(),
+            recorded_by=request.recorded_by,
             at=workflow.now(),
         )
         self.decisions.append(record)
@@ -156,11 +155,11 @@ class ApprovalStep:
         """An operator records on someone's behalf; through a link, only that person acts."""
         if channel is Channel.OPERATOR:
             rules.check_operator(self._declaration, recorded_by)
-        elif recorded_by.strip().lower() != person:
+        elif recorded_by != person:
             raise RequestRefused("a decision sent through a link must come from its recipient")
 
     def check_delegation(self, request: DelegateRequest) -> None:
-        who = request.approver.strip().lower()
+        who = request.approver
         self._check_sender(request.channel, request.recorded_by, who)
         acting = self._acting_for(who)
         if acting is None or acting[2] is not None:
@@ -172,7 +171,7 @@ class ApprovalStep:
             )
         if any(d.approver == who for d in self.decisions):
             raise RequestRefused(f"{approver.name} has already decided on version {self.document.version}")
-        delegate = request.delegate.strip().lower()
+        delegate = request.delegate
         colleague = next((c for c in party.counterparts if c.email == delegate), None)
         if colleague is None or delegate == who:
             others = ", ".join(c.email for c in party.counterparts if c.email != who)
@@ -188,7 +187,7 @@ class ApprovalStep:
         acting = self._acting_for(request.approver)
         assert acting is not None  # guaranteed by check_delegation()
         party, approver, _ = acting
-        delegate = next(c for c in party.counterparts if c.email == request.delegate.strip().lower())
+        delegate = next(c for c in party.counterparts if c.email == request.delegate)
         delegation = Delegation(
             party=party.code,
             approver=approver.email,
@@ -197,7 +196,7 @@ class ApprovalStep:
             delegate_name=delegate.name,
             version=self.document.version,
             channel=request.channel,
-            recorded_by=request.recorded_by.strip().lower(),
+            recorded_by=request.recorded_by,
             at=workflow.now(),
         )
         self.delegations.append(delegation)

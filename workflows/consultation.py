@@ -256,7 +256,7 @@ class Consultation:
             version=len(self._drafts) + 1,
             sha256=document_sha256(documents),
             documents=documents,
-            issued_by=request.requested_by.strip().lower(),
+            issued_by=request.requested_by,
             issued_at=workflow.now(),
         )
         self._drafts.append(draft)
@@ -391,7 +391,7 @@ class Consultation:
             meeting_at=request.meeting_at,
             inputs_due=request.inputs_due,
             pillars=request.pillars or list(self._declaration.pillars),
-            opened_by=request.requested_by.strip().lower(),
+            opened_by=request.requested_by,
             opened_at=workflow.now(),
             workflow_id=round_workflow_id(workflow.info().workflow_id, number),
             next_deadline=request.inputs_due,
@@ -424,7 +424,7 @@ class Consultation:
             previous_deadline=self._deadline,
             new_deadline=request.until,
             reason=request.reason.strip(),
-            by=request.requested_by.strip().lower(),
+            by=request.requested_by,
             at=workflow.now(),
         )
         self._extensions.append(extension)
@@ -448,7 +448,7 @@ class Consultation:
 
     @workflow.update
     def start_drafting(self, request: StartDraftingRequest) -> None:
-        self._drafting_by = request.requested_by.strip().lower()
+        self._drafting_by = request.requested_by
         self._stage = Stage.DRAFTING_AGREEMENT
         self._publish()
 
@@ -466,9 +466,7 @@ class Consultation:
 
     @workflow.update
     def withdraw(self, request: WithdrawRequest) -> Withdrawal:
-        self._withdrawal = Withdrawal(
-            reason=request.reason.strip(), by=request.requested_by.strip().lower(), at=workflow.now()
-        )
+        self._withdrawal = Withdrawal(reason=request.reason.strip(), by=request.requested_by, at=workflow.now())
         self._stage = Stage.WITHDRAWN
         self._publish()
         return self._withdrawal

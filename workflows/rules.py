@@ -57,7 +57,7 @@ def deadline_clock(deadline: datetime, reminder_days_before: list[int], since: d
 
 def check_operator(declaration: Declaration, who: str) -> None:
     operators = [o.email for o in declaration.operators]
-    if who.strip().lower() not in operators:
+    if who not in operators:
         raise RequestRefused(
             f"{who or '(nobody)'} is not an operator of this consultation; operators: {', '.join(operators)}"
         )
@@ -177,5 +177,5 @@ def check_submission(
         )
     if request.channel is Channel.OPERATOR:
         check_operator(declaration, request.submitted_by)
-    elif request.submitted_by.strip().lower() != submitted.author:
+    elif request.submitted_by != submitted.author:
         raise RequestRefused("an input sent through a link must be submitted by its author")

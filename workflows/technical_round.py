@@ -241,7 +241,7 @@ class TechnicalRound:
         record = SubmissionRecord(
             revision=sum(1 for s in self._submissions if (s.input.party, s.input.pillar) == key) + 1,
             input=request.input,
-            submitted_by=request.submitted_by.strip().lower(),
+            submitted_by=request.submitted_by,
             channel=request.channel,
             submitted_at=now,
         )
@@ -263,7 +263,7 @@ class TechnicalRound:
 
     @workflow.update
     def close(self, request: CloseRoundRequest) -> None:
-        self._close = (request.reason.strip(), request.requested_by.strip().lower())
+        self._close = (request.reason.strip(), request.requested_by)
 
     @close.validator
     def _validate_close(self, request: CloseRoundRequest) -> None:
@@ -279,7 +279,7 @@ class TechnicalRound:
     @workflow.update
     def reissue_minutes(self, request: ReissueMinutesRequest) -> DocumentVersion:
         documents = {locale: text.strip() + "\n" for locale, text in request.documents.items()}
-        self._add_minutes(documents, issued_by=request.requested_by.strip().lower())
+        self._add_minutes(documents, issued_by=request.requested_by)
         return self._minutes[-1]
 
     @reissue_minutes.validator
