@@ -40,25 +40,15 @@ class Recipient(BaseModel):
     locale: Locale
 
 
-class Notice(BaseModel):
-    """One notice to many recipients; each recipient gets their own message in their locale.
+class NoticeFacts(BaseModel):
+    """What one notice says beyond who sends it to whom: the facts the mail activity words.
 
-    `notice_id` is assigned by the workflow and is stable across activity retries:
-    the Message-ID of every message derives from it, so a resent message is recognisable.
+    The workflow names them with keywords (typed, so a checker catches a misspelt one),
+    and anything the model does not know is refused rather than silently dropped.
     """
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
-    notice_id: str
-    kind: NoticeKind
-    consultation_id: str
-    title: str
-    issued_at: datetime
-    # Dates are shown in the declaration's own time zone, whatever the reader's.
-    utc_offset_minutes: int
-    recipients: list[Recipient]
-    parties: list[str] = Field(default_factory=list)
-    pillars: list[Pillar] = Field(default_factory=list)
     deadline: datetime | None = None
     previous_deadline: datetime | None = None
     days_left: int | None = None
@@ -72,6 +62,8 @@ class Notice(BaseModel):
     subject: str | None = None  # what is being approved, e.g. "minutes of round 1"
     version: int | None = None
     sha256: str | None = None
+    # The agenda of a round, or the pillars a party still owes; the declaration's own by default.
+    pillars: list[Pillar] = Field(default_factory=list)
     # The document in each language (Markdown); each reader gets theirs.
     documents: dict[Locale, str] = Field(default_factory=dict)
     # The previous version, so the reader gets a diff against it.
@@ -79,6 +71,24 @@ class Notice(BaseModel):
     comments: list[str] = Field(default_factory=list)
     # A page to act on; the mail activity turns it into a signed link per recipient.
     link: LinkSpec | None = None
+
+
+class Notice(NoticeFacts):
+    """One notice to many recipients; each recipient gets their own message in their locale.
+
+    `notice_id` is assigned by the workflow and is stable across activity retries:
+    the Message-ID of every message derives from it, so a resent message is recognisable.
+    """
+
+    notice_id: str
+    kind: NoticeKind
+    consultation_id: str
+    title: str
+    issued_at: datetime
+    # Dates are shown in the declaration's own time zone, whatever the reader's.
+    utc_offset_minutes: int
+    recipients: list[Recipient]
+    parties: list[str] = Field(default_factory=list)
 
     @property
     def tz(self) -> timezone:

@@ -25,10 +25,10 @@ from schemas.approvals import (
     Delegation,
     Outcome,
 )
-from schemas.declaration import Counterpart, Declaration, Party, Role
+from schemas.declaration import Counterpart, Declaration, Locale, Party, Role
 from schemas.documents import DocumentVersion
 from schemas.links import LINK_GRACE, LinkPurpose, LinkSpec
-from schemas.notices import NoticeKind
+from schemas.notices import NoticeFacts, NoticeKind
 from schemas.pillar_inputs import Channel
 from workflows import quorum, rules
 from workflows.notifier import Notifier
@@ -45,7 +45,6 @@ class ApprovalStep:
         declaration: Declaration,
         notifier: Notifier,
         allowed: tuple[Decision, ...] = (Decision.APPROVE, Decision.REQUEST_CHANGES),
-        facts: dict[str, object] | None = None,
         not_before: datetime | None = None,
         previous: DocumentVersion | None = None,
         on_change: Callable[[], None] = lambda: None,
@@ -57,7 +56,6 @@ class ApprovalStep:
         self._declaration = declaration
         self._notifier = notifier
         self._allowed = allowed
-        self._facts = facts or {}
         self._on_change = on_change
         self._previous = previous
         self._link_purpose = link_purpose
@@ -203,7 +201,7 @@ class ApprovalStep:
         self._on_change()
         return delegation
 
-    async def _notify_delegates(self, facts: dict[str, object]) -> None:
+    async def _notify_delegates(self) -> None:
         """Each delegate gets the document and a link of their own."""
         while True:
             await workflow.wait_condition(lambda: len(self.delegations) > self._delegations_notified)
@@ -212,9 +210,7 @@ class ApprovalStep:
             await self._notifier.send(
                 NoticeKind.DELEGATED,
                 recipients,
-                **facts,
-                documents=self.document.documents,
-                actor=delegation.approver_name,
+                self._facts(documents=self.document.documents, actor=delegation.approver_name),
             )
             self._delegations_notified += 1
 
@@ -244,6 +240,31 @@ class ApprovalStep:
             expires_at=self.deadline + LINK_GRACE,
         )
 
+    def _facts(
+        self,
+        *,
+        with_link: bool = True,
+        documents: dict[Locale, str] | None = None,
+        previous_documents: dict[Locale, str] | None = None,
+        days_left: int | None = None,
+        missing: list[str] | None = None,
+        actor: str | None = None,
+    ) -> NoticeFacts:
+        """What every notice of this step says (the version, its hash, the deadline, the link), and more."""
+        return NoticeFacts(
+            round_number=self._round_number or None,
+            subject=self.subject,
+            version=self.document.version,
+            sha256=self.document.sha256,
+            deadline=self.deadline,
+            link=self._link() if with_link else None,
+            documents=documents or {},
+            previous_documents=previous_documents or {},
+            days_left=days_left,
+            missing=missing or [],
+            actor=actor,
+        )
+
     # --- the step's own clock ----------------------------------------------------------
 
     def _waiting_approvers(self) -> list[str]:
@@ -254,24 +275,17 @@ class ApprovalStep:
 
     async def run(self, until: Callable[[], bool] = lambda: False) -> Outcome:
         """The outcome once decided; PENDING if `until()` (e.g. a withdrawal) ends the wait first."""
-        facts = {
-            **self._facts,
-            "subject": self.subject,
-            "version": self.document.version,
-            "sha256": self.document.sha256,
-            "deadline": self.deadline,
-            "link": self._link(),
-        }
         # Only the request carries the document itself; reminders name the version and its hash.
         await self._notifier.send(
             NoticeKind.APPROVAL_REQUEST,
             self._notifier.counterparts(Role.APPROVER),
-            **facts,
-            documents=self.document.documents,
-            previous_documents=self._previous.documents if self._previous else {},
+            self._facts(
+                documents=self.document.documents,
+                previous_documents=self._previous.documents if self._previous else {},
+            ),
         )
         since = workflow.now()
-        delegates = asyncio.create_task(self._notify_delegates(facts))
+        delegates = asyncio.create_task(self._notify_delegates())
 
         def decided() -> bool:
             return self.outcome is not Outcome.PENDING or until()
@@ -285,7 +299,7 @@ class ApprovalStep:
             if event.kind is ClockEventKind.REMINDER:
                 recipients = [r for r in self._notifier.counterparts(Role.APPROVER) if r.email in waiting]
                 await self._notifier.send(
-                    NoticeKind.APPROVAL_REMINDER, recipients, **facts, days_left=event.days_before
+                    NoticeKind.APPROVAL_REMINDER, recipients, self._facts(days_left=event.days_before)
                 )
             else:
                 self.overdue = True
@@ -295,8 +309,7 @@ class ApprovalStep:
                 await self._notifier.send(
                     NoticeKind.APPROVAL_ESCALATION,
                     self._notifier.everyone(),
-                    **{**facts, "link": None},
-                    missing=missing,
+                    self._facts(with_link=False, missing=missing),
                 )
         await workflow.wait_condition(decided)
         if until():

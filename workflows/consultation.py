@@ -37,7 +37,7 @@ from schemas.consultation import (
 from schemas.declaration import Declaration
 from schemas.documents import MAX_DOCUMENT_BYTES, DocumentVersion, document_sha256
 from schemas.links import LinkPurpose
-from schemas.notices import NoticeKind
+from schemas.notices import NoticeFacts, NoticeKind
 from schemas.reviews import ReviewInput, ReviewScheduleRequest
 from schemas.rounds import ROUND_PROGRESS_SIGNAL, RoundInput, RoundProgress, RoundState
 from workflows import grid, rules
@@ -108,21 +108,22 @@ class Consultation:
     @workflow.run
     async def run(self, input: ConsultationInput) -> ConsultationStatus:
         self._publish()
-        await self._notifier.send(NoticeKind.OPENED, self._notifier.everyone(), deadline=self._deadline)
+        await self._notifier.send(NoticeKind.OPENED, self._notifier.everyone(), NoticeFacts(deadline=self._deadline))
         await self._first_round_clock()
         while not self._past_rounds():
             await self._run_pending_round()
             await workflow.wait_condition(lambda: self._past_rounds() or len(self._rounds) > self._rounds_started)
         # A first draft may already be in (awaiting approval) by the time this line runs.
         if self._stage in (Stage.DRAFTING_AGREEMENT, Stage.AWAITING_APPROVAL):
-            await self._notifier.send(NoticeKind.DRAFTING_STARTED, self._notifier.everyone(), actor=self._drafting_by)
+            await self._notifier.send(
+                NoticeKind.DRAFTING_STARTED, self._notifier.everyone(), NoticeFacts(actor=self._drafting_by)
+            )
             await self._agree()
         if self._withdrawal is not None:
             await self._notifier.send(
                 NoticeKind.WITHDRAWN,
                 self._notifier.everyone(),
-                reason=self._withdrawal.reason,
-                actor=self._withdrawal.by,
+                NoticeFacts(reason=self._withdrawal.reason, actor=self._withdrawal.by),
             )
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self.status()
@@ -152,23 +153,26 @@ class Consultation:
                     await self._notifier.send(
                         NoticeKind.REMINDER,
                         self._notifier.everyone(),
-                        deadline=self._deadline,
-                        days_left=event.days_before,
+                        NoticeFacts(deadline=self._deadline, days_left=event.days_before),
                     )
                 else:
                     self._overdue = True
                     self._publish()
-                    await self._notifier.send(NoticeKind.ESCALATION, self._notifier.everyone(), deadline=self._deadline)
+                    await self._notifier.send(
+                        NoticeKind.ESCALATION, self._notifier.everyone(), NoticeFacts(deadline=self._deadline)
+                    )
             else:
                 await workflow.wait_condition(interrupted)
             for ext in self._extensions[extensions_seen:] if self._stage is Stage.DECLARED else []:
                 await self._notifier.send(
                     NoticeKind.DEADLINE_EXTENDED,
                     self._notifier.everyone(),
-                    deadline=ext.new_deadline,
-                    previous_deadline=ext.previous_deadline,
-                    reason=ext.reason,
-                    actor=ext.by,
+                    NoticeFacts(
+                        deadline=ext.new_deadline,
+                        previous_deadline=ext.previous_deadline,
+                        reason=ext.reason,
+                        actor=ext.by,
+                    ),
                 )
 
     def _past_rounds(self) -> bool:
@@ -198,13 +202,14 @@ class Consultation:
             )
             self._publish()
             outcome = await self._agreement.run(until=lambda: self._stage.is_final)
-            facts = {"version": draft.version, "sha256": draft.sha256}
             if outcome is Outcome.APPROVED:
                 self._stage = Stage.CONCLUDED
                 self._concluded_at = workflow.now()
                 self._publish()
                 await self._notifier.send(
-                    NoticeKind.CONCLUDED, self._notifier.everyone(), **facts, documents=draft.documents
+                    NoticeKind.CONCLUDED,
+                    self._notifier.everyone(),
+                    NoticeFacts(version=draft.version, sha256=draft.sha256, documents=draft.documents),
                 )
                 await self._schedule_reviews(draft)
             elif outcome is Outcome.DECLINED:
@@ -214,9 +219,12 @@ class Consultation:
                 await self._notifier.send(
                     NoticeKind.DECLINED,
                     self._notifier.everyone(),
-                    **facts,
-                    actor=f"{decline.approver_name} ({decline.party})",
-                    reason=decline.comment,
+                    NoticeFacts(
+                        version=draft.version,
+                        sha256=draft.sha256,
+                        actor=f"{decline.approver_name} ({decline.party})",
+                        reason=decline.comment,
+                    ),
                 )
             elif outcome is Outcome.CHANGES_REQUESTED:
                 self._stage = Stage.DRAFTING_AGREEMENT
@@ -224,10 +232,15 @@ class Consultation:
                 await self._notifier.send(
                     NoticeKind.DRAFT_CHANGES_REQUESTED,
                     self._notifier.operators(),
-                    **facts,
-                    comments=[
-                        f"{d.approver_name} ({d.party}): {d.comment}" for d in self._agreement.decisions if d.comment
-                    ],
+                    NoticeFacts(
+                        version=draft.version,
+                        sha256=draft.sha256,
+                        comments=[
+                            f"{d.approver_name} ({d.party}): {d.comment}"
+                            for d in self._agreement.decisions
+                            if d.comment
+                        ],
+                    ),
                 )
 
     async def _next_draft_or_end(self, handled: int) -> None:
@@ -327,11 +340,13 @@ class Consultation:
         await self._notifier.send(
             NoticeKind.ROUND_SCHEDULED,
             self._notifier.everyone(),
-            round_number=r.number,
-            meeting_at=r.meeting_at,
-            inputs_due=r.inputs_due,
-            pillars=r.pillars,
-            actor=r.opened_by,
+            NoticeFacts(
+                round_number=r.number,
+                meeting_at=r.meeting_at,
+                inputs_due=r.inputs_due,
+                pillars=r.pillars,
+                actor=r.opened_by,
+            ),
         )
         child = await workflow.start_child_workflow(
             TechnicalRound.run,

@@ -8,7 +8,6 @@ retries produce the same Message-IDs.
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -17,7 +16,7 @@ from temporalio.exceptions import ActivityError
 from activities.email import Mailer
 from infra.formatting import display_tz
 from schemas.declaration import Declaration, Role
-from schemas.notices import Notice, NoticeKind, NoticeRecord, Recipient
+from schemas.notices import Notice, NoticeFacts, NoticeKind, NoticeRecord, Recipient
 
 MAIL_TIMEOUT = timedelta(minutes=2)
 # SMTP outages are retried with backoff for up to a day; after that the notice is
@@ -52,10 +51,11 @@ class Notifier:
 
     # --- send ----------------------------------------------------------------------
 
-    async def send(self, kind: NoticeKind, recipients: list[Recipient], **facts: Any) -> NoticeRecord:
+    async def send(self, kind: NoticeKind, recipients: list[Recipient], facts: NoticeFacts) -> NoticeRecord:
         d = self._declaration
         notice = Notice.model_validate(
             {
+                **dict(facts),
                 "notice_id": f"{self._prefix}.{len(self.records) + 1:03d}.{kind.value}",
                 "kind": kind,
                 "consultation_id": d.id,
@@ -64,8 +64,7 @@ class Notifier:
                 "utc_offset_minutes": int((self.tz.utcoffset(None) or timedelta(0)).total_seconds() // 60),
                 "recipients": recipients,
                 "parties": [p.code for p in d.parties],
-                "pillars": list(d.pillars),
-                **facts,
+                "pillars": facts.pillars or list(d.pillars),
             }
         )
         record = NoticeRecord(

@@ -22,7 +22,7 @@ from schemas.approvals import DecisionRecord, DecisionRequest, DelegateRequest, 
 from schemas.declaration import Declaration, Locale, Role
 from schemas.documents import MAX_DOCUMENT_BYTES, DocumentVersion, document_sha256
 from schemas.links import LINK_GRACE, LinkPurpose, LinkSpec
-from schemas.notices import NoticeKind
+from schemas.notices import NoticeFacts, NoticeKind
 from schemas.pillar_inputs import SubmissionRecord
 from schemas.rounds import (
     ROUND_PROGRESS_SIGNAL,
@@ -81,7 +81,6 @@ class TechnicalRound:
                 document=self._minutes[-1],
                 declaration=self._declaration,
                 notifier=self._notifier,
-                facts={"round_number": input.number},
                 not_before=input.meeting_at,
                 on_change=self._changed,
                 link_purpose=LinkPurpose.MINUTES_APPROVAL,
@@ -97,11 +96,15 @@ class TechnicalRound:
             await self._notifier.send(
                 NoticeKind.CHANGES_REQUESTED,
                 self._notifier.operators(),
-                round_number=input.number,
-                subject=self._approval.subject,
-                version=self._approval.document.version,
-                sha256=self._approval.document.sha256,
-                comments=[f"{d.approver_name} ({d.party}): {d.comment}" for d in self._approval.decisions if d.comment],
+                NoticeFacts(
+                    round_number=input.number,
+                    subject=self._approval.subject,
+                    version=self._approval.document.version,
+                    sha256=self._approval.document.sha256,
+                    comments=[
+                        f"{d.approver_name} ({d.party}): {d.comment}" for d in self._approval.decisions if d.comment
+                    ],
+                ),
             )
             await self._wait_for_new_minutes(versions)
         self._state = RoundState.CLOSED
@@ -111,11 +114,13 @@ class TechnicalRound:
         await self._notifier.send(
             NoticeKind.APPROVED,
             self._notifier.everyone(),
-            round_number=input.number,
-            subject=f"minutes of round {input.number}",
-            version=final.version,
-            sha256=final.sha256,
-            documents=final.documents,
+            NoticeFacts(
+                round_number=input.number,
+                subject=f"minutes of round {input.number}",
+                version=final.version,
+                sha256=final.sha256,
+                documents=final.documents,
+            ),
         )
         await workflow.wait_condition(
             lambda: not self._progress_dirty and not self._progress_sending and workflow.all_handlers_finished()
@@ -136,11 +141,13 @@ class TechnicalRound:
         await self._notifier.send(
             NoticeKind.INPUT_REQUEST,
             self._notifier.counterparts(Role.TECHNICAL_LEAD),
-            round_number=n,
-            meeting_at=self._input.meeting_at,
-            inputs_due=self._input.inputs_due,
-            pillars=self._input.pillars,
-            link=self._input_link(),
+            NoticeFacts(
+                round_number=n,
+                meeting_at=self._input.meeting_at,
+                inputs_due=self._input.inputs_due,
+                pillars=self._input.pillars,
+                link=self._input_link(),
+            ),
         )
         since = workflow.now()
         due = self._input.inputs_due
@@ -174,13 +181,15 @@ class TechnicalRound:
                 await self._notifier.send(
                     NoticeKind.INPUT_REMINDER,
                     self._notifier.counterparts(Role.TECHNICAL_LEAD, [party]),
-                    round_number=self._input.number,
-                    inputs_due=self._input.inputs_due,
-                    meeting_at=self._input.meeting_at,
-                    days_left=days_left,
-                    pillars=missing,
-                    missing=[f"{party}/{p.value}" for p in missing],
-                    link=self._input_link(),
+                    NoticeFacts(
+                        round_number=self._input.number,
+                        inputs_due=self._input.inputs_due,
+                        meeting_at=self._input.meeting_at,
+                        days_left=days_left,
+                        pillars=missing,
+                        missing=[f"{party}/{p.value}" for p in missing],
+                        link=self._input_link(),
+                    ),
                 )
 
     def _input_link(self) -> LinkSpec:
