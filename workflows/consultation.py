@@ -1,8 +1,9 @@
 """The consultation workflow: one per declaration, from `declared` to its end.
 
 Queries:  status -> ConsultationStatus
-Updates:  open_round, extend_deadline, start_drafting, withdraw (each with a validator:
-          a refused request writes nothing to history)
+Updates:  open_round, extend_deadline, start_drafting, withdraw, submit_draft, and decide, delegate
+          on the draft awaiting approval (from ApprovalUpdates); each with a validator: a refused
+          request writes nothing to history
 Signals:  round_progress (from its TechnicalRound children)
 
 Update handlers only record; the `run` coroutine does the talking (emails, child
@@ -20,7 +21,7 @@ from temporalio.workflow import ParentClosePolicy
 from activities.schedules import Scheduler
 from infra.formatting import display_tz, fmt
 from schemas import search_attributes as sa
-from schemas.approvals import Decision, DecisionRecord, DecisionRequest, DelegateRequest, Delegation, Outcome
+from schemas.approvals import Decision, DecisionRecord, Outcome
 from schemas.consultation import (
     ConsultationInput,
     ConsultationStatus,
@@ -42,6 +43,7 @@ from schemas.reviews import ReviewInput, ReviewScheduleRequest
 from schemas.rounds import ROUND_PROGRESS_SIGNAL, RoundInput, RoundProgress, RoundState
 from workflows import grid, rules
 from workflows.approval import ApprovalStep
+from workflows.approval_updates import ApprovalUpdates
 from workflows.notifier import Notifier
 from workflows.rules import ClockEventKind
 from workflows.technical_round import TechnicalRound, round_workflow_id
@@ -83,7 +85,7 @@ def static_details(input: ConsultationInput) -> str:
 
 
 @workflow.defn
-class Consultation:
+class Consultation(ApprovalUpdates):
     @workflow.init
     def __init__(self, input: ConsultationInput) -> None:
         self._declaration = input.declaration
@@ -99,7 +101,7 @@ class Consultation:
         self._extensions: list[Extension] = []
         self._drafting_by: str | None = None
         self._drafts: list[DocumentVersion] = []
-        self._agreement: ApprovalStep | None = None
+        self._approval: ApprovalStep | None = None
         self._agreement_decisions: list[DecisionRecord] = []
         self._concluded_at: datetime | None = None
         self._review_schedule: str | None = None
@@ -190,7 +192,7 @@ class Consultation:
                 return
             handled = len(self._drafts)
             draft = self._drafts[-1]
-            self._agreement = ApprovalStep(
+            self._approval = ApprovalStep(
                 subject="agreement draft",
                 document=draft,
                 declaration=self._declaration,
@@ -201,7 +203,7 @@ class Consultation:
                 link_purpose=LinkPurpose.AGREEMENT_APPROVAL,
             )
             self._publish()
-            outcome = await self._agreement.run(until=lambda: self._stage.is_final)
+            outcome = await self._approval.run(until=lambda: self._stage.is_final)
             if outcome is Outcome.APPROVED:
                 self._stage = Stage.CONCLUDED
                 self._concluded_at = workflow.now()
@@ -213,7 +215,7 @@ class Consultation:
                 )
                 await self._schedule_reviews(draft)
             elif outcome is Outcome.DECLINED:
-                decline = next(d for d in self._agreement.decisions if d.decision is Decision.DECLINE)
+                decline = next(d for d in self._approval.decisions if d.decision is Decision.DECLINE)
                 self._stage = Stage.DECLINED
                 self._publish()
                 await self._notifier.send(
@@ -236,9 +238,7 @@ class Consultation:
                         version=draft.version,
                         sha256=draft.sha256,
                         comments=[
-                            f"{d.approver_name} ({d.party}): {d.comment}"
-                            for d in self._agreement.decisions
-                            if d.comment
+                            f"{d.approver_name} ({d.party}): {d.comment}" for d in self._approval.decisions if d.comment
                         ],
                     ),
                 )
@@ -298,31 +298,14 @@ class Consultation:
 
         refuse_unless(check)
 
-    @workflow.update
-    def decide(self, request: DecisionRequest) -> DecisionRecord:
-        assert self._agreement is not None  # guaranteed by the validator
-        record = self._agreement.record(request)
+    def _decision_recorded(self, record: DecisionRecord) -> None:
         self._agreement_decisions.append(record)
         self._publish()
-        return record
-
-    @decide.validator
-    def _validate_decide(self, request: DecisionRequest) -> None:
-        refuse_unless(lambda: self._awaiting_approval().check(request))
-
-    @workflow.update
-    def delegate(self, request: DelegateRequest) -> Delegation:
-        assert self._agreement is not None  # guaranteed by the validator
-        return self._agreement.record_delegation(request)
-
-    @delegate.validator
-    def _validate_delegate(self, request: DelegateRequest) -> None:
-        refuse_unless(lambda: self._awaiting_approval().check_delegation(request))
 
     def _awaiting_approval(self) -> ApprovalStep:
-        if self._agreement is None or self._stage is not Stage.AWAITING_APPROVAL:
+        if self._approval is None or self._stage is not Stage.AWAITING_APPROVAL:
             raise rules.RequestRefused(f"no agreement draft awaits approval (stage {self._stage.value})")
-        return self._agreement
+        return self._approval
 
     @workflow.query
     def declaration(self) -> Declaration:
@@ -512,7 +495,7 @@ class Consultation:
             notices=list(self._notifier.records),
             withdrawal=self._withdrawal,
             drafts=list(self._drafts),
-            agreement_approval=self._agreement.state() if self._agreement else None,
+            agreement_approval=self._approval.state() if self._approval else None,
             agreement_decisions=list(self._agreement_decisions),
             concluded_at=self._concluded_at,
             review_schedule=self._review_schedule,
@@ -521,8 +504,8 @@ class Consultation:
     def _is_overdue(self) -> bool:
         if self._stage is Stage.DECLARED:
             return self._overdue
-        if self._stage is Stage.AWAITING_APPROVAL and self._agreement is not None:
-            return self._agreement.overdue
+        if self._stage is Stage.AWAITING_APPROVAL and self._approval is not None:
+            return self._approval.overdue
         open_number = self._open_round_number()
         return bool(open_number and self._rounds[open_number - 1].overdue and not self._stage.is_final)
 
@@ -532,8 +515,8 @@ class Consultation:
         open_number = self._open_round_number()
         if self._stage is Stage.TECHNICAL_ROUNDS and open_number:
             return self._rounds[open_number - 1].next_deadline
-        if self._stage is Stage.AWAITING_APPROVAL and self._agreement is not None:
-            return self._agreement.deadline
+        if self._stage is Stage.AWAITING_APPROVAL and self._approval is not None:
+            return self._approval.deadline
         return None
 
     def _publish(self) -> None:
@@ -566,8 +549,8 @@ class Consultation:
         if self._drafts:
             d = self._drafts[-1]
             lines.append(f"**Agreement draft v{d.version}** `{d.sha256[:12]}…`")
-            if self._agreement is not None and self._agreement.document.version == d.version:
-                parties = ", ".join(f"{code}: {o.value}" for code, o in self._agreement.party_outcomes().items())
+            if self._approval is not None and self._approval.document.version == d.version:
+                parties = ", ".join(f"{code}: {o.value}" for code, o in self._approval.party_outcomes().items())
                 lines.append(f"Decisions: {parties}")
         if self._withdrawal:
             lines.append(f"Withdrawn by {self._withdrawal.by}: {self._withdrawal.reason}")

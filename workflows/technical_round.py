@@ -4,7 +4,8 @@ A child of the consultation, so each round has its own history and the
 consultation's stays small however many rounds there are.
 
 Queries:  status -> RoundStatus
-Updates:  submit_input, close, reissue_minutes, decide (each with a validator)
+Updates:  submit_input, close, reissue_minutes, and decide, delegate on the minutes (from
+          ApprovalUpdates); each with a validator
 Sends:    the `round_progress` signal to its consultation whenever its progress changes
 """
 
@@ -18,7 +19,7 @@ from temporalio import workflow
 
 from activities.documents import MinutesRequest, render_minutes
 from infra.formatting import fmt
-from schemas.approvals import DecisionRecord, DecisionRequest, DelegateRequest, Delegation, Outcome
+from schemas.approvals import DecisionRecord, Outcome
 from schemas.declaration import Declaration, Locale, Role
 from schemas.documents import MAX_DOCUMENT_BYTES, DocumentVersion, document_sha256
 from schemas.links import LINK_GRACE, LinkPurpose, LinkSpec
@@ -37,6 +38,7 @@ from schemas.rounds import (
 )
 from workflows import grid, rules
 from workflows.approval import ApprovalStep
+from workflows.approval_updates import ApprovalUpdates
 from workflows.notifier import Notifier
 from workflows.rules import ClockEventKind, RequestRefused
 from workflows.timing import wait_until
@@ -48,7 +50,7 @@ def round_workflow_id(consultation_workflow_id: str, number: int) -> str:
 
 
 @workflow.defn
-class TechnicalRound:
+class TechnicalRound(ApprovalUpdates):
     @workflow.init
     def __init__(self, input: RoundInput) -> None:
         self._input = input
@@ -308,39 +310,16 @@ class TechnicalRound:
 
         refuse_unless(check)
 
-    @workflow.update
-    def decide(self, request: DecisionRequest) -> DecisionRecord:
-        assert self._approval is not None  # guaranteed by the validator
-        record = self._approval.record(request)
+    def _awaiting_approval(self) -> ApprovalStep:
+        if self._approval is None or self._state is not RoundState.MINUTES_APPROVAL:
+            raise RequestRefused(
+                f"the minutes of round {self._input.number} are not awaiting approval (round is {self._state.value})"
+            )
+        return self._approval
+
+    def _decision_recorded(self, record: DecisionRecord) -> None:
         self._decisions.append(record)
         self._changed()
-        return record
-
-    @decide.validator
-    def _validate_decide(self, request: DecisionRequest) -> None:
-        def check() -> None:
-            if self._approval is None or self._state is not RoundState.MINUTES_APPROVAL:
-                raise RequestRefused(
-                    f"the minutes of round {self._input.number} are not awaiting approval "
-                    f"(round is {self._state.value})"
-                )
-            self._approval.check(request)
-
-        refuse_unless(check)
-
-    @workflow.update
-    def delegate(self, request: DelegateRequest) -> Delegation:
-        assert self._approval is not None  # guaranteed by the validator
-        return self._approval.record_delegation(request)
-
-    @delegate.validator
-    def _validate_delegate(self, request: DelegateRequest) -> None:
-        def check() -> None:
-            if self._approval is None or self._state is not RoundState.MINUTES_APPROVAL:
-                raise RequestRefused(f"the minutes of round {self._input.number} are not awaiting approval")
-            self._approval.check_delegation(request)
-
-        refuse_unless(check)
 
     # --- status and progress -------------------------------------------------------------
 
