@@ -7,6 +7,7 @@ written for them.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, TypeVar
 
@@ -25,7 +26,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from temporalio.workflow import UpdateMethodMultiParam
 
 from schemas import search_attributes as sa
-from schemas.approvals import DecisionRecord, DecisionRequest
+from schemas.approvals import Decision, DecisionRecord, DecisionRequest
 from schemas.consultation import (
     ConsultationInput,
     ConsultationStatus,
@@ -61,6 +62,28 @@ Res = TypeVar("Res")
 
 class OperationError(RuntimeError):
     pass
+
+
+@dataclass(frozen=True)
+class DecisionOnBehalf:
+    """An approver's decision that an operator records for them (taken in a meeting, say).
+
+    It names no version: it is tied to the one current when it is sent (`on`).
+    """
+
+    approver: str
+    decision: Decision
+    recorded_by: str
+    comment: str = ""
+
+    def on(self, version: DocumentVersion) -> DecisionRequest:
+        return DecisionRequest(
+            approver=self.approver,
+            decision=self.decision,
+            sha256=version.sha256,
+            comment=self.comment,
+            recorded_by=self.recorded_by,
+        )
 
 
 async def start(client: Client, declaration: Declaration, task_queue: str) -> WorkflowHandle[Any, Any]:
@@ -139,6 +162,23 @@ async def decide_agreement(client: Client, consultation_id: str, request: Decisi
     return await _update(client, consultation_id, Consultation.decide, request)
 
 
+async def current_draft(client: Client, consultation_id: str) -> DocumentVersion:
+    """The latest agreement draft: the version approvers decide on now."""
+    current = await status(client, consultation_id)
+    if not current.drafts:
+        raise OperationError("no draft has been submitted yet")
+    return current.drafts[-1]
+
+
+async def decide_current_draft(client: Client, consultation_id: str, decision: DecisionOnBehalf) -> DecisionRecord:
+    """A decision on the current draft, recorded against its SHA-256.
+
+    Should a newer version be submitted in between, the workflow refuses it: the SHA-256 is no longer current.
+    """
+    draft = await current_draft(client, consultation_id)
+    return await decide_agreement(client, consultation_id, decision.on(draft))
+
+
 async def _update(
     client: Client, consultation_id: str, update: UpdateMethodMultiParam[[Any, Req], Res], request: Req
 ) -> Res:
@@ -212,6 +252,22 @@ async def reissue_minutes(client: Client, consultation_id: str, request: Reissue
 
 async def decide_minutes(client: Client, consultation_id: str, request: DecisionRequest) -> DecisionRecord:
     return await _round_update(client, consultation_id, TechnicalRound.decide, request)
+
+
+async def current_minutes(
+    client: Client, consultation_id: str, number: int | None = None
+) -> tuple[int, DocumentVersion]:
+    """A round's (default: the latest's) current minutes, the version its approvers decide on, with its number."""
+    current = await round_status(client, consultation_id, number)
+    if not current.minutes:
+        raise OperationError(f"round {current.number} has no minutes yet")
+    return current.number, current.minutes[-1]
+
+
+async def decide_current_minutes(client: Client, consultation_id: str, decision: DecisionOnBehalf) -> DecisionRecord:
+    """A decision on the latest round's current minutes, recorded against their SHA-256 (refused if stale)."""
+    _, minutes = await current_minutes(client, consultation_id)
+    return await decide_minutes(client, consultation_id, decision.on(minutes))
 
 
 async def _round_update(
