@@ -422,6 +422,82 @@ async def test_the_dossier_of_a_concluded_consultation(
     assert dossier.record_sha256(record) != record["sha256"]  # any change to the record shows
 
 
+async def test_an_operator_submits_a_draft_and_records_decisions_from_the_cli(
+    dev_env: WorkflowEnvironment, outbox: Outbox, tmp_path: Path
+) -> None:
+    from tests.workflows.test_agreement import APPROVERS, drafting
+    from tests.workflows.test_technical_round import two_approver_declaration
+
+    declaration = two_approver_declaration(await dev_env.get_current_time())
+    cid = declaration.id
+    (tmp_path / "draft.en.md").write_text("# Agreement\n\nArticle 1.\n")
+    (tmp_path / "draft.es.md").write_text("# Acuerdo\n\nArtículo 1.\n")
+    async with running_worker(dev_env.client, outbox) as task_queue:
+        handle = await drafting(dev_env, declaration, task_queue)
+        consult = Consult(dev_env.client, task_queue)
+        too_soon = await consult(
+            "draft", "decide", cid, "--approver", APPROVERS[0], "--decision", "approve", "--by", CL_OPERATOR
+        )
+        no_text = await consult("draft", "submit", cid, "--by", CL_OPERATOR)
+        submitted = await consult(
+            "draft",
+            "submit",
+            cid,
+            "--en",
+            str(tmp_path / "draft.en.md"),
+            "--es",
+            str(tmp_path / "draft.es.md"),
+            "--by",
+            CL_OPERATOR,
+        )
+        assert submitted.exit_code == 0, submitted.output
+        await eventually(lambda: _draft_awaits(handle))
+        changes = await consult(
+            "draft",
+            "decide",
+            cid,
+            "--approver",
+            APPROVERS[0],
+            "--decision",
+            "request_changes",
+            "--comment",
+            "Article 2 is missing",
+            CONSULT_OPERATOR=CL_OPERATOR,
+        )
+        status = await consult.json("status", cid)
+
+    assert too_soon.exit_code == 1 and "no draft has been submitted yet" in too_soon.stderr
+    assert no_text.exit_code == 2 and "give the text: --en FILE and/or --es FILE" in no_text.stderr
+    (draft,) = status["drafts"]
+    assert f"Draft version 1 submitted (SHA-256 {draft['sha256']})" in submitted.stdout
+    assert changes.exit_code == 0 and "request_changes v1" in changes.stdout, changes.output
+    (decision,) = status["agreement_decisions"]
+    assert (decision["approver"], decision["decision"], decision["comment"]) == (
+        APPROVERS[0],
+        "request_changes",
+        "Article 2 is missing",
+    )
+    assert (decision["sha256"], decision["channel"], decision["recorded_by"]) == (
+        draft["sha256"],
+        "operator",
+        CL_OPERATOR,
+    )
+
+
+def test_the_help_names_every_group_and_where_the_operator_comes_from() -> None:
+    runner = CliRunner()
+    top = runner.invoke(app, ["--help"], env={"COLUMNS": "200"})
+    rounds = runner.invoke(app, ["round", "--help"], env={"COLUMNS": "200"})
+    opening = runner.invoke(app, ["round", "open", "--help"], env={"COLUMNS": "200"})
+
+    assert top.exit_code == rounds.exit_code == opening.exit_code == 0
+    for command in ("start", "status", "list", "extend", "withdraw", "dossier", "round", "input", "draft", "dev"):
+        assert f" {command} " in top.stdout
+    for command in ("open", "status", "close", "export", "minutes", "decide"):
+        assert f" {command} " in rounds.stdout
+    assert "--by" in opening.stdout and "CONSULT_OPERATOR" in opening.stdout and "Example" in opening.stdout
+
+
 async def _draft_awaits(handle: Any) -> bool:
     from workflows.consultation import Consultation
 

@@ -1,0 +1,149 @@
+"""The top-level commands on a consultation: start, status, list, extend, withdraw, dossier."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from consult.cli.options import AsJson, ConsultationId, Operator, parse_date
+from consult.cli.session import BAD_INPUT, Failure, Session, out
+from consult.files import check_signed_in_the_past, load_declaration
+from consult.views import listing_rows, show_listing, show_schedules, show_status
+from infra.formatting import display_tz, fmt
+from operations import consultations as operations
+from schemas.consultation import ExtendDeadlineRequest, Stage, WithdrawRequest
+
+PANEL = "Consultations"
+
+# Merged into the root app: these are `consult start`, `consult status`, ...
+app = typer.Typer()
+
+
+@app.command(rich_help_panel=PANEL, epilog="Example: consult start examples/chile-us-2026.yaml")
+def start(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(metavar="FILE", help="The declaration (YAML or JSON).")],
+) -> None:
+    """Start a consultation from a declaration file.
+
+    Every counterpart and operator is emailed that it is open, with the
+    first-round deadline. A declaration starts one consultation, ever:
+    starting it again is refused.
+    """
+    declaration = load_declaration(file)
+    check_signed_in_the_past(declaration, datetime.now(UTC))
+    session = Session.of(ctx)
+    session.run(operations.start, declaration, session.settings.task_queue)
+    tz = display_tz(declaration.signed_at)
+    out.print(f"Started {declaration.workflow_id}: {declaration.title}")
+    out.print(f"First technical round due by {fmt(declaration.first_round_deadline, tz)}.")
+
+
+@app.command(rich_help_panel=PANEL)
+def status(ctx: typer.Context, consultation: ConsultationId, as_json: AsJson = False) -> None:
+    """Show a consultation: stage, deadlines, rounds, extensions, notices sent."""
+    result = Session.of(ctx).run(operations.status, consultation)
+    if as_json:
+        out.print_json(result.model_dump_json())
+    else:
+        show_status(out, result)
+
+
+@app.command("list", rich_help_panel=PANEL)
+def list_(
+    ctx: typer.Context,
+    stage: Annotated[Stage | None, typer.Option(help="Only consultations in this stage.")] = None,
+    overdue: Annotated[bool, typer.Option("--overdue", help="Only overdue consultations.")] = False,
+    as_json: AsJson = False,
+) -> None:
+    """List consultations, and the review schedules of concluded agreements.
+
+    Review schedules are listed when no filter is given (with --json, as rows
+    of kind review_schedule).
+    """
+    session = Session.of(ctx)
+    rows = listing_rows(session.run(operations.list_consultations, stage=stage, overdue=overdue))
+    schedules = [] if stage or overdue else session.run(operations.list_review_schedules)
+    if as_json:
+        out.print_json(json.dumps(rows + schedules))
+    else:
+        show_listing(out, rows)
+        show_schedules(out, schedules)
+
+
+@app.command(
+    rich_help_panel=PANEL,
+    epilog='Example: consult extend ID --until 2026-12-20 --reason "Ministers\' agendas"',
+)
+def extend(
+    ctx: typer.Context,
+    consultation: ConsultationId,
+    until: Annotated[
+        str,
+        typer.Option(metavar="DATE", help="The new first-round deadline (a bare date is the end of that day, 23:59)."),
+    ],
+    reason: Annotated[str, typer.Option(help="Why the deadline moves; recorded and sent to everyone.")],
+    by: Operator = "",
+) -> None:
+    """Extend the first-round deadline, with a reason.
+
+    Everyone is told; the overdue flag clears and reminders are planned again
+    from the new date. A date without an offset is read in the declaration's
+    time zone.
+    """
+    session = Session.of(ctx)
+    tz = display_tz(session.run(operations.status, consultation).signed_at)
+    request = ExtendDeadlineRequest(
+        until=parse_date(until, "--until", tz, end_of_day=True), reason=reason, requested_by=by
+    )
+    record = session.run(operations.extend, consultation, request)
+    out.print(f"First-round deadline extended to {fmt(record.new_deadline, tz)}.")
+
+
+@app.command(rich_help_panel=PANEL)
+def withdraw(
+    ctx: typer.Context,
+    consultation: ConsultationId,
+    reason: Annotated[str, typer.Option(help="Why the consultation is withdrawn; sent to everyone.")],
+    by: Operator = "",
+) -> None:
+    """Withdraw a consultation: everyone is notified, and it cannot be undone.
+
+    Any open round ends with it.
+    """
+    if not reason.strip():
+        raise Failure("--reason: a withdrawal needs a reason", BAD_INPUT)
+    Session.of(ctx).run(operations.withdraw, consultation, WithdrawRequest(reason=reason, requested_by=by))
+    out.print(f"Consultation {consultation} withdrawn.")
+
+
+@app.command(rich_help_panel=PANEL)
+def dossier(
+    ctx: typer.Context,
+    consultation: ConsultationId,
+    out_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            metavar="FILE",
+            help="The HTML file to write (the JSON goes beside it). Default: dossier-<id>.html",
+        ),
+    ] = None,
+) -> None:
+    """Write the record of a consultation: HTML and JSON, with a SHA-256 over the record.
+
+    Works on a running or a finished consultation.
+    """
+    from operations import dossier as records  # here, for start-up speed (Jinja, Markdown)
+
+    record = Session.of(ctx).run(records.build, consultation)
+    html_path = out_file or Path(f"dossier-{record['consultation']['id']}.html")
+    html_path.parent.mkdir(parents=True, exist_ok=True)
+    html_path.write_text(records.render_html(record), encoding="utf-8")
+    json_path = html_path.with_suffix(".json")
+    json_path.write_text(json.dumps(record, indent=2, ensure_ascii=False), encoding="utf-8")
+    out.print(f"Wrote {html_path} and {json_path} (record SHA-256 {record['sha256']}).")

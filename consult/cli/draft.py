@@ -1,0 +1,57 @@
+"""`consult draft ...`: versions of the agreement, and approvers' decisions on them."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from consult.cli.options import Approver, ConsultationId, EnglishText, Operator, SpanishText, read_documents
+from consult.cli.session import Session, out
+from operations import consultations as operations
+from schemas.approvals import Decision
+from schemas.consultation import SubmitDraftRequest
+
+app = typer.Typer(no_args_is_help=True, help="Agreement drafts: submit versions, record approvers' decisions.")
+
+
+@app.command(
+    "submit",
+    epilog="Example:\n"
+    "consult draft submit ID --en examples/agreement/draft-v1.en.md --es examples/agreement/draft-v1.es.md",
+)
+def submit(
+    ctx: typer.Context,
+    consultation: ConsultationId,
+    en: EnglishText = None,
+    es: SpanishText = None,
+    by: Operator = "",
+) -> None:
+    """Submit the next version of the agreement.
+
+    Every approver receives it (with a diff from the previous version) and a
+    link to decide.
+    """
+    request = SubmitDraftRequest(documents=read_documents(en, es), requested_by=by)
+    draft = Session.of(ctx).run(operations.submit_draft, consultation, request)
+    out.print(f"Draft version {draft.version} submitted (SHA-256 {draft.sha256}); sent to every approver.")
+
+
+@app.command("decide")
+def decide(
+    ctx: typer.Context,
+    consultation: ConsultationId,
+    approver: Approver,
+    decision: Annotated[Decision, typer.Option(help="approve, request_changes or decline.")],
+    comment: Annotated[str, typer.Option(help="Required to request changes or decline.")] = "",
+    by: Operator = "",
+) -> None:
+    """Record an approver's decision on the current draft, on their behalf.
+
+    It is recorded against the SHA-256 of the version current now.
+    The agreement is concluded when every party approves; a party that
+    declines ends it.
+    """
+    on_behalf = operations.DecisionOnBehalf(approver, decision, recorded_by=by, comment=comment)
+    record = Session.of(ctx).run(operations.decide_current_draft, consultation, on_behalf)
+    out.print(f"Recorded: {record.approver_name} ({record.party}) {record.decision.value} v{record.version}.")

@@ -1,0 +1,88 @@
+"""Arguments and options several commands share, and reading what an operator types (dates, pillars, files)."""
+
+from __future__ import annotations
+
+from datetime import datetime, tzinfo
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from consult.cli.session import BAD_INPUT, Failure
+from consult.files import read_document
+from consult.timeparse import parse_when
+from schemas.declaration import Locale, Pillar
+
+OPERATOR_ENV = "CONSULT_OPERATOR"
+
+
+def _consultation_id(value: str) -> str:
+    if not value.strip():
+        raise typer.BadParameter("give the consultation's id (the declaration's `id`)")
+    return value.strip()
+
+
+def _operator(value: str) -> str:
+    if not value:
+        raise Failure(
+            f"who is acting? Pass --by EMAIL or set {OPERATOR_ENV} (an operator of the declaration).", BAD_INPUT
+        )
+    return value
+
+
+ConsultationId = Annotated[
+    str,
+    typer.Argument(metavar="ID", help="The declaration id (or the full workflow id).", callback=_consultation_id),
+]
+# Commands that record something say who is acting; checked before anything is sent.
+Operator = Annotated[
+    str,
+    typer.Option(
+        "--by",
+        metavar="EMAIL",
+        envvar=OPERATOR_ENV,
+        show_default=False,
+        callback=_operator,
+        help="The operator acting (an email listed in the declaration); recorded with the request.",
+    ),
+]
+AsJson = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
+# A document (minutes, a draft) in one or both languages: see `read_documents`.
+EnglishText = Annotated[
+    Path | None, typer.Option("--en", metavar="FILE", help="The text in English (Markdown, UTF-8).")
+]
+SpanishText = Annotated[
+    Path | None, typer.Option("--es", metavar="FILE", help="The text in Spanish (Markdown, UTF-8).")
+]
+Approver = Annotated[str, typer.Option(metavar="EMAIL", help="The approver whose decision this is.")]
+
+
+def parse_date(text: str, option: str, tz: tzinfo, *, end_of_day: bool) -> datetime:
+    """A date typed for `option`; without an offset it is read in `tz` (the declaration's time zone)."""
+    try:
+        return parse_when(text, tz, end_of_day=end_of_day)
+    except ValueError as error:
+        raise Failure(f"{option}: {error}", BAD_INPUT) from None
+
+
+def read_documents(en: Path | None, es: Path | None, hint: str = "") -> dict[Locale, str]:
+    """A document in one or both languages, from the `--en` / `--es` files."""
+    files = {locale: path for locale, path in ((Locale.EN, en), (Locale.ES, es)) if path is not None}
+    if not files:
+        raise Failure(f"give the text: --en FILE and/or --es FILE {hint}".strip(), BAD_INPUT)
+    return {locale: read_document(path) for locale, path in files.items()}
+
+
+def parse_pillars(text: str | None) -> list[Pillar] | None:
+    """`supply_chain,financing` as pillars, each once, in the order given; None for "all of them"."""
+    if text is None:
+        return None
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    known = [p.value for p in Pillar]
+    unknown = [n for n in names if n not in known]
+    if unknown or not names:
+        raise Failure(
+            f"--pillars: unknown pillar(s) {', '.join(unknown) or '(none given)'}; known: {', '.join(known)}",
+            BAD_INPUT,
+        )
+    return [Pillar(n) for n in dict.fromkeys(names)]

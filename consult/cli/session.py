@@ -1,0 +1,115 @@
+"""What every `consult` command shares: one session (settings, event loop, Temporal connection) and one
+way of turning what went wrong into a message and an exit code.
+
+Exit codes: 0 done; 1 refused or failed (the consultation said no, it does not exist, Temporal is
+unreachable); 2 bad input (a file, an option, a date, a setting). Never a traceback for any of these.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from functools import cached_property
+from typing import Any, Concatenate, NoReturn, ParamSpec, Self, TypeVar
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from temporalio.client import Client
+from typer.core import TyperGroup
+
+from consult.files import InputFileError, describe_errors
+from infra import logs
+from infra.settings import Settings
+from infra.temporal import connect, connect_options
+from operations.consultations import OperationError
+
+FAILED = 1
+BAD_INPUT = 2
+
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+class Failure(Exception):
+    """Something the operator is told in words, and the exit code the command ends with."""
+
+    def __init__(self, message: str, code: int) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def _tell(message: str, code: int) -> NoReturn:
+    err.print(message, markup=False, highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+class ReportingGroup(TyperGroup):
+    """The root command group. Every command and sub-group runs inside its `invoke`, so this is the one
+    place where a foreseeable failure, from any command, becomes a message on stderr and an exit code."""
+
+    def invoke(self, ctx: typer.Context) -> Any:  # type: ignore[override]  # the declared base type is private
+        try:
+            return super().invoke(ctx)
+        except Failure as failure:
+            _tell(str(failure), failure.code)
+        except InputFileError as error:
+            _tell(str(error), BAD_INPUT)
+        except OperationError as error:  # refused, not found, no worker answered
+            _tell(str(error), FAILED)
+        except ValidationError as error:  # a request the schemas refuse (an email, an empty reason...)
+            _tell("\n".join(describe_errors(error)), BAD_INPUT)
+
+
+class Session:
+    """One command's shared state, made by the root callback: the settings (read on first use), one event
+    loop for the whole command, and one Temporal connection opened on the first operation."""
+
+    def __init__(self) -> None:
+        self._loop = asyncio.Runner()
+        self._client: Client | None = None
+
+    @staticmethod
+    def of(ctx: typer.Context) -> Session:
+        return ctx.ensure_object(Session)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._loop.close()
+
+    @cached_property
+    def settings(self) -> Settings:
+        try:
+            return Settings()
+        except ValidationError as error:
+            lines = "\n".join(f"  - {line}" for line in describe_errors(error))
+            raise Failure(f"invalid CONSULT_* setting:\n{lines}", BAD_INPUT) from None
+
+    def run(self, operation: Callable[Concatenate[Client, P], Awaitable[T]], /, *args: P.args, **kwargs: P.kwargs) -> T:
+        """Run a client operation (from `operations/`) against Temporal: `session.run(operations.status, id)`."""
+        return self._loop.run(self._call(operation, *args, **kwargs))
+
+    async def _call(
+        self, operation: Callable[Concatenate[Client, P], Awaitable[T]], /, *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        return await operation(await self._connected(), *args, **kwargs)
+
+    async def _connected(self) -> Client:
+        if self._client is None:
+            settings = self.settings
+            logs.configure(settings.log_format, "WARNING")
+            try:
+                self._client = await connect(settings)
+            except Exception as error:
+                options = connect_options(settings)
+                raise Failure(
+                    f"cannot reach Temporal at {options['target_host']} (namespace {options['namespace']}): "
+                    f"{error}\nIs `consult dev` running? Elsewhere, set CONSULT_TEMPORAL_ADDRESS.",
+                    FAILED,
+                ) from None
+        return self._client
