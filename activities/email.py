@@ -19,8 +19,9 @@ from markupsafe import Markup
 from temporalio import activity
 
 from activities.documents import markdown_to_html
-from activities.wording import FOOTER, GREETING, GREETING_UNNAMED, LINK_LABEL, word
+from activities.wording import footer, greeting, link_label, word
 from infra import logs
+from infra.i18n import Words
 from infra.links import LinkSigner
 from infra.settings import SmtpSettings
 from schemas.notices import DeliveryReport, Notice, Recipient
@@ -51,17 +52,16 @@ def message_id(notice: Notice, recipient: Recipient, sender: str) -> str:
 def render(notice: Notice, recipient: Recipient, sender: str, link: str | None = None) -> EmailMessage:
     """The message one recipient receives: plain text and HTML, in their locale, with their own link."""
     wording = word(notice, recipient.locale)
+    words = Words(recipient.locale)
     context: dict[str, object] = {
         "wording": wording,
         "locale": recipient.locale.value,
-        "greeting": (
-            GREETING[recipient.locale].format(name=recipient.name)
-            if recipient.name != recipient.email
-            else GREETING_UNNAMED[recipient.locale]
-        ),
-        "footer": FOOTER[recipient.locale].format(ref=notice.notice_id),
+        "_": words.gettext,
+        "colon": words.colon,
+        "greeting": greeting(recipient.name if recipient.name != recipient.email else None, words),
+        "footer": footer(notice.notice_id, words),
         "link": link or "",
-        "link_label": LINK_LABEL[recipient.locale].get(notice.link.purpose, "") if notice.link else "",
+        "link_label": link_label(notice.link.purpose, words) if notice.link else "",
         "document_text": "",
         "document_html": "",
         "diff": "",

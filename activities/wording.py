@@ -1,34 +1,208 @@
-"""What each notice says, in Spanish and English.
+"""What each notice says: its subject, paragraphs and facts, in the reader's language.
 
-Kept apart from the mail plumbing so a translator or a secretariat can review
-the wording in one file. Each entry returns a subject and paragraphs; dates are
-rendered in the declaration's time zone.
+This module holds the shape of every notice, written in English; the words in
+other languages come from the catalogs (`infra/locales/<lang>/LC_MESSAGES/messages.po`).
+Placeholders are filled from the notice; dates are rendered in the declaration's
+time zone, the reader's way.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from infra.formatting import format_when
-from schemas.declaration import Locale, Pillar
+from infra.i18n import N_, Words
+from schemas.declaration import Locale
 from schemas.links import LinkPurpose
 from schemas.notices import Notice, NoticeKind
 
-PILLAR_NAMES: dict[Locale, dict[Pillar, str]] = {
-    Locale.EN: {
-        Pillar.SUPPLY_CHAIN: "Supply chain resilience",
-        Pillar.STRATEGIC_PROJECTS: "Strategic projects",
-        Pillar.RECYCLING: "Recycling and scrap management",
-        Pillar.FINANCING: "Financing",
-    },
-    Locale.ES: {
-        Pillar.SUPPLY_CHAIN: "Fortalecimiento de cadenas de suministro",
-        Pillar.STRATEGIC_PROJECTS: "Proyectos estratégicos",
-        Pillar.RECYCLING: "Reciclaje y gestión de chatarra",
-        Pillar.FINANCING: "Financiamiento",
-    },
+
+@dataclass(frozen=True)
+class Plural:
+    """A message with a count (`{n}`: the notice's days left)."""
+
+    singular: str
+    plural: str
+
+
+Text = str | Plural
+
+COMMENTS = "{comments}"  # a paragraph per comment, as written by whoever requested changes
+
+CONSULTATION = (N_("Consultation"), "title")
+PARTIES = (N_("Parties"), "parties")
+PILLARS = (N_("Pillars"), "pillars")
+FIRST_DEADLINE = (N_("First-round deadline"), "deadline")
+MEETING = (N_("Meeting"), "meeting")
+INPUTS_DUE = (N_("Inputs due"), "inputs_due")
+VERSION = (N_("Version"), "version")
+SHA256 = (N_("SHA-256"), "sha256")
+DECIDE_BY = (N_("Decide by"), "deadline")
+DOCUMENT = (VERSION, SHA256)
+
+
+@dataclass(frozen=True)
+class Shape:
+    subject: Text
+    paragraphs: tuple[Text, ...] = ()
+    facts: tuple[tuple[str, str], ...] = ()
+
+
+SHAPES: dict[NoticeKind, Shape] = {
+    NoticeKind.OPENED: Shape(
+        N_("Consultation open: {title}"),
+        (
+            N_("The consultation established by the joint declaration is now open."),
+            N_("The first technical round must take place by {deadline}."),
+        ),
+        (PILLARS, FIRST_DEADLINE),
+    ),
+    NoticeKind.REMINDER: Shape(
+        Plural(
+            "Reminder: {n} day(s) left to hold the first round — {title}",
+            "Reminder: {n} day(s) left to hold the first round — {title}",
+        ),
+        (
+            Plural(
+                "The first technical round has not been opened yet. It must take place by {deadline}, in {n} day.",
+                "The first technical round has not been opened yet. It must take place by {deadline}, in {n} days.",
+            ),
+        ),
+        (FIRST_DEADLINE,),
+    ),
+    NoticeKind.ESCALATION: Shape(
+        N_("Overdue: the first technical round was not held in time — {title}"),
+        (
+            N_("The deadline for the first technical round ({deadline}) has passed and no round has been opened."),
+            N_(
+                "The consultation stays open. The secretariats can open the round, extend the deadline with a "
+                "reason, or withdraw."
+            ),
+        ),
+        (FIRST_DEADLINE,),
+    ),
+    NoticeKind.DEADLINE_EXTENDED: Shape(
+        N_("First-round deadline extended to {deadline} — {title}"),
+        (N_("{actor} extended the deadline for the first technical round."), N_("Reason: {reason}")),
+        ((N_("Previous deadline"), "previous_deadline"), (N_("New deadline"), "deadline")),
+    ),
+    NoticeKind.ROUND_SCHEDULED: Shape(
+        N_("Technical round {round} scheduled for {meeting} — {title}"),
+        (
+            N_("Technical round {round} has been opened by {actor}."),
+            N_("Each party's input on the pillars below is due by {inputs_due}."),
+        ),
+        (MEETING, INPUTS_DUE, PILLARS),
+    ),
+    NoticeKind.WITHDRAWN: Shape(
+        N_("Consultation withdrawn — {title}"),
+        (N_("{actor} withdrew the consultation."), N_("Reason: {reason}")),
+    ),
+    NoticeKind.INPUT_REQUEST: Shape(
+        N_("Technical round {round}: your input is requested — {title}"),
+        (
+            N_(
+                "Technical round {round} is open. Please send your party's input on each pillar below by "
+                "{inputs_due}: a summary and the pillar's items."
+            ),
+            N_("Your secretariat can also submit it on your behalf."),
+        ),
+        (PILLARS, INPUTS_DUE, MEETING),
+    ),
+    NoticeKind.INPUT_REMINDER: Shape(
+        Plural(
+            "Reminder: {n} day left for your round {round} input — {title}",
+            "Reminder: {n} days left for your round {round} input — {title}",
+        ),
+        (
+            N_("Your party's input on these pillars has not been received yet: {pillars}."),
+            N_("Inputs are due by {inputs_due}."),
+        ),
+        ((N_("Missing"), "missing"), INPUTS_DUE),
+    ),
+    NoticeKind.APPROVAL_REQUEST: Shape(
+        N_("Approval requested: {doc} v{version} — {title}"),
+        (N_("Please review {the_doc} (version {version}, below) and approve it or request changes by {deadline}."),),
+        (*DOCUMENT, DECIDE_BY),
+    ),
+    NoticeKind.APPROVAL_REMINDER: Shape(
+        Plural(
+            "Reminder: {n} day left to decide on {the_doc} — {title}",
+            "Reminder: {n} days left to decide on {the_doc} — {title}",
+        ),
+        (N_("Your decision on {the_doc} (version {version}) is due by {deadline}."),),
+        (*DOCUMENT, DECIDE_BY),
+    ),
+    NoticeKind.APPROVAL_ESCALATION: Shape(
+        N_("Overdue: {the_doc} still awaits approval — {title}"),
+        (
+            N_("The deadline to decide on {the_doc} (version {version}) has passed."),
+            N_("Still waiting for: {missing}."),
+        ),
+        (VERSION, (N_("Deadline"), "deadline")),
+    ),
+    NoticeKind.CHANGES_REQUESTED: Shape(
+        N_("Changes requested on {the_doc} v{version} — {title}"),
+        (
+            N_("Changes were requested:"),
+            COMMENTS,
+            N_("Edit the text and re-issue it (consult round minutes); approval then starts again on the new version."),
+        ),
+        DOCUMENT,
+    ),
+    NoticeKind.APPROVED: Shape(
+        N_("Approved by every party: {doc} — {title}"),
+        (N_("Every party approved {the_doc}, version {version} (text below)."),),
+        DOCUMENT,
+    ),
+    NoticeKind.DELEGATED: Shape(
+        N_("{actor} asks you to decide on {the_doc} — {title}"),
+        (
+            N_("{actor} forwarded their decision on {the_doc} (version {version}) to you."),
+            N_(
+                "Please approve it or request changes by {deadline}; your decision counts as theirs and the "
+                "record shows both names."
+            ),
+        ),
+        (*DOCUMENT, DECIDE_BY),
+    ),
+    NoticeKind.DRAFT_CHANGES_REQUESTED: Shape(
+        N_("Changes requested on agreement draft v{version} — {title}"),
+        (
+            N_("Changes were requested:"),
+            COMMENTS,
+            N_("Submit a new version with consult draft submit; approval starts again on it."),
+        ),
+        DOCUMENT,
+    ),
+    NoticeKind.CONCLUDED: Shape(
+        N_("Agreement concluded — {title}"),
+        (
+            N_(
+                "Every party approved version {version} of the agreement. Its final text is below; its SHA-256 "
+                "identifies it."
+            ),
+        ),
+        DOCUMENT,
+    ),
+    NoticeKind.DECLINED: Shape(
+        N_("Agreement declined — {title}"),
+        (
+            N_("{actor} declined version {version} of the agreement; the consultation ends here."),
+            N_("Reason: {reason}"),
+        ),
+        DOCUMENT,
+    ),
+    NoticeKind.DRAFTING_STARTED: Shape(
+        N_("Drafting of the agreement has started — {title}"),
+        (N_("{actor} closed the technical rounds; the secretariats are drafting the agreement."),),
+    ),
+}
+
+LINK_LABELS = {
+    LinkPurpose.MINUTES_APPROVAL: N_("Open the page to approve, request changes or forward"),
+    LinkPurpose.PILLAR_INPUT: N_("Open the page to submit your party's input"),
+    LinkPurpose.AGREEMENT_APPROVAL: N_("Open the page to approve, request changes, decline or forward"),
 }
 
 
@@ -39,443 +213,62 @@ class Wording:
     facts: list[tuple[str, str]]
 
 
-def _when(notice: Notice, locale: Locale) -> Callable[[datetime | None], str]:
+def _values(notice: Notice, words: Words) -> dict[str, object]:
     def when(moment: datetime | None) -> str:
-        return format_when(moment, notice.tz, locale) if moment else ""
+        return words.when(moment, notice.tz) if moment else ""
 
-    return when
-
-
-def _doc(notice: Notice, locale: Locale, article: bool = False) -> str:
-    """The document being approved, named in the reader's language."""
+    _ = words.gettext
     if notice.round_number is not None:
-        if locale is Locale.ES:
-            return f"{'el ' if article else ''}acta de la ronda {notice.round_number}"
-        return f"minutes of round {notice.round_number}"
-    if locale is Locale.ES:
-        return f"{'el ' if article else ''}borrador del acuerdo"
-    return "agreement draft"
-
-
-def _pillars(notice: Notice, locale: Locale) -> str:
-    return "; ".join(PILLAR_NAMES[locale][p] for p in notice.pillars)
-
-
-def _en(notice: Notice) -> Wording:
-    when = _when(notice, Locale.EN)
-    title = notice.title
-    facts = [("Consultation", title), ("Parties", ", ".join(notice.parties))]
-    match notice.kind:
-        case NoticeKind.OPENED:
-            return Wording(
-                f"Consultation open: {title}",
-                [
-                    "The consultation established by the joint declaration is now open.",
-                    f"The first technical round must take place by {when(notice.deadline)}.",
-                ],
-                [
-                    *facts,
-                    ("Pillars", _pillars(notice, Locale.EN)),
-                    ("First-round deadline", when(notice.deadline)),
-                ],
-            )
-        case NoticeKind.REMINDER:
-            return Wording(
-                f"Reminder: {notice.days_left} day(s) left to hold the first round — {title}",
-                [
-                    f"The first technical round has not been opened yet. It must take place by "
-                    f"{when(notice.deadline)}, in {notice.days_left} day(s).",
-                ],
-                [*facts, ("First-round deadline", when(notice.deadline))],
-            )
-        case NoticeKind.ESCALATION:
-            return Wording(
-                f"Overdue: the first technical round was not held in time — {title}",
-                [
-                    f"The deadline for the first technical round ({when(notice.deadline)}) has passed "
-                    "and no round has been opened.",
-                    "The consultation stays open. The secretariats can open the round, "
-                    "extend the deadline with a reason, or withdraw.",
-                ],
-                [*facts, ("First-round deadline", when(notice.deadline))],
-            )
-        case NoticeKind.DEADLINE_EXTENDED:
-            return Wording(
-                f"First-round deadline extended to {when(notice.deadline)} — {title}",
-                [
-                    f"{notice.actor} extended the deadline for the first technical round.",
-                    f"Reason: {notice.reason}",
-                ],
-                [
-                    *facts,
-                    ("Previous deadline", when(notice.previous_deadline)),
-                    ("New deadline", when(notice.deadline)),
-                ],
-            )
-        case NoticeKind.ROUND_SCHEDULED:
-            return Wording(
-                f"Technical round {notice.round_number} scheduled for {when(notice.meeting_at)} — {title}",
-                [
-                    f"Technical round {notice.round_number} has been opened by {notice.actor}.",
-                    f"Each party's input on the pillars below is due by {when(notice.inputs_due)}.",
-                ],
-                [
-                    *facts,
-                    ("Meeting", when(notice.meeting_at)),
-                    ("Inputs due", when(notice.inputs_due)),
-                    ("Pillars", _pillars(notice, Locale.EN)),
-                ],
-            )
-        case NoticeKind.WITHDRAWN:
-            return Wording(
-                f"Consultation withdrawn — {title}",
-                [f"{notice.actor} withdrew the consultation.", f"Reason: {notice.reason}"],
-                facts,
-            )
-        case NoticeKind.INPUT_REQUEST:
-            return Wording(
-                f"Technical round {notice.round_number}: your input is requested — {title}",
-                [
-                    f"Technical round {notice.round_number} is open. Please send your party's input on each "
-                    f"pillar below by {when(notice.inputs_due)}: a summary and the pillar's items.",
-                    "Your secretariat can also submit it on your behalf.",
-                ],
-                [
-                    *facts,
-                    ("Pillars", _pillars(notice, Locale.EN)),
-                    ("Inputs due", when(notice.inputs_due)),
-                    ("Meeting", when(notice.meeting_at)),
-                ],
-            )
-        case NoticeKind.INPUT_REMINDER:
-            return Wording(
-                f"Reminder: {notice.days_left} day(s) left for your round {notice.round_number} input — {title}",
-                [
-                    f"Your party's input on these pillars has not been received yet: {_pillars(notice, Locale.EN)}.",
-                    f"Inputs are due by {when(notice.inputs_due)}.",
-                ],
-                [*facts, ("Missing", ", ".join(notice.missing)), ("Inputs due", when(notice.inputs_due))],
-            )
-        case NoticeKind.APPROVAL_REQUEST:
-            return Wording(
-                f"Approval requested: {_doc(notice, Locale.EN)} v{notice.version} — {title}",
-                [
-                    f"Please review the {_doc(notice, Locale.EN)} (version {notice.version}, below) and approve it "
-                    f"or request changes by {when(notice.deadline)}.",
-                ],
-                [
-                    *facts,
-                    ("Version", str(notice.version)),
-                    ("SHA-256", notice.sha256 or ""),
-                    ("Decide by", when(notice.deadline)),
-                ],
-            )
-        case NoticeKind.APPROVAL_REMINDER:
-            return Wording(
-                f"Reminder: {notice.days_left} day(s) left to decide on the {_doc(notice, Locale.EN)} — {title}",
-                [
-                    f"Your decision on the {_doc(notice, Locale.EN)} (version {notice.version}) is due by {when(notice.deadline)}."
-                ],
-                [
-                    *facts,
-                    ("Version", str(notice.version)),
-                    ("SHA-256", notice.sha256 or ""),
-                    ("Decide by", when(notice.deadline)),
-                ],
-            )
-        case NoticeKind.APPROVAL_ESCALATION:
-            return Wording(
-                f"Overdue: the {_doc(notice, Locale.EN)} still awaits approval — {title}",
-                [
-                    f"The deadline to decide on the {_doc(notice, Locale.EN)} (version {notice.version}) has passed.",
-                    f"Still waiting for: {', '.join(notice.missing)}.",
-                ],
-                [*facts, ("Version", str(notice.version)), ("Deadline", when(notice.deadline))],
-            )
-        case NoticeKind.CHANGES_REQUESTED:
-            return Wording(
-                f"Changes requested on the {_doc(notice, Locale.EN)} v{notice.version} — {title}",
-                [
-                    "Changes were requested:",
-                    *notice.comments,
-                    "Edit the text and re-issue it (consult round minutes); approval then starts again on the new version.",
-                ],
-                [*facts, ("Version", str(notice.version)), ("SHA-256", notice.sha256 or "")],
-            )
-        case NoticeKind.APPROVED:
-            return Wording(
-                f"Approved by every party: {_doc(notice, Locale.EN)} — {title}",
-                [f"Every party approved the {_doc(notice, Locale.EN)}, version {notice.version} (text below)."],
-                [*facts, ("Version", str(notice.version)), ("SHA-256", notice.sha256 or "")],
-            )
-        case NoticeKind.DELEGATED:
-            return Wording(
-                f"{notice.actor} asks you to decide on the {_doc(notice, Locale.EN)} — {title}",
-                [
-                    f"{notice.actor} forwarded their decision on the {_doc(notice, Locale.EN)} (version {notice.version}) to you.",
-                    f"Please approve it or request changes by {when(notice.deadline)}; your decision counts as theirs and the record shows both names.",
-                ],
-                [
-                    *facts,
-                    ("Version", str(notice.version)),
-                    ("SHA-256", notice.sha256 or ""),
-                    ("Decide by", when(notice.deadline)),
-                ],
-            )
-        case NoticeKind.DRAFT_CHANGES_REQUESTED:
-            return Wording(
-                f"Changes requested on agreement draft v{notice.version} — {title}",
-                [
-                    "Changes were requested:",
-                    *notice.comments,
-                    "Submit a new version with consult draft submit; approval starts again on it.",
-                ],
-                [*facts, ("Version", str(notice.version)), ("SHA-256", notice.sha256 or "")],
-            )
-        case NoticeKind.CONCLUDED:
-            return Wording(
-                f"Agreement concluded — {title}",
-                [
-                    f"Every party approved version {notice.version} of the agreement. Its final text is below; its SHA-256 identifies it."
-                ],
-                [*facts, ("Version", str(notice.version)), ("SHA-256", notice.sha256 or "")],
-            )
-        case NoticeKind.DECLINED:
-            return Wording(
-                f"Agreement declined — {title}",
-                [
-                    f"{notice.actor} declined version {notice.version} of the agreement; the consultation ends here.",
-                    f"Reason: {notice.reason}",
-                ],
-                [*facts, ("Version", str(notice.version)), ("SHA-256", notice.sha256 or "")],
-            )
-        case NoticeKind.DRAFTING_STARTED:
-            return Wording(
-                f"Drafting of the agreement has started — {title}",
-                [f"{notice.actor} closed the technical rounds; the secretariats are drafting the agreement."],
-                facts,
-            )
-
-
-def _es(notice: Notice) -> Wording:
-    when = _when(notice, Locale.ES)
-    title = notice.title
-    facts = [("Consulta", title), ("Partes", ", ".join(notice.parties))]
-    match notice.kind:
-        case NoticeKind.OPENED:
-            return Wording(
-                f"Consulta abierta: {title}",
-                [
-                    "La consulta establecida por la declaración conjunta está abierta.",
-                    f"La primera ronda técnica debe realizarse a más tardar el {when(notice.deadline)}.",
-                ],
-                [
-                    *facts,
-                    ("Pilares", _pillars(notice, Locale.ES)),
-                    ("Plazo de la primera ronda", when(notice.deadline)),
-                ],
-            )
-        case NoticeKind.REMINDER:
-            return Wording(
-                f"Recordatorio: quedan {notice.days_left} día(s) para la primera ronda — {title}",
-                [
-                    f"La primera ronda técnica aún no ha sido convocada. Debe realizarse a más tardar el "
-                    f"{when(notice.deadline)}, dentro de {notice.days_left} día(s).",
-                ],
-                [*facts, ("Plazo de la primera ronda", when(notice.deadline))],
-            )
-        case NoticeKind.ESCALATION:
-            return Wording(
-                f"Plazo vencido: la primera ronda técnica no se realizó a tiempo — {title}",
-                [
-                    f"El plazo para la primera ronda técnica ({when(notice.deadline)}) venció "
-                    "sin que se convocara ninguna ronda.",
-                    "La consulta sigue abierta. Las secretarías pueden convocar la ronda, "
-                    "prorrogar el plazo indicando el motivo, o retirar la consulta.",
-                ],
-                [*facts, ("Plazo de la primera ronda", when(notice.deadline))],
-            )
-        case NoticeKind.DEADLINE_EXTENDED:
-            return Wording(
-                f"Plazo de la primera ronda prorrogado al {when(notice.deadline)} — {title}",
-                [
-                    f"{notice.actor} prorrogó el plazo de la primera ronda técnica.",
-                    f"Motivo: {notice.reason}",
-                ],
-                [
-                    *facts,
-                    ("Plazo anterior", when(notice.previous_deadline)),
-                    ("Nuevo plazo", when(notice.deadline)),
-                ],
-            )
-        case NoticeKind.ROUND_SCHEDULED:
-            return Wording(
-                f"Ronda técnica {notice.round_number} convocada para el {when(notice.meeting_at)} — {title}",
-                [
-                    f"{notice.actor} convocó la ronda técnica {notice.round_number}.",
-                    f"Los aportes de cada parte sobre los pilares indicados vencen el {when(notice.inputs_due)}.",
-                ],
-                [
-                    *facts,
-                    ("Reunión", when(notice.meeting_at)),
-                    ("Aportes hasta", when(notice.inputs_due)),
-                    ("Pilares", _pillars(notice, Locale.ES)),
-                ],
-            )
-        case NoticeKind.WITHDRAWN:
-            return Wording(
-                f"Consulta retirada — {title}",
-                [f"{notice.actor} retiró la consulta.", f"Motivo: {notice.reason}"],
-                facts,
-            )
-        case NoticeKind.INPUT_REQUEST:
-            return Wording(
-                f"Ronda técnica {notice.round_number}: se solicita su aporte — {title}",
-                [
-                    f"La ronda técnica {notice.round_number} está abierta. Envíe el aporte de su parte sobre cada "
-                    f"pilar indicado a más tardar el {when(notice.inputs_due)}: un resumen y los elementos del pilar.",
-                    "Su secretaría también puede enviarlo en su nombre.",
-                ],
-                [
-                    *facts,
-                    ("Pilares", _pillars(notice, Locale.ES)),
-                    ("Aportes hasta", when(notice.inputs_due)),
-                    ("Reunión", when(notice.meeting_at)),
-                ],
-            )
-        case NoticeKind.INPUT_REMINDER:
-            return Wording(
-                f"Recordatorio: quedan {notice.days_left} día(s) para su aporte a la ronda {notice.round_number} — {title}",
-                [
-                    f"Aún no se ha recibido el aporte de su parte sobre estos pilares: {_pillars(notice, Locale.ES)}.",
-                    f"Los aportes vencen el {when(notice.inputs_due)}.",
-                ],
-                [*facts, ("Faltan", ", ".join(notice.missing)), ("Aportes hasta", when(notice.inputs_due))],
-            )
-        case NoticeKind.APPROVAL_REQUEST:
-            return Wording(
-                f"Aprobación solicitada: {_doc(notice, Locale.ES)} v{notice.version} — {title}",
-                [
-                    f"Revise {_doc(notice, Locale.ES, article=True)} (versión {notice.version}, a continuación) y "
-                    f"apruébela o solicite cambios a más tardar el {when(notice.deadline)}.",
-                ],
-                [
-                    *facts,
-                    ("Versión", str(notice.version)),
-                    ("SHA-256", notice.sha256 or ""),
-                    ("Decidir antes del", when(notice.deadline)),
-                ],
-            )
-        case NoticeKind.APPROVAL_REMINDER:
-            return Wording(
-                f"Recordatorio: quedan {notice.days_left} día(s) para decidir sobre {_doc(notice, Locale.ES, article=True)} — {title}",
-                [
-                    f"Su decisión sobre {_doc(notice, Locale.ES, article=True)} (versión {notice.version}) vence el {when(notice.deadline)}."
-                ],
-                [
-                    *facts,
-                    ("Versión", str(notice.version)),
-                    ("SHA-256", notice.sha256 or ""),
-                    ("Decidir antes del", when(notice.deadline)),
-                ],
-            )
-        case NoticeKind.APPROVAL_ESCALATION:
-            return Wording(
-                f"Plazo vencido: {_doc(notice, Locale.ES, article=True)} sigue pendiente de aprobación — {title}",
-                [
-                    f"Venció el plazo para decidir sobre {_doc(notice, Locale.ES, article=True)} (versión {notice.version}).",
-                    f"Falta la decisión de: {', '.join(notice.missing)}.",
-                ],
-                [*facts, ("Versión", str(notice.version)), ("Plazo", when(notice.deadline))],
-            )
-        case NoticeKind.CHANGES_REQUESTED:
-            return Wording(
-                f"Se solicitaron cambios: {_doc(notice, Locale.ES)} v{notice.version} — {title}",
-                [
-                    "Se solicitaron cambios:",
-                    *notice.comments,
-                    "Edite el texto y vuelva a emitirlo (consult round minutes); la aprobación comienza de nuevo sobre la nueva versión.",
-                ],
-                [*facts, ("Versión", str(notice.version)), ("SHA-256", notice.sha256 or "")],
-            )
-        case NoticeKind.APPROVED:
-            return Wording(
-                f"Aprobado por todas las partes: {_doc(notice, Locale.ES)} — {title}",
-                [
-                    f"Todas las partes aprobaron {_doc(notice, Locale.ES, article=True)}, versión {notice.version} (texto a continuación)."
-                ],
-                [*facts, ("Versión", str(notice.version)), ("SHA-256", notice.sha256 or "")],
-            )
-        case NoticeKind.DELEGATED:
-            return Wording(
-                f"{notice.actor} le pide decidir sobre {_doc(notice, Locale.ES, article=True)} — {title}",
-                [
-                    f"{notice.actor} le delegó su decisión sobre {_doc(notice, Locale.ES, article=True)} (versión {notice.version}).",
-                    f"Apruébela o solicite cambios a más tardar el {when(notice.deadline)}; su decisión cuenta como la suya y el registro muestra ambos nombres.",
-                ],
-                [
-                    *facts,
-                    ("Versión", str(notice.version)),
-                    ("SHA-256", notice.sha256 or ""),
-                    ("Decidir antes del", when(notice.deadline)),
-                ],
-            )
-        case NoticeKind.DRAFT_CHANGES_REQUESTED:
-            return Wording(
-                f"Se solicitaron cambios al borrador del acuerdo v{notice.version} — {title}",
-                [
-                    "Se solicitaron cambios:",
-                    *notice.comments,
-                    "Envíe una nueva versión con consult draft submit; la aprobación comienza de nuevo sobre ella.",
-                ],
-                [*facts, ("Versión", str(notice.version)), ("SHA-256", notice.sha256 or "")],
-            )
-        case NoticeKind.CONCLUDED:
-            return Wording(
-                f"Acuerdo concluido — {title}",
-                [
-                    f"Todas las partes aprobaron la versión {notice.version} del acuerdo. Su texto final figura a continuación; su SHA-256 lo identifica."
-                ],
-                [*facts, ("Versión", str(notice.version)), ("SHA-256", notice.sha256 or "")],
-            )
-        case NoticeKind.DECLINED:
-            return Wording(
-                f"Acuerdo rechazado — {title}",
-                [
-                    f"{notice.actor} rechazó la versión {notice.version} del acuerdo; la consulta termina aquí.",
-                    f"Motivo: {notice.reason}",
-                ],
-                [*facts, ("Versión", str(notice.version)), ("SHA-256", notice.sha256 or "")],
-            )
-        case NoticeKind.DRAFTING_STARTED:
-            return Wording(
-                f"Comenzó la redacción del acuerdo — {title}",
-                [f"{notice.actor} cerró las rondas técnicas; las secretarías están redactando el acuerdo."],
-                facts,
-            )
-
-
-_BY_LOCALE: dict[Locale, Callable[[Notice], Wording]] = {Locale.EN: _en, Locale.ES: _es}
-
-GREETING = {Locale.EN: "Dear {name},", Locale.ES: "Estimado/a {name}:"}
-LINK_LABEL = {
-    Locale.EN: {
-        LinkPurpose.MINUTES_APPROVAL: "Open the page to approve, request changes or forward",
-        LinkPurpose.PILLAR_INPUT: "Open the page to submit your party's input",
-        LinkPurpose.AGREEMENT_APPROVAL: "Open the page to approve, request changes, decline or forward",
-    },
-    Locale.ES: {
-        LinkPurpose.MINUTES_APPROVAL: "Abrir la página para aprobar, solicitar cambios o delegar",
-        LinkPurpose.PILLAR_INPUT: "Abrir la página para enviar el aporte de su parte",
-        LinkPurpose.AGREEMENT_APPROVAL: "Abrir la página para aprobar, solicitar cambios, rechazar o delegar",
-    },
-}
-GREETING_UNNAMED = {Locale.EN: "Dear colleagues,", Locale.ES: "Estimados/as colegas:"}
-FOOTER = {
-    Locale.EN: "This message was sent by the consultation secretariat's orchestrator. Reference: {ref}",
-    Locale.ES: "Este mensaje fue enviado por el sistema de la secretaría de la consulta. Referencia: {ref}",
-}
+        doc = _("minutes of round {round}", round=notice.round_number)
+        the_doc = _("the minutes of round {round}", round=notice.round_number)
+    else:
+        doc, the_doc = _("agreement draft"), _("the agreement draft")
+    return {
+        "title": notice.title,
+        "parties": ", ".join(notice.parties),
+        "pillars": "; ".join(words.pillar(p) for p in notice.pillars),
+        "missing": ", ".join(notice.missing),
+        "deadline": when(notice.deadline),
+        "previous_deadline": when(notice.previous_deadline),
+        "meeting": when(notice.meeting_at),
+        "inputs_due": when(notice.inputs_due),
+        "round": notice.round_number,
+        "actor": notice.actor,
+        "reason": notice.reason,
+        "version": notice.version,
+        "sha256": notice.sha256 or "",
+        "doc": doc,
+        "the_doc": the_doc,
+    }
 
 
 def word(notice: Notice, locale: Locale) -> Wording:
-    return _BY_LOCALE[locale](notice)
+    words = Words(locale)
+    values = _values(notice, words)
+
+    def say(text: Text) -> str:
+        if isinstance(text, Plural):
+            return words.ngettext(text.singular, text.plural, notice.days_left or 0, **values)
+        return words.gettext(text, **values)
+
+    shape = SHAPES[notice.kind]
+    paragraphs: list[str] = []
+    for text in shape.paragraphs:
+        paragraphs.extend(notice.comments if text == COMMENTS else [say(text)])
+    facts = [(words.gettext(label), str(values[key])) for label, key in (CONSULTATION, PARTIES, *shape.facts)]
+    return Wording(say(shape.subject), paragraphs, facts)
+
+
+def greeting(recipient_name: str | None, words: Words) -> str:
+    """`Dear Ana Pérez,` for a named recipient, `Dear colleagues,` when only an address is known."""
+    return words.gettext("Dear {name},", name=recipient_name) if recipient_name else words.gettext("Dear colleagues,")
+
+
+def link_label(purpose: LinkPurpose, words: Words) -> str:
+    return words.gettext(LINK_LABELS[purpose]) if purpose in LINK_LABELS else ""
+
+
+def footer(reference: str, words: Words) -> str:
+    return words.gettext(
+        "This message was sent by the consultation secretariat's orchestrator. Reference: {ref}", ref=reference
+    )

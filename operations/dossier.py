@@ -19,9 +19,10 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
 from activities.documents import markdown_to_html
+from infra.i18n import Words
 from operations import consultations as operations
 from schemas.consultation import ConsultationInput
-from schemas.declaration import workflow_id_for
+from schemas.declaration import Locale, workflow_id_for
 
 _templates = Environment(
     loader=PackageLoader("operations", "templates"),
@@ -52,8 +53,13 @@ def record_sha256(record: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode("utf-8")).hexdigest()
 
 
-def render_html(record: dict[str, Any]) -> str:
+def render_html(record: dict[str, Any], locale: Locale = Locale.EN) -> str:
+    """The record for an operator to read, in their language (the record's data stays as recorded)."""
+
     def markdown(text: str) -> Markup:
         return Markup(markdown_to_html(text))
 
-    return _templates.get_template("dossier.html.j2").render(r=record, markdown=markdown)
+    words = Words(locale)
+    return _templates.get_template("dossier.html.j2").render(
+        r=record, markdown=markdown, locale=locale.value, _=words.gettext, ngettext=words.ngettext, colon=words.colon
+    )

@@ -42,6 +42,7 @@ class Role(StrEnum):
 class Locale(StrEnum):
     ES = "es"
     EN = "en"
+    FR = "fr"
 
 
 class ApprovalRule(StrEnum):
