@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 import pytest_asyncio
 import uvicorn
+from fastapi import FastAPI
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
@@ -24,6 +26,21 @@ class Gateway:
     signer: LinkSigner
 
 
+@asynccontextmanager
+async def serving(app: FastAPI) -> AsyncIterator[str]:
+    """`app` served by uvicorn on a loopback port, for as long as the block runs; yields its URL."""
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    task = asyncio.create_task(server.serve())
+    try:
+        while not server.started:
+            await asyncio.sleep(0.02)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
+
+
 @pytest_asyncio.fixture(scope="session")
 async def gateway(dev_env: WorkflowEnvironment) -> AsyncIterator[Gateway]:
     signer = LinkSigner(parse_keys(LINK_KEYS))
@@ -31,13 +48,5 @@ async def gateway(dev_env: WorkflowEnvironment) -> AsyncIterator[Gateway]:
     async def clients() -> Client:
         return dev_env.client
 
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(signer=signer, clients=clients), host="127.0.0.1", port=port, log_level="warning")
-    )
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.02)
-    yield Gateway(f"http://127.0.0.1:{port}", signer)
-    server.should_exit = True
-    await task
+    async with serving(create_app(signer=signer, clients=clients)) as url:
+        yield Gateway(url, signer)

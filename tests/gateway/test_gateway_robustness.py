@@ -65,7 +65,7 @@ async def test_mutated_tokens_never_cause_a_server_error(
 
 
 def test_numbers_are_read_in_either_convention() -> None:
-    from gateway.app import plain_number
+    from gateway.forms import plain_number
 
     cases = {
         "1.200.000.000": "1200000000",

@@ -1,0 +1,119 @@
+"""What a route needs, as `Annotated` dependencies: configuration, the link signer, the
+Temporal client, the RPC timeout, and the verified link with its page.
+
+A route names what it needs in its signature (`page: VerifiedPage`); tests replace a
+piece with `app.dependency_overrides[deps.get_client] = ...`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import Depends, Request
+from temporalio.client import Client
+from temporalio.converter import PayloadCodec
+
+from gateway.errors import PageError, Unavailable, connecting_failed
+from gateway.page import Page, load_page, operators_of
+from gateway.render import locale_of, texts
+from infra import logs
+from infra.links import LinkError, LinkSigner
+from schemas.declaration import Locale
+from schemas.links import LinkClaims
+
+# Every Temporal call the gateway makes waits this long at most: a page answers within
+# seconds, and past this says "try again" (503) rather than hang.
+RPC_TIMEOUT = timedelta(seconds=8)
+
+ClientProvider = Callable[[], Awaitable[Client]]
+log = logs.get_logger("gateway")
+
+
+@dataclass(frozen=True)
+class GatewayConfig:
+    """What `create_app` was given, kept on `app.state.config`."""
+
+    signer: LinkSigner
+    clients: ClientProvider  # returns a connected client; the caller decides how
+    codec: PayloadCodec | None = None
+    codec_token: str | None = None
+    ui_origin: str = "http://localhost:8080"
+
+
+def get_config(request: Request) -> GatewayConfig:
+    config: GatewayConfig = request.app.state.config
+    return config
+
+
+Config = Annotated[GatewayConfig, Depends(get_config)]
+
+
+def get_signer(config: Config) -> LinkSigner:
+    return config.signer
+
+
+Signer = Annotated[LinkSigner, Depends(get_signer)]
+
+
+def get_rpc_timeout() -> timedelta:
+    return RPC_TIMEOUT
+
+
+RpcTimeout = Annotated[timedelta, Depends(get_rpc_timeout)]
+ReaderLocale = Annotated[Locale, Depends(locale_of)]
+
+
+async def connect(config: GatewayConfig) -> Client:
+    try:
+        return await config.clients()
+    except Exception as error:
+        if connecting_failed(error):
+            raise Unavailable from error
+        raise
+
+
+async def get_client(config: Config) -> Client:
+    return await connect(config)
+
+
+TemporalClient = Annotated[Client, Depends(get_client)]
+
+
+async def get_claims(
+    token: str, signer: Signer, config: Config, locale: ReaderLocale, rpc_timeout: RpcTimeout
+) -> LinkClaims:
+    """The link's claims, or a page that says why it cannot be trusted (before Temporal is asked anything)."""
+    try:
+        return signer.verify(token)
+    except LinkError as error:
+        if error.expired and error.claims is not None:
+            detail = texts(locale)["expired_detail"].format(
+                when=error.claims.expires_at.strftime("%Y-%m-%d %H:%M UTC"),
+                operators=await _operators(config, error.claims, rpc_timeout),
+            )
+            raise PageError(410, "expired", detail, locale) from None
+        raise PageError(400, "invalid", texts(locale)["invalid_detail"], locale) from None
+
+
+async def _operators(config: GatewayConfig, claims: LinkClaims, rpc_timeout: RpcTimeout) -> str:
+    try:
+        return await operators_of(await connect(config), claims, rpc_timeout)
+    except Exception as error:  # only a detail of a page that already says what to do
+        log.warning("operators not found for an expired link", error=repr(error))
+        return "—"
+
+
+VerifiedClaims = Annotated[LinkClaims, Depends(get_claims)]
+
+
+async def get_page(
+    token: str, claims: VerifiedClaims, client: TemporalClient, locale: ReaderLocale, rpc_timeout: RpcTimeout
+) -> Page:
+    # `claims` comes first: a link that cannot be trusted is refused without connecting to Temporal.
+    return await load_page(client, claims, token, locale, rpc_timeout)
+
+
+VerifiedPage = Annotated[Page, Depends(get_page)]

@@ -1,0 +1,1 @@
+"""One router per resource: approvals, inputs, the page a link opens, codec, health."""
