@@ -15,11 +15,12 @@ from temporalio.client import Client, WorkflowHandle
 from consult.outbox import Outbox
 from infra.links import LinkSigner
 from infra.settings import SmtpSettings
-from schemas.consultation import ConsultationInput, ConsultationStatus, OpenRoundRequest
+from operations.consultations import start
+from schemas.consultation import ConsultationStatus, OpenRoundRequest
 from schemas.declaration import Declaration, Pillar
 from schemas.rounds import RoundStatus
 from workers.main import build_worker
-from workflows.consultation import Consultation, initial_search_attributes, static_details, static_summary
+from workflows.consultation import Consultation
 from workflows.technical_round import TechnicalRound, round_workflow_id
 
 CL_OPERATOR = "secretariat@minrel.example"
@@ -92,20 +93,6 @@ async def running_worker(
     smtp = SmtpSettings(host=outbox.host, port=outbox.port)
     async with build_worker(client, task_queue, smtp, links, gateway_url):
         yield task_queue
-
-
-async def start(client: Client, declaration: Declaration, task_queue: str) -> WorkflowHandle[Any, ConsultationStatus]:
-    input = ConsultationInput(declaration=declaration)
-    handle = await client.start_workflow(
-        Consultation.run,
-        input,
-        id=declaration.workflow_id,
-        task_queue=task_queue,
-        search_attributes=initial_search_attributes(input),
-        static_summary=static_summary(input),
-        static_details=static_details(input),
-    )
-    return handle
 
 
 async def start_with_round(

@@ -11,11 +11,12 @@ from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
 from consult.outbox import Outbox
+from operations.consultations import start
 from schemas import search_attributes as sa
 from schemas.declaration import Pillar
 from schemas.pillar_inputs import PILLAR_INPUT
 from schemas.rounds import SubmitInputRequest
-from tests.helpers import CL_OPERATOR, delivered, eventually, make_declaration, running_worker, start, start_with_round
+from tests.helpers import CL_OPERATOR, delivered, eventually, make_declaration, running_worker, start_with_round
 from workflows.technical_round import TechnicalRound
 
 DAY = timedelta(days=1)

@@ -15,6 +15,7 @@ from temporalio.client import WorkflowExecutionStatus, WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
 from consult.outbox import Outbox
+from operations.consultations import start
 from schemas.consultation import (
     ConsultationStatus,
     ExtendDeadlineRequest,
@@ -34,7 +35,6 @@ from tests.helpers import (
     notices_of,
     recipients,
     running_worker,
-    start,
 )
 from workflows.consultation import Consultation
 

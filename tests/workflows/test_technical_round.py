@@ -12,6 +12,7 @@ from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
 from consult.outbox import Outbox
+from operations.consultations import start
 from schemas.approvals import Decision, DecisionRequest, DelegateRequest, Outcome
 from schemas.consultation import ConsultationStatus, OpenRoundRequest, Stage, StartDraftingRequest
 from schemas.declaration import Declaration, Locale, Pillar
@@ -28,7 +29,6 @@ from tests.helpers import (
     notices_of,
     recipients,
     running_worker,
-    start,
 )
 from workflows.consultation import Consultation
 from workflows.technical_round import TechnicalRound, round_workflow_id
