@@ -50,8 +50,9 @@ from schemas.rounds import (
     RoundStatus,
     SubmitInputRequest,
 )
-from workflows.consultation import Consultation, initial_search_attributes, static_details, static_summary
+from workflows.consultation import Consultation
 from workflows.technical_round import TechnicalRound
+from workflows.views import initial_search_attributes, static_details, static_summary
 
 QUERY_TIMEOUT = timedelta(seconds=10)
 UPDATE_TIMEOUT = timedelta(seconds=30)

@@ -24,6 +24,11 @@ def document_sha256(documents: dict[Locale, str]) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
+def as_issued(documents: dict[Locale, str]) -> dict[Locale, str]:
+    """A document as an operator issues it: each language's text trimmed, ending in one newline."""
+    return {locale: text.strip() + "\n" for locale, text in documents.items()}
+
+
 class DocumentVersion(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -35,3 +40,16 @@ class DocumentVersion(BaseModel):
 
     def text_for(self, locale: Locale) -> str:
         return self.documents.get(locale) or next(iter(self.documents.values()))
+
+
+def next_version(
+    versions: list[DocumentVersion], documents: dict[Locale, str], issued_by: str, at: datetime
+) -> DocumentVersion:
+    """The version that follows `versions`, with its fingerprint."""
+    return DocumentVersion(
+        version=len(versions) + 1,
+        sha256=document_sha256(documents),
+        documents=documents,
+        issued_by=issued_by,
+        issued_at=at,
+    )

@@ -80,6 +80,10 @@ class ApprovalStep:
             for p in self._declaration.parties
         }
 
+    def comments(self) -> list[str]:
+        """Each decision's comment, signed with its approver and party: what the operators are sent back."""
+        return [f"{d.approver_name} ({d.party}): {d.comment}" for d in self.decisions if d.comment]
+
     @property
     def outcome(self) -> Outcome:
         return quorum.overall_outcome(self.party_outcomes().values())

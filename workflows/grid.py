@@ -3,10 +3,34 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 
 from schemas.declaration import Pillar
 from schemas.pillar_inputs import SubmissionRecord
-from schemas.rounds import Grid
+from schemas.rounds import Grid, SubmitInputRequest
+
+
+def with_submission(
+    submissions: list[SubmissionRecord], request: SubmitInputRequest, now: datetime
+) -> tuple[list[SubmissionRecord], SubmissionRecord]:
+    """Every submission with the new one appended as the next revision of its cell; the one it replaces
+    is kept, marked superseded."""
+    key = (request.input.party, request.input.pillar)
+    same_cell = [s for s in submissions if (s.input.party, s.input.pillar) == key]
+    updated = [
+        s.model_copy(update={"superseded_at": now})
+        if (s.input.party, s.input.pillar) == key and s.superseded_at is None
+        else s
+        for s in submissions
+    ]
+    record = SubmissionRecord(
+        revision=len(same_cell) + 1,
+        input=request.input,
+        submitted_by=request.submitted_by,
+        channel=request.channel,
+        submitted_at=now,
+    )
+    return [*updated, record], record
 
 
 def build_grid(parties: list[str], pillars: list[Pillar], current: Iterable[SubmissionRecord]) -> Grid:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Literal
 
 from infra.formatting import display_tz, fmt
 from schemas.consultation import (
@@ -17,11 +18,15 @@ from schemas.consultation import (
     OpenRoundRequest,
     Stage,
     StartDraftingRequest,
+    SubmitDraftRequest,
     WithdrawRequest,
 )
-from schemas.declaration import Declaration, Pillar, Role
+from schemas.declaration import Declaration, Locale, Pillar, Role
+from schemas.documents import MAX_DOCUMENT_BYTES
 from schemas.pillar_inputs import Channel
-from schemas.rounds import SubmitInputRequest
+from schemas.rounds import CloseRoundRequest, ReissueMinutesRequest, RoundState, SubmitInputRequest
+
+CloseKind = Literal["complete", "due", "early"]
 
 
 class RequestRefused(ValueError):
@@ -153,6 +158,57 @@ def check_start_drafting(
         raise RequestRefused(f"round {open_round} is still open; close it and approve its minutes first")
     if closed_rounds == 0:
         raise RequestRefused("no round has been closed yet")
+
+
+def check_document(documents: dict[Locale, str], name: str, *, plural: bool = False) -> None:
+    """A document an operator issues (a draft, edited minutes): not empty, and small enough for history."""
+    be = "are" if plural else "is"
+    if not documents or any(not text.strip() for text in documents.values()):
+        raise RequestRefused(f"{name} {be} empty")
+    size = sum(len(text.encode("utf-8")) for text in documents.values())
+    if size > MAX_DOCUMENT_BYTES:
+        raise RequestRefused(f"{name} {be} {size} bytes; the limit is {MAX_DOCUMENT_BYTES}")
+
+
+def check_submit_draft(request: SubmitDraftRequest, *, declaration: Declaration, stage: Stage) -> None:
+    check_operator(declaration, request.requested_by)
+    if stage is not Stage.DRAFTING_AGREEMENT:
+        raise RequestRefused(
+            f"drafts are submitted while drafting the agreement (stage {stage.value}); "
+            + ("the current draft awaits the parties' decisions" if stage is Stage.AWAITING_APPROVAL else "")
+        )
+    check_document(request.documents, "the draft")
+
+
+def check_close(
+    request: CloseRoundRequest, *, declaration: Declaration, already_closed: bool, round_number: int
+) -> None:
+    check_operator(declaration, request.requested_by)
+    if already_closed:
+        raise RequestRefused(f"round {round_number} is already closed for inputs")
+    if not request.reason.strip():
+        raise RequestRefused("closing a round early needs a reason")
+
+
+def why_inputs_closed(early: tuple[str, str] | None, complete: bool) -> tuple[str, CloseKind]:
+    """Why a round stopped taking inputs, for its minutes: closed early (reason, by), complete, or due."""
+    if early is not None:
+        return f"closed early by {early[1]}: {early[0]}", "early"
+    if complete:
+        return "every party submitted every pillar", "complete"
+    return "inputs due date reached", "due"
+
+
+def check_reissue_minutes(
+    request: ReissueMinutesRequest, *, declaration: Declaration, state: RoundState, round_number: int
+) -> None:
+    check_operator(declaration, request.requested_by)
+    if state is not RoundState.CHANGES_REQUESTED:
+        raise RequestRefused(
+            f"the minutes of round {round_number} can be re-issued only after changes were "
+            f"requested (round is {state.value})"
+        )
+    check_document(request.documents, "the minutes", plural=True)
 
 
 def check_submission(

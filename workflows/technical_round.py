@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime, timedelta
-from typing import Literal
 
 from temporalio import workflow
 
@@ -21,7 +20,7 @@ from activities.documents import MinutesRequest, render_minutes
 from infra.formatting import fmt
 from schemas.approvals import DecisionRecord, Outcome
 from schemas.declaration import Declaration, Locale, Role
-from schemas.documents import MAX_DOCUMENT_BYTES, DocumentVersion, document_sha256
+from schemas.documents import DocumentVersion, as_issued, next_version
 from schemas.links import LINK_GRACE, LinkPurpose, LinkSpec
 from schemas.notices import NoticeFacts, NoticeKind
 from schemas.pillar_inputs import SubmissionRecord
@@ -36,7 +35,7 @@ from schemas.rounds import (
     RoundStatus,
     SubmitInputRequest,
 )
-from workflows import grid, rules
+from workflows import grid, rules, views
 from workflows.approval import ApprovalStep
 from workflows.approval_updates import ApprovalUpdates
 from workflows.notifier import Notifier
@@ -61,7 +60,7 @@ class TechnicalRound(ApprovalUpdates):
         self._close: tuple[str, str] | None = None  # (reason, by) when an operator closes early
         self._inputs_closed_at: datetime | None = None
         self._close_reason: str | None = None
-        self._close_kind: Literal["complete", "due", "early"] = "due"
+        self._close_kind: rules.CloseKind = "due"
         self._minutes: list[DocumentVersion] = []
         self._approval: ApprovalStep | None = None
         self._decisions: list[DecisionRecord] = []
@@ -103,9 +102,7 @@ class TechnicalRound(ApprovalUpdates):
                     subject=self._approval.subject,
                     version=self._approval.document.version,
                     sha256=self._approval.document.sha256,
-                    comments=[
-                        f"{d.approver_name} ({d.party}): {d.comment}" for d in self._approval.decisions if d.comment
-                    ],
+                    comments=self._approval.comments(),
                 ),
             )
             await self._wait_for_new_minutes(versions)
@@ -162,15 +159,7 @@ class TechnicalRound(ApprovalUpdates):
                 break
             if event.kind is ClockEventKind.REMINDER:
                 await self._remind_missing(event.days_before)
-        if self._close is not None:
-            reason = f"closed early by {self._close[1]}: {self._close[0]}"
-            self._close_kind = "early"
-        elif grid.is_complete(self._grid()):
-            reason = "every party submitted every pillar"
-            self._close_kind = "complete"
-        else:
-            reason = "inputs due date reached"
-            self._close_kind = "due"
+        reason, self._close_kind = rules.why_inputs_closed(self._close, grid.is_complete(self._grid()))
         self._inputs_closed_at = workflow.now()
         self._close_reason = reason
 
@@ -229,34 +218,14 @@ class TechnicalRound(ApprovalUpdates):
         self._add_minutes(documents, issued_by="system")
 
     def _add_minutes(self, documents: dict[Locale, str], issued_by: str) -> None:
-        self._minutes.append(
-            DocumentVersion(
-                version=len(self._minutes) + 1,
-                sha256=document_sha256(documents),
-                documents=documents,
-                issued_by=issued_by,
-                issued_at=workflow.now(),
-            )
-        )
+        self._minutes.append(next_version(self._minutes, documents, issued_by, workflow.now()))
         self._changed()
 
     # --- updates -------------------------------------------------------------------------
 
     @workflow.update
     def submit_input(self, request: SubmitInputRequest) -> SubmissionRecord:
-        now = workflow.now()
-        key = (request.input.party, request.input.pillar)
-        previous = [s for s in self._current() if (s.input.party, s.input.pillar) == key]
-        for old in previous:
-            self._submissions[self._submissions.index(old)] = old.model_copy(update={"superseded_at": now})
-        record = SubmissionRecord(
-            revision=sum(1 for s in self._submissions if (s.input.party, s.input.pillar) == key) + 1,
-            input=request.input,
-            submitted_by=request.submitted_by,
-            channel=request.channel,
-            submitted_at=now,
-        )
-        self._submissions.append(record)
+        self._submissions, record = grid.with_submission(self._submissions, request, workflow.now())
         self._changed()
         return record
 
@@ -278,37 +247,27 @@ class TechnicalRound(ApprovalUpdates):
 
     @close.validator
     def _validate_close(self, request: CloseRoundRequest) -> None:
-        def check() -> None:
-            rules.check_operator(self._declaration, request.requested_by)
-            if self._close is not None or self._inputs_closed_at is not None:
-                raise RequestRefused(f"round {self._input.number} is already closed for inputs")
-            if not request.reason.strip():
-                raise RequestRefused("closing a round early needs a reason")
-
-        refuse_unless(check)
+        refuse_unless(
+            lambda: rules.check_close(
+                request,
+                declaration=self._declaration,
+                already_closed=self._close is not None or self._inputs_closed_at is not None,
+                round_number=self._input.number,
+            )
+        )
 
     @workflow.update
     def reissue_minutes(self, request: ReissueMinutesRequest) -> DocumentVersion:
-        documents = {locale: text.strip() + "\n" for locale, text in request.documents.items()}
-        self._add_minutes(documents, issued_by=request.requested_by)
+        self._add_minutes(as_issued(request.documents), issued_by=request.requested_by)
         return self._minutes[-1]
 
     @reissue_minutes.validator
     def _validate_reissue(self, request: ReissueMinutesRequest) -> None:
-        def check() -> None:
-            rules.check_operator(self._declaration, request.requested_by)
-            if self._state is not RoundState.CHANGES_REQUESTED:
-                raise RequestRefused(
-                    f"the minutes of round {self._input.number} can be re-issued only after changes were "
-                    f"requested (round is {self._state.value})"
-                )
-            if not request.documents or any(not text.strip() for text in request.documents.values()):
-                raise RequestRefused("the minutes are empty")
-            size = sum(len(text.encode("utf-8")) for text in request.documents.values())
-            if size > MAX_DOCUMENT_BYTES:
-                raise RequestRefused(f"the minutes are {size} bytes; the limit is {MAX_DOCUMENT_BYTES}")
-
-        refuse_unless(check)
+        refuse_unless(
+            lambda: rules.check_reissue_minutes(
+                request, declaration=self._declaration, state=self._state, round_number=self._input.number
+            )
+        )
 
     def _awaiting_approval(self) -> ApprovalStep:
         if self._approval is None or self._state is not RoundState.MINUTES_APPROVAL:
@@ -358,35 +317,18 @@ class TechnicalRound(ApprovalUpdates):
         return grid.build_grid([p.code for p in self._declaration.parties], self._input.pillars, self._current())
 
     def _progress(self) -> RoundProgress:
-        current = self._grid()
         minutes = self._minutes[-1] if self._minutes else None
-        if self._state is RoundState.COLLECTING:
-            next_deadline = self._input.inputs_due
-        elif self._approval is not None and self._state is RoundState.MINUTES_APPROVAL:
-            next_deadline = self._approval.deadline
-        else:
-            next_deadline = None
-        return RoundProgress(
-            number=self._input.number,
-            state=self._state,
-            grid=current,
-            missing=grid.missing(current),
-            minutes_version=minutes.version if minutes else None,
-            minutes_sha256=minutes.sha256 if minutes else None,
-            next_deadline=next_deadline,
-            overdue=bool(self._approval and self._approval.overdue and self._state is RoundState.MINUTES_APPROVAL),
-        )
+        approval = self._approval.state() if self._approval else None
+        return views.round_progress(self._input, self._state, self._grid(), minutes, approval)
 
     def _changed(self) -> None:
         self._progress_dirty = True
         workflow.set_current_details(self._details())
 
     def _details(self) -> str:
-        lines = [f"**Round {self._input.number}** — {self._state.value}", grid.grid_markdown(self._grid())]
-        if self._minutes:
-            m = self._minutes[-1]
-            lines.append(f"Minutes v{m.version}, SHA-256 `{m.sha256}`")
-        return "\n\n".join(lines)
+        return views.round_details(
+            self._input.number, self._state, self._grid(), self._minutes[-1] if self._minutes else None
+        )
 
     async def _push_progress(self) -> None:
         """Keeps the consultation's view of this round current, one signal per change burst."""
