@@ -31,7 +31,7 @@ app = typer.Typer(
     epilog="Who is acting: commands that record something need --by EMAIL, or CONSULT_OPERATOR set once per shell.\n"
     "Exit codes: 0 done; 1 refused or failed (the consultation says why, it does not exist, Temporal is "
     "unreachable); 2 bad input (a file, an option, a date).\n"
-    "Each command's --help explains its options, most with an example.",
+    "consult COMMAND --help explains a command's options; many show an example.",
 )
 def _session(ctx: typer.Context) -> None:
     """Run intergovernmental consultations: from a signed declaration to a definitive agreement."""
