@@ -8,6 +8,10 @@ event histories as JSON (tests/histories/withdrawn/ keeps an earlier recording
 that ends in a withdrawal). Refresh them (`make histories`) only
 when a change is meant to be incompatible and is guarded by `workflow.patched`;
 the old files then move to tests/histories/old/ so both versions keep replaying.
+`python scripts/record_histories.py DIR` writes them to DIR instead, to look before replacing.
+
+It stands on the project's own code: the example declaration, `operations.start`,
+the worker every process builds. It imports nothing from tests/.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ import asyncio
 import os
 import sys
 import tempfile
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from temporalio.contrib.pydantic import pydantic_data_converter
@@ -25,8 +29,13 @@ from temporalio.testing import WorkflowEnvironment
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+import yaml  # noqa: E402
+
 from consult import binaries  # noqa: E402
 from consult.outbox import Outbox  # noqa: E402
+from infra.local import free_port, register_search_attributes  # noqa: E402
+from infra.settings import SmtpSettings  # noqa: E402
+from operations.consultations import start  # noqa: E402
 from schemas.approvals import Decision, DecisionRequest  # noqa: E402
 from schemas.consultation import (  # noqa: E402
     ExtendDeadlineRequest,
@@ -34,16 +43,32 @@ from schemas.consultation import (  # noqa: E402
     StartDraftingRequest,
     SubmitDraftRequest,
 )
-from schemas.declaration import Locale, Pillar  # noqa: E402
+from schemas.declaration import ApprovalRule, Declaration, Locale, Pillar, Role  # noqa: E402
 from schemas.pillar_inputs import PILLAR_INPUT  # noqa: E402
 from schemas.rounds import ReissueMinutesRequest, RoundState, SubmitInputRequest  # noqa: E402
-from tests.conftest import free_port, register_search_attributes  # noqa: E402
-from tests.helpers import CL_OPERATOR, make_declaration, running_worker, start  # noqa: E402
+from workers.main import build_worker  # noqa: E402
 from workflows.consultation import Consultation  # noqa: E402
 from workflows.technical_round import TechnicalRound, round_workflow_id  # noqa: E402
 
 DAY = timedelta(days=1)
-OUT = ROOT / "tests" / "histories"
+OUT = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "tests" / "histories"
+EXAMPLE = ROOT / "examples" / "chile-us-2026.yaml"
+TASK_QUEUE = "record-histories"
+
+
+def example_declaration(signed_at: datetime) -> Declaration:
+    """The founding example, signed on the test server's clock, under the id the replay tests know."""
+    data = yaml.safe_load(EXAMPLE.read_text(encoding="utf-8"))
+    return Declaration.model_validate({**data, "id": "replay-concluded", "signed_at": signed_at.isoformat()})
+
+
+def approvers_to_approve(declaration: Declaration) -> list[str]:
+    """Enough approvers for every party to approve: its first one under `any`, all of them under `all`."""
+    chosen: list[str] = []
+    for party in declaration.parties:
+        people = [c.email for c in party.with_role(Role.APPROVER)]
+        chosen += people if party.approval is ApprovalRule.ALL else people[:1]
+    return chosen
 
 
 async def record() -> None:
@@ -54,13 +79,18 @@ async def record() -> None:
     outbox = Outbox(Path(tempfile.mkdtemp()), port=free_port()).start()
     try:
         signed = await env.get_current_time()
-        declaration = make_declaration(signed, id="replay-concluded")
-        async with running_worker(env.client, outbox) as task_queue:
-            handle = await start(env.client, declaration, task_queue)
+        declaration = example_declaration(signed)
+        operator = declaration.operators[0].email
+        approvers = approvers_to_approve(declaration)
+        first_approver, second_approver = approvers[0], approvers[-1]
+        leads = {p.code: p.with_role(Role.TECHNICAL_LEAD)[0].email for p in declaration.parties}
+        smtp = SmtpSettings(host=outbox.host, port=outbox.port)
+        async with build_worker(env.client, TASK_QUEUE, smtp):
+            handle = await start(env.client, declaration, TASK_QUEUE)
             await env.sleep(9 * DAY)
             await handle.execute_update(
                 Consultation.extend_deadline,
-                ExtendDeadlineRequest(until=signed + 20 * DAY, reason="agendas", requested_by=CL_OPERATOR),
+                ExtendDeadlineRequest(until=signed + 20 * DAY, reason="agendas", requested_by=operator),
             )
             await env.sleep(2 * DAY)
             now = await env.get_current_time()
@@ -70,76 +100,76 @@ async def record() -> None:
                     meeting_at=now + 6 * DAY,
                     inputs_due=now + 4 * DAY,
                     pillars=[Pillar.FINANCING],
-                    requested_by=CL_OPERATOR,
+                    requested_by=operator,
                 ),
             )
             round_ = env.client.get_workflow_handle_for(TechnicalRound.run, round_workflow_id(handle.id, 1))
             await _until(lambda: _exists(round_))
-            for party, author in (("CL", "vrojas@minrel.example"), ("US", "mturner@state.example")):
+            for party, author in leads.items():
                 item = PILLAR_INPUT.validate_python(
                     {"party": party, "pillar": "financing", "author": author, "summary": "s"}
                 )
                 await round_.execute_update(
-                    TechnicalRound.submit_input, SubmitInputRequest(input=item, submitted_by=CL_OPERATOR)
+                    TechnicalRound.submit_input, SubmitInputRequest(input=item, submitted_by=operator)
                 )
             await _until(lambda: _state(round_, RoundState.MINUTES_APPROVAL))
             sha = (await round_.query(TechnicalRound.status)).minutes[-1].sha256
             await round_.execute_update(
                 TechnicalRound.decide,
                 DecisionRequest(
-                    approver="cfuentes@minrel.example",
+                    approver=first_approver,
                     decision=Decision.REQUEST_CHANGES,
                     sha256=sha,
                     comment="more detail",
-                    recorded_by=CL_OPERATOR,
+                    recorded_by=operator,
                 ),
             )
             await _until(lambda: _state(round_, RoundState.CHANGES_REQUESTED))
             await round_.execute_update(
                 TechnicalRound.reissue_minutes,
                 ReissueMinutesRequest(
-                    documents={Locale.EN: "# Minutes\n", Locale.ES: "# Acta\n"}, requested_by=CL_OPERATOR
+                    documents={Locale.EN: "# Minutes\n", Locale.ES: "# Acta\n"}, requested_by=operator
                 ),
             )
             await _until(lambda: _state(round_, RoundState.MINUTES_APPROVAL))
             sha = (await round_.query(TechnicalRound.status)).minutes[-1].sha256
-            for approver in ("cfuentes@minrel.example", "mturner@state.example"):
+            for approver in approvers:
                 await round_.execute_update(
                     TechnicalRound.decide,
-                    DecisionRequest(approver=approver, decision=Decision.APPROVE, sha256=sha, recorded_by=CL_OPERATOR),
+                    DecisionRequest(approver=approver, decision=Decision.APPROVE, sha256=sha, recorded_by=operator),
                 )
             await round_.result()
             await _until(lambda: _round_closed(handle))
-            await handle.execute_update(Consultation.start_drafting, StartDraftingRequest(requested_by=CL_OPERATOR))
+            await handle.execute_update(Consultation.start_drafting, StartDraftingRequest(requested_by=operator))
             await env.sleep(DAY)
             v1 = await handle.execute_update(
                 Consultation.submit_draft,
                 SubmitDraftRequest(
-                    documents={Locale.EN: "# Agreement\n", Locale.ES: "# Acuerdo\n"}, requested_by=CL_OPERATOR
+                    documents={Locale.EN: "# Agreement\n", Locale.ES: "# Acuerdo\n"}, requested_by=operator
                 ),
             )
             await _until(lambda: _agreement_open(handle, 1))
             await handle.execute_update(
                 Consultation.decide,
                 DecisionRequest(
-                    approver="mturner@state.example",
+                    approver=second_approver,
                     decision=Decision.REQUEST_CHANGES,
                     sha256=v1.sha256,
                     comment="add a review clause",
-                    recorded_by=CL_OPERATOR,
+                    recorded_by=operator,
                 ),
             )
             await _until(lambda: _stage(handle, "drafting_agreement"))
             v2 = await handle.execute_update(
                 Consultation.submit_draft,
-                SubmitDraftRequest(documents={Locale.EN: "# Agreement\n\nReview.\n"}, requested_by=CL_OPERATOR),
+                SubmitDraftRequest(documents={Locale.EN: "# Agreement\n\nReview.\n"}, requested_by=operator),
             )
             await _until(lambda: _agreement_open(handle, 2))
-            for approver in ("cfuentes@minrel.example", "mturner@state.example"):
+            for approver in approvers:
                 await handle.execute_update(
                     Consultation.decide,
                     DecisionRequest(
-                        approver=approver, decision=Decision.APPROVE, sha256=v2.sha256, recorded_by=CL_OPERATOR
+                        approver=approver, decision=Decision.APPROVE, sha256=v2.sha256, recorded_by=operator
                     ),
                 )
             await handle.result()

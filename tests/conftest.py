@@ -7,28 +7,21 @@ consultation id. The time-skipping server is cheap and starts per test.
 
 from __future__ import annotations
 
-import socket
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 import pytest_asyncio
-from temporalio.api.enums.v1 import IndexedValueType
-from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
-from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from consult import binaries
 from consult.outbox import Outbox
+
+# Re-exported: tests/gateway and tests/cli still import free_port from here.
+from infra.local import free_port as free_port
+from infra.local import register_search_attributes
 from schemas import search_attributes as sa
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 @pytest_asyncio.fixture
@@ -47,15 +40,6 @@ async def time_env() -> AsyncIterator[WorkflowEnvironment]:
     await register_search_attributes(env.client)
     yield env
     await env.shutdown()
-
-
-async def register_search_attributes(client: Client) -> None:
-    await client.operator_service.add_search_attributes(
-        AddSearchAttributesRequest(
-            namespace=client.namespace,
-            search_attributes={key.name: IndexedValueType.ValueType(key.indexed_value_type.value) for key in sa.ALL},
-        )
-    )
 
 
 @pytest_asyncio.fixture(scope="session")

@@ -11,20 +11,24 @@ from email.message import EmailMessage
 from typing import Any
 
 from temporalio.client import Client, WorkflowHandle
+from temporalio.testing import WorkflowEnvironment
 
 from consult.outbox import Outbox
 from infra.links import LinkSigner
 from infra.settings import SmtpSettings
 from operations.consultations import start
-from schemas.consultation import ConsultationStatus, OpenRoundRequest
-from schemas.declaration import Declaration, Pillar
-from schemas.rounds import RoundStatus
+from schemas.approvals import Decision, DecisionRequest
+from schemas.consultation import ConsultationStatus, OpenRoundRequest, StartDraftingRequest, SubmitDraftRequest
+from schemas.declaration import Declaration, Locale, Pillar
+from schemas.pillar_inputs import PILLAR_INPUT
+from schemas.rounds import RoundState, RoundStatus, SubmitInputRequest
 from workers.main import build_worker
 from workflows.consultation import Consultation
 from workflows.technical_round import TechnicalRound, round_workflow_id
 
 CL_OPERATOR = "secretariat@minrel.example"
 US_OPERATOR = "secretariat@state.example"
+DAY = timedelta(days=1)
 
 
 def declaration_data(signed_at: datetime | str, **overrides: Any) -> dict[str, Any]:
@@ -165,3 +169,146 @@ async def delivered(handle: WorkflowHandle[Any, ConsultationStatus], kind: str, 
 
     result: ConsultationStatus = await eventually(check)
     return result
+
+
+# --- technical rounds and the agreement (two approvers in US, `all`) ------------------------
+
+AGENDA = [Pillar.SUPPLY_CHAIN, Pillar.FINANCING]
+CL_LEAD, CL_APPROVER = "vrojas@minrel.example", "cfuentes@minrel.example"
+US_LEAD, US_APPROVER_2 = "mturner@state.example", "dpark@doe.example"
+ITEMS: dict[Pillar, list[dict[str, Any]]] = {
+    Pillar.SUPPLY_CHAIN: [{"mineral": "Litio", "risk": "Refining concentration", "measure": "Joint offtake"}],
+    Pillar.FINANCING: [{"instrument": "Loan guarantee", "amount_usd": 400_000_000, "public_share_pct": 50}],
+}
+
+
+def two_approver_declaration(signed_at: datetime) -> Declaration:
+    """CL approves with `any` (one approver), US with `all` (two approvers)."""
+    data = declaration_data(signed_at)
+    data["parties"][1]["counterparts"].append(
+        {"name": "David Park", "email": US_APPROVER_2, "roles": ["approver"], "locale": "en"}
+    )
+    return Declaration.model_validate(data)
+
+
+def submission(
+    party: str, pillar: Pillar, author: str, summary: str = "Our position", **extra: Any
+) -> SubmitInputRequest:
+    payload = {"party": party, "pillar": pillar.value, "author": author, "summary": summary, "items": ITEMS[pillar]}
+    return SubmitInputRequest(input=PILLAR_INPUT.validate_python({**payload, **extra}), submitted_by=CL_OPERATOR)
+
+
+class Round:
+    """A consultation with round 1 open, and handles on both workflows."""
+
+    def __init__(self, client: Client, consultation: WorkflowHandle[Any, ConsultationStatus], number: int = 1) -> None:
+        self.consultation = consultation
+        self.handle = client.get_workflow_handle_for(TechnicalRound.run, round_workflow_id(consultation.id, number))
+
+    async def status(self) -> RoundStatus:
+        return await self.handle.query(TechnicalRound.status)
+
+    async def in_state(self, state: RoundState) -> RoundStatus:
+        async def check() -> RoundStatus | None:
+            current = await self.status()
+            return current if current.state is state else None
+
+        result: RoundStatus = await eventually(check)
+        return result
+
+    async def submit(self, request: SubmitInputRequest) -> None:
+        await self.handle.execute_update(TechnicalRound.submit_input, request)
+
+    async def decide(
+        self, approver: str, decision: Decision = Decision.APPROVE, comment: str = "", sha: str = ""
+    ) -> None:
+        sha = sha or (await self.status()).minutes[-1].sha256
+        await self.handle.execute_update(
+            TechnicalRound.decide,
+            DecisionRequest(approver=approver, decision=decision, sha256=sha, comment=comment, recorded_by=CL_OPERATOR),
+        )
+
+
+async def open_round(
+    env: WorkflowEnvironment, declaration: Declaration, task_queue: str, inputs_due_day: int = 8
+) -> Round:
+    handle = await start(env.client, declaration, task_queue)
+    await delivered(handle, "opened")
+    signed = declaration.signed_at
+    await handle.execute_update(
+        Consultation.open_round,
+        OpenRoundRequest(
+            meeting_at=signed + 10 * DAY,
+            inputs_due=signed + inputs_due_day * DAY,
+            pillars=AGENDA,
+            requested_by=CL_OPERATOR,
+        ),
+    )
+    round_ = Round(env.client, handle)
+    await eventually(lambda: round_exists(round_))
+    return round_
+
+
+async def round_exists(round_: Round) -> bool:
+    try:
+        await round_.status()
+        return True
+    except Exception:
+        return False
+
+
+async def submit_all(round_: Round) -> None:
+    for pillar in AGENDA:
+        await round_.submit(submission("CL", pillar, CL_LEAD))
+        await round_.submit(submission("US", pillar, US_LEAD))
+
+
+async def round_closed(handle: WorkflowHandle[Any, ConsultationStatus]) -> ConsultationStatus | None:
+    status = await handle.query(Consultation.status)
+    return status if status.rounds and status.rounds[0].state is RoundState.CLOSED else None
+
+
+async def close_round_with_approval(round_: Round) -> None:
+    """Every input submitted, then the minutes approved by every approver."""
+    await submit_all(round_)
+    await round_.in_state(RoundState.MINUTES_APPROVAL)
+    for approver in APPROVERS:
+        await round_.decide(approver)
+    await round_.handle.result()
+
+
+APPROVERS = (CL_APPROVER, US_LEAD, US_APPROVER_2)
+
+
+async def drafting(
+    env: WorkflowEnvironment, declaration: Declaration, task_queue: str
+) -> WorkflowHandle[Any, ConsultationStatus]:
+    """A consultation whose one round is closed and whose agreement is being drafted."""
+    round_ = await open_round(env, declaration, task_queue)
+    await close_round_with_approval(round_)
+    await eventually(lambda: round_closed(round_.consultation))
+    await round_.consultation.execute_update(
+        Consultation.start_drafting, StartDraftingRequest(requested_by=CL_OPERATOR)
+    )
+    return round_.consultation
+
+
+async def submit(handle: WorkflowHandle[Any, ConsultationStatus], en: str, es: str) -> str:
+    draft = await handle.execute_update(
+        Consultation.submit_draft,
+        SubmitDraftRequest(documents={Locale.EN: en, Locale.ES: es}, requested_by=CL_OPERATOR),
+    )
+    return draft.sha256
+
+
+async def decide(
+    handle: WorkflowHandle[Any, ConsultationStatus],
+    approver: str,
+    sha: str,
+    decision: Decision = Decision.APPROVE,
+    comment: str = "",
+) -> None:
+    await handle.execute_update(
+        Consultation.decide,
+        DecisionRequest(approver=approver, decision=decision, sha256=sha, comment=comment, recorded_by=CL_OPERATOR),
+    )

@@ -9,10 +9,10 @@ import pytest
 from temporalio.testing import WorkflowEnvironment
 
 from consult.outbox import Outbox
+from infra.local import free_port
 from infra.settings import Settings, SmtpSettings
 from infra.temporal import connect, connect_options, metrics_runtime
 from operations.consultations import start
-from tests.conftest import free_port
 from tests.helpers import delivered, make_declaration
 from workers.main import build_worker
 

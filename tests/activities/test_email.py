@@ -12,10 +12,10 @@ from temporalio.testing import ActivityEnvironment
 
 from activities.email import Mailer, render
 from consult.outbox import Outbox
+from infra.local import free_port
 from infra.settings import SmtpSettings
 from schemas.declaration import Locale, Pillar
 from schemas.notices import DeliveryReport, Notice, NoticeKind, Recipient
-from tests.conftest import free_port
 from tests.helpers import body
 
 SENDER = "Consultations <consultations@consult.example>"

@@ -381,8 +381,7 @@ async def test_the_dossier_of_a_concluded_consultation(
     dev_env: WorkflowEnvironment, outbox: Outbox, tmp_path: Path
 ) -> None:
     from operations import dossier
-    from tests.workflows.test_agreement import APPROVERS, decide, drafting, submit
-    from tests.workflows.test_technical_round import two_approver_declaration
+    from tests.helpers import APPROVERS, decide, drafting, submit, two_approver_declaration
 
     declaration = two_approver_declaration(await dev_env.get_current_time())
     async with running_worker(dev_env.client, outbox) as task_queue:
@@ -425,8 +424,7 @@ async def test_the_dossier_of_a_concluded_consultation(
 async def test_an_operator_submits_a_draft_and_records_decisions_from_the_cli(
     dev_env: WorkflowEnvironment, outbox: Outbox, tmp_path: Path
 ) -> None:
-    from tests.workflows.test_agreement import APPROVERS, drafting
-    from tests.workflows.test_technical_round import two_approver_declaration
+    from tests.helpers import APPROVERS, drafting, two_approver_declaration
 
     declaration = two_approver_declaration(await dev_env.get_current_time())
     cid = declaration.id
@@ -506,8 +504,7 @@ async def _draft_awaits(handle: Any) -> bool:
 
 
 async def test_a_concluded_agreement_schedules_review_rounds(dev_env: WorkflowEnvironment, outbox: Outbox) -> None:
-    from tests.workflows.test_agreement import APPROVERS, decide, drafting, submit
-    from tests.workflows.test_technical_round import two_approver_declaration
+    from tests.helpers import APPROVERS, decide, drafting, submit, two_approver_declaration
 
     declaration = two_approver_declaration(await dev_env.get_current_time()).model_copy(
         update={"review_every_months": 6}

@@ -9,63 +9,35 @@ from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
 from consult.outbox import Outbox
-from schemas.approvals import Decision, DecisionRequest, Outcome
-from schemas.consultation import ConsultationStatus, Stage, StartDraftingRequest, SubmitDraftRequest
-from schemas.declaration import Declaration, Locale
+from schemas.approvals import Decision, Outcome
+from schemas.consultation import ConsultationStatus, Stage, StartDraftingRequest
+from schemas.declaration import Declaration
 from schemas.rounds import RoundState
-from tests.helpers import CL_OPERATOR, body, delivered, eventually, everyone, notices_of, recipients, running_worker
-from tests.workflows.test_technical_round import (
+from tests.helpers import (
+    AGENDA,
+    APPROVERS,
     CL_APPROVER,
+    CL_OPERATOR,
     US_APPROVER_2,
     US_LEAD,
+    Round,
+    body,
+    close_round_with_approval,
+    decide,
+    delivered,
+    drafting,
+    eventually,
+    everyone,
+    notices_of,
     open_round,
-    submit_all,
+    recipients,
+    round_closed,
+    round_exists,
+    running_worker,
+    submit,
     two_approver_declaration,
 )
-from tests.workflows.test_technical_round import (
-    _round_closed as round_closed,
-)
 from workflows.consultation import Consultation
-
-APPROVERS = (CL_APPROVER, US_LEAD, US_APPROVER_2)
-
-
-async def drafting(
-    env: WorkflowEnvironment, declaration: Declaration, task_queue: str
-) -> WorkflowHandle[Any, ConsultationStatus]:
-    """A consultation whose one round is closed and whose agreement is being drafted."""
-    round_ = await open_round(env, declaration, task_queue)
-    await submit_all(round_)
-    await round_.in_state(RoundState.MINUTES_APPROVAL)
-    for approver in APPROVERS:
-        await round_.decide(approver)
-    await round_.handle.result()
-    await eventually(lambda: round_closed(round_.consultation))
-    await round_.consultation.execute_update(
-        Consultation.start_drafting, StartDraftingRequest(requested_by=CL_OPERATOR)
-    )
-    return round_.consultation
-
-
-async def submit(handle: WorkflowHandle[Any, ConsultationStatus], en: str, es: str) -> str:
-    draft = await handle.execute_update(
-        Consultation.submit_draft,
-        SubmitDraftRequest(documents={Locale.EN: en, Locale.ES: es}, requested_by=CL_OPERATOR),
-    )
-    return draft.sha256
-
-
-async def decide(
-    handle: WorkflowHandle[Any, ConsultationStatus],
-    approver: str,
-    sha: str,
-    decision: Decision = Decision.APPROVE,
-    comment: str = "",
-) -> None:
-    await handle.execute_update(
-        Consultation.decide,
-        DecisionRequest(approver=approver, decision=decision, sha256=sha, comment=comment, recorded_by=CL_OPERATOR),
-    )
 
 
 async def stage(handle: WorkflowHandle[Any, ConsultationStatus], wanted: Stage) -> ConsultationStatus | None:
@@ -153,14 +125,6 @@ async def test_drafts_only_while_drafting(time_env: WorkflowEnvironment, outbox:
     assert status.drafts == []
 
 
-async def close_round_with_approval(env: WorkflowEnvironment, round_: Any) -> None:
-    await submit_all(round_)
-    await round_.in_state(RoundState.MINUTES_APPROVAL)
-    for approver in APPROVERS:
-        await round_.decide(approver)
-    await round_.handle.result()
-
-
 async def test_a_whole_lifecycle_is_fast_and_keeps_the_consultation_history_small(
     time_env: WorkflowEnvironment, outbox: Outbox
 ) -> None:
@@ -168,13 +132,12 @@ async def test_a_whole_lifecycle_is_fast_and_keeps_the_consultation_history_smal
     from time import monotonic
 
     from schemas.consultation import OpenRoundRequest
-    from tests.workflows.test_technical_round import AGENDA, Round, _exists
 
     began = monotonic()
     declaration = two_approver_declaration(await time_env.get_current_time())
     async with running_worker(time_env.client, outbox) as task_queue:
         first = await open_round(time_env, declaration, task_queue)
-        await close_round_with_approval(time_env, first)
+        await close_round_with_approval(first)
         await eventually(lambda: round_closed(first.consultation))
         handle = first.consultation
         now = await time_env.get_current_time()
@@ -188,8 +151,8 @@ async def test_a_whole_lifecycle_is_fast_and_keeps_the_consultation_history_smal
             ),
         )
         second = Round(time_env.client, handle, number=2)
-        await eventually(lambda: _exists(second))
-        await close_round_with_approval(time_env, second)
+        await eventually(lambda: round_exists(second))
+        await close_round_with_approval(second)
 
         async def both_closed() -> ConsultationStatus | None:
             s = await handle.query(Consultation.status)

@@ -4,124 +4,44 @@ workflows, a real worker, real SMTP. Each test checks the recorded state and the
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import timedelta
 
 import pytest
-from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.client import WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
 from consult.outbox import Outbox
-from operations.consultations import start
 from schemas.approvals import Decision, DecisionRequest, DelegateRequest, Outcome
 from schemas.consultation import ConsultationStatus, OpenRoundRequest, Stage, StartDraftingRequest
-from schemas.declaration import Declaration, Locale, Pillar
+from schemas.declaration import Locale, Pillar
 from schemas.pillar_inputs import PILLAR_INPUT, Channel
-from schemas.rounds import CloseRoundRequest, ReissueMinutesRequest, RoundState, RoundStatus, SubmitInputRequest
+from schemas.rounds import CloseRoundRequest, ReissueMinutesRequest, RoundState, SubmitInputRequest
 from tests.helpers import (
+    AGENDA,
+    CL_APPROVER,
+    CL_LEAD,
     CL_OPERATOR,
+    DAY,
+    US_APPROVER_2,
+    US_LEAD,
     US_OPERATOR,
+    Round,
     body,
-    declaration_data,
     delivered,
     eventually,
     everyone,
     notices_of,
+    open_round,
     recipients,
+    round_closed,
+    round_exists,
     running_worker,
+    submission,
+    submit_all,
+    two_approver_declaration,
 )
 from workflows.consultation import Consultation
-from workflows.technical_round import TechnicalRound, round_workflow_id
-
-DAY = timedelta(days=1)
-AGENDA = [Pillar.SUPPLY_CHAIN, Pillar.FINANCING]
-CL_LEAD, CL_APPROVER = "vrojas@minrel.example", "cfuentes@minrel.example"
-US_LEAD, US_APPROVER_2 = "mturner@state.example", "dpark@doe.example"
-ITEMS: dict[Pillar, list[dict[str, Any]]] = {
-    Pillar.SUPPLY_CHAIN: [{"mineral": "Litio", "risk": "Refining concentration", "measure": "Joint offtake"}],
-    Pillar.FINANCING: [{"instrument": "Loan guarantee", "amount_usd": 400_000_000, "public_share_pct": 50}],
-}
-
-
-def two_approver_declaration(signed_at: datetime) -> Declaration:
-    """CL approves with `any` (one approver), US with `all` (two approvers)."""
-    data = declaration_data(signed_at)
-    data["parties"][1]["counterparts"].append(
-        {"name": "David Park", "email": US_APPROVER_2, "roles": ["approver"], "locale": "en"}
-    )
-    return Declaration.model_validate(data)
-
-
-def submission(
-    party: str, pillar: Pillar, author: str, summary: str = "Our position", **extra: Any
-) -> SubmitInputRequest:
-    payload = {"party": party, "pillar": pillar.value, "author": author, "summary": summary, "items": ITEMS[pillar]}
-    return SubmitInputRequest(input=PILLAR_INPUT.validate_python({**payload, **extra}), submitted_by=CL_OPERATOR)
-
-
-class Round:
-    """A consultation with round 1 open, and handles on both workflows."""
-
-    def __init__(self, client: Client, consultation: WorkflowHandle[Any, ConsultationStatus], number: int = 1) -> None:
-        self.consultation = consultation
-        self.handle = client.get_workflow_handle_for(TechnicalRound.run, round_workflow_id(consultation.id, number))
-
-    async def status(self) -> RoundStatus:
-        return await self.handle.query(TechnicalRound.status)
-
-    async def in_state(self, state: RoundState) -> RoundStatus:
-        async def check() -> RoundStatus | None:
-            current = await self.status()
-            return current if current.state is state else None
-
-        result: RoundStatus = await eventually(check)
-        return result
-
-    async def submit(self, request: SubmitInputRequest) -> None:
-        await self.handle.execute_update(TechnicalRound.submit_input, request)
-
-    async def decide(
-        self, approver: str, decision: Decision = Decision.APPROVE, comment: str = "", sha: str = ""
-    ) -> None:
-        sha = sha or (await self.status()).minutes[-1].sha256
-        await self.handle.execute_update(
-            TechnicalRound.decide,
-            DecisionRequest(approver=approver, decision=decision, sha256=sha, comment=comment, recorded_by=CL_OPERATOR),
-        )
-
-
-async def open_round(
-    env: WorkflowEnvironment, declaration: Declaration, task_queue: str, inputs_due_day: int = 8
-) -> Round:
-    handle = await start(env.client, declaration, task_queue)
-    await delivered(handle, "opened")
-    signed = declaration.signed_at
-    await handle.execute_update(
-        Consultation.open_round,
-        OpenRoundRequest(
-            meeting_at=signed + 10 * DAY,
-            inputs_due=signed + inputs_due_day * DAY,
-            pillars=AGENDA,
-            requested_by=CL_OPERATOR,
-        ),
-    )
-    round_ = Round(env.client, handle)
-    await eventually(lambda: _exists(round_))
-    return round_
-
-
-async def _exists(round_: Round) -> bool:
-    try:
-        await round_.status()
-        return True
-    except Exception:
-        return False
-
-
-async def submit_all(round_: Round) -> None:
-    for pillar in AGENDA:
-        await round_.submit(submission("CL", pillar, CL_LEAD))
-        await round_.submit(submission("US", pillar, US_LEAD))
+from workflows.technical_round import TechnicalRound
 
 
 async def test_all_inputs_close_the_round_early_and_every_party_approves_the_minutes(
@@ -137,7 +57,7 @@ async def test_all_inputs_close_the_round_early_and_every_party_approves_the_min
         waiting = await round_.status()
         await round_.decide(US_APPROVER_2)
         final = await round_.handle.result()
-        parent = await eventually(lambda: _round_closed(round_.consultation))
+        parent = await eventually(lambda: round_closed(round_.consultation))
 
     assert approving.close_reason == "every party submitted every pillar"
     assert approving.inputs_closed_at is not None and approving.inputs_closed_at < declaration.signed_at + 2 * DAY
@@ -171,11 +91,6 @@ async def test_all_inputs_close_the_round_early_and_every_party_approves_the_min
     assert "<h1>Acta de la ronda técnica 1</h1>" in body(spanish, "html")
     approved = notices_of(outbox, cid, "approved")
     assert recipients(approved) == everyone(declaration) and len(approved) == len(everyone(declaration))
-
-
-async def _round_closed(handle: WorkflowHandle[Any, ConsultationStatus]) -> ConsultationStatus | None:
-    status = await handle.query(Consultation.status)
-    return status if status.rounds and status.rounds[0].state is RoundState.CLOSED else None
 
 
 async def test_the_due_date_closes_the_round_with_missing_inputs_named(
@@ -414,7 +329,7 @@ async def test_two_rounds_then_drafting(time_env: WorkflowEnvironment, outbox: O
         for approver in (CL_APPROVER, US_LEAD, US_APPROVER_2):
             await first.decide(approver)
         await first.handle.result()
-        await eventually(lambda: _round_closed(first.consultation))
+        await eventually(lambda: round_closed(first.consultation))
         now = await time_env.get_current_time()
         await first.consultation.execute_update(
             Consultation.open_round,
@@ -426,7 +341,7 @@ async def test_two_rounds_then_drafting(time_env: WorkflowEnvironment, outbox: O
             ),
         )
         second = Round(time_env.client, first.consultation, number=2)
-        await eventually(lambda: _exists(second))
+        await eventually(lambda: round_exists(second))
         with pytest.raises(WorkflowUpdateFailedError) as busy:
             await first.consultation.execute_update(
                 Consultation.start_drafting, StartDraftingRequest(requested_by=CL_OPERATOR)
