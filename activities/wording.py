@@ -11,21 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from infra.i18n import N_, Words
+from infra.i18n import N_, Plural, Words
 from schemas.declaration import Locale
 from schemas.links import LinkPurpose
 from schemas.notices import Notice, NoticeKind
 
-
-@dataclass(frozen=True)
-class Plural:
-    """A message with a count (`{n}`: the notice's days left)."""
-
-    singular: str
-    plural: str
-
-
-Text = str | Plural
+Text = str | Plural  # a Plural counts the notice's days left
 
 COMMENTS = "{comments}"  # a paragraph per comment, as written by whoever requested changes
 

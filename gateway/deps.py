@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, timedelta
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -18,8 +18,10 @@ from temporalio.converter import PayloadCodec
 
 from gateway.errors import PageError, Unavailable, connecting_failed
 from gateway.page import Page, load_page, operators_of
-from gateway.render import locale_of, texts
+from gateway.render import locale_of
+from gateway.texts import texts
 from infra import logs
+from infra.i18n import Words
 from infra.links import LinkError, LinkSigner
 from schemas.declaration import Locale
 from schemas.links import LinkClaims
@@ -91,7 +93,7 @@ async def get_claims(
     except LinkError as error:
         if error.expired and error.claims is not None:
             detail = texts(locale)["expired_detail"].format(
-                when=error.claims.expires_at.strftime("%Y-%m-%d %H:%M UTC"),
+                when=Words(locale).when(error.claims.expires_at, UTC),
                 operators=await _operators(config, error.claims, rpc_timeout),
             )
             raise PageError(410, "expired", detail, locale) from None

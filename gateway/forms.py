@@ -11,7 +11,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 
+from infra.i18n import N_, SOURCE, Plural, Words
 from schemas.declaration import Pillar
 from schemas.pillar_inputs import ITEM_MODELS
 
@@ -93,8 +95,25 @@ def plain_number(text: str) -> str:
     return text
 
 
-def field_errors(error: ValidationError) -> dict[str, str]:
-    """`summary` or `items.<i>.<field>` -> message, to show beside the field the person typed in."""
+# What a field's error says, by pydantic's error type; the limits come from its context (`ge`, `max_length`).
+FIELD_ERRORS = {
+    "missing": N_("This field is required."),
+    "float_parsing": N_("Please write a number, such as 1200000 or 12.5."),
+    "float_type": N_("Please write a number, such as 1200000 or 12.5."),
+    "finite_number": N_("Please write a finite number."),
+    "greater_than_equal": N_("Should be greater than or equal to {ge}."),
+    "less_than_equal": N_("Should be less than or equal to {le}."),
+}
+LENGTH_ERRORS = {
+    "string_too_short": Plural("Should have at least {n} character.", "Should have at least {n} characters."),
+    "string_too_long": Plural("Should have at most {n} character.", "Should have at most {n} characters."),
+    "too_short": Plural("Should name at least {n} item.", "Should name at least {n} items."),
+}
+
+
+def field_errors(error: ValidationError, words: Words | None = None) -> dict[str, str]:
+    """`summary` or `items.<i>.<field>` -> message in the reader's language, beside the field they typed in."""
+    words = words or Words(SOURCE)
     errors: dict[str, str] = {}
     for e in error.errors(include_url=False):
         loc = [str(part) for part in e["loc"]]
@@ -102,5 +121,26 @@ def field_errors(error: ValidationError) -> dict[str, str]:
             loc = loc[1:]  # the union's tag, not a field
         if len(loc) > 3 and loc[0] == "items":
             loc = loc[:3]  # a mineral inside the minerals list: show it on the list's field
-        errors.setdefault(".".join(loc), e["msg"].removeprefix("Value error, "))
+        errors.setdefault(".".join(loc), _error_message(e, loc[-1] if loc else "", words))
     return errors
+
+
+def _error_message(e: ErrorDetails, field: str, words: Words) -> str:
+    context = e.get("ctx", {})
+    if e["type"] in FIELD_ERRORS:
+        limits = {k: words.amount(v) for k, v in context.items() if k in ("ge", "le")}
+        return words.gettext(FIELD_ERRORS[e["type"]], **limits)
+    if e["type"] in LENGTH_ERRORS:
+        length = LENGTH_ERRORS[e["type"]]
+        limit = int(context.get("min_length", context.get("max_length", 0)))
+        return words.ngettext(length.singular, length.plural, limit)
+    if e["type"] == "value_error" and field in ("mineral", "minerals"):
+        # schemas.minerals words its refusal in English: `'x' is not on ...; did you mean lithium, tin?`.
+        # The suggestions are canonical (English) names, so each is named again in the reader's language.
+        suggested = str(context.get("error", "")).partition("; did you mean ")[2].removesuffix("?")
+        message = words.gettext("'{name}' is not on the critical minerals list.", name=e["input"])
+        if suggested:
+            names = ", ".join(words.mineral(name) for name in suggested.split(", "))
+            message += " " + words.gettext("Did you mean {names}?", names=names)
+        return message
+    return words.gettext("This value is not valid.")

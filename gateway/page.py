@@ -13,9 +13,8 @@ from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
 from gateway.errors import PageError
-from gateway.render import texts
-from gateway.texts import DECISION_WORDS, FIELD_LABELS, OUTCOME_WORDS
-from infra.formatting import display_tz, format_when
+from gateway.texts import DECISION_WORDS, FORM_LABELS, OUTCOME_WORDS, texts
+from infra.formatting import display_tz
 from infra.i18n import Words
 from operations import consultations as operations
 from schemas.approvals import ApprovalState, Decision, DecisionRecord
@@ -93,22 +92,25 @@ class Page:
     def t(self) -> dict[str, str]:
         return texts(self.locale)
 
+    @property
+    def words(self) -> Words:
+        return Words(self.locale)
+
     def when(self, moment: datetime | None) -> str:
-        return format_when(moment, display_tz(self.declaration.signed_at), self.locale) if moment else ""
+        return self.words.when(moment, display_tz(self.declaration.signed_at)) if moment else ""
 
     def decision_word(self, decision: Decision) -> str:
-        return DECISION_WORDS[self.locale][decision.value]
+        return self.words.gettext(DECISION_WORDS[decision.value])
 
     def outcome_word(self, outcome: str) -> str:
-        words: dict[str, str] = OUTCOME_WORDS[self.locale]
-        return words.get(outcome, outcome)
+        return self.words.gettext(OUTCOME_WORDS[outcome]) if outcome in OUTCOME_WORDS else outcome
 
     def pillar_name(self, pillar: Pillar) -> str:
-        return Words(self.locale).pillar(pillar)
+        return self.words.pillar(pillar)
 
     @property
     def field_labels(self) -> dict[str, str]:
-        return FIELD_LABELS[self.locale]
+        return {field: self.words.gettext(label) for field, label in FORM_LABELS.items()}
 
     def invalid(self) -> PageError:
         return PageError(400, "invalid", self.t["invalid_detail"], self.locale)

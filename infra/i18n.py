@@ -41,6 +41,14 @@ def N_(message: str) -> str:
     return message
 
 
+@dataclass(frozen=True)
+class Plural:
+    """A message declared with its plural; `Words.ngettext` picks the reader's form for a count `{n}`."""
+
+    singular: str
+    plural: str
+
+
 PILLAR_NAMES: dict[Pillar, str] = {
     Pillar.SUPPLY_CHAIN: N_("Supply chain resilience"),
     Pillar.STRATEGIC_PROJECTS: N_("Strategic projects"),
@@ -85,6 +93,18 @@ def translations(locale: Locale) -> NullTranslations:
     write_mo(compiled, catalog)  # fuzzy entries are left out: a guess is not a translation
     compiled.seek(0)
     return Translations(compiled, domain=DOMAIN)
+
+
+def negotiate(accept_language: str) -> Locale:
+    """The reader's language from a browser's `Accept-Language` (`es-CL,es;q=0.9`); English when none is known."""
+    ranked: list[tuple[float, int, str]] = []
+    for position, entry in enumerate(accept_language.split(",")):
+        tag, _, params = entry.partition(";")
+        q = params.strip().removeprefix("q=")
+        weight = float(q) if q.replace(".", "", 1).isdigit() else 1.0
+        ranked.append((-weight, position, tag.strip().lower().partition("-")[0]))
+    known = {locale.value: locale for locale in Locale}
+    return next((known[language] for _, _, language in sorted(ranked) if language in known), SOURCE)
 
 
 @dataclass(frozen=True)

@@ -130,7 +130,7 @@ async def submit_input(
     try:
         submitted = PILLAR_INPUT.validate_python(form.payload(page.party.code, pillar, page.claims.recipient))
     except ValidationError as error:
-        return form_page(request, page, pillar, form.summary, form.rows, field_errors(error), 422)
+        return form_page(request, page, pillar, form.summary, form.rows, field_errors(error, page.words), 422)
     submission = SubmitInputRequest(input=submitted, submitted_by=page.claims.recipient, channel=Channel.EMAIL_LINK)
     try:
         record = await operations.submit_input_by_link(

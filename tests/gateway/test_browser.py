@@ -68,7 +68,7 @@ async def test_a_technical_lead_fills_the_form_on_a_phone(
         await page.locator("#items-1-minerals").fill("neodimio, unobtainium")
         await page.get_by_role("button", name="Enviar").click()
         # The validator's error is shown beside the field, and what was typed is kept.
-        await page.get_by_text("'unobtainium' is not on the critical minerals list").wait_for()
+        await page.get_by_text("'unobtainium' no figura en la lista de minerales críticos").wait_for()
         assert await page.locator("#items-0-name").input_value() == "Salar de Maricunga DLE"
         await page.get_by_role("button", name="Quitar").nth(1).click()
         await page.get_by_role("button", name="Enviar").click()

@@ -78,7 +78,8 @@ async def test_a_round_through_email_links(dev_env: WorkflowEnvironment, outbox:
                 },
             )
             assert bad.status_code == 422 and "Guarantee" in bad.text  # what was typed is kept
-            assert "greater than or equal to 0" in bad.text and "at least 1 character" in bad.text
+            # Field errors in the reader's language (Spanish here), beside the fields.
+            assert "Debe ser mayor o igual que 0." in bad.text and "Debe tener al menos 1 carácter." in bad.text
             assert (await round_status(round_handle)).submissions == []
             added = await http.post(
                 form_url,
