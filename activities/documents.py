@@ -13,7 +13,7 @@ from typing import Literal
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markdown_it import MarkdownIt
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 from temporalio import activity
 
 from infra.i18n import N_, Words
@@ -62,6 +62,8 @@ class MinutesRequest(BaseModel):
     pillars: list[Pillar]
     inputs: list[PillarInput]
     missing: list[str]
+    # Languages to write them in; requests recorded before French existed meant these two.
+    locales: list[Locale] = Field(default_factory=lambda: [Locale.ES, Locale.EN])
 
 
 def _rows(item_input: PillarInput, words: Words) -> list[list[str]]:
@@ -136,5 +138,5 @@ def _missing_name(code: str, request: MinutesRequest, words: Words) -> str:
 
 @activity.defn(name="render_minutes")
 async def render_minutes(request: MinutesRequest) -> dict[Locale, str]:
-    """The minutes in every language there is a catalog for (Markdown)."""
-    return {locale: minutes_markdown(request, locale) for locale in Locale}
+    """The minutes (Markdown) in each language the consultation's readers read."""
+    return {locale: minutes_markdown(request, locale) for locale in request.locales}

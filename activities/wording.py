@@ -50,8 +50,8 @@ SHAPES: dict[NoticeKind, Shape] = {
     ),
     NoticeKind.REMINDER: Shape(
         Plural(
-            "Reminder: {n} day(s) left to hold the first round — {title}",
-            "Reminder: {n} day(s) left to hold the first round — {title}",
+            "Reminder: {n} day left to hold the first round — {title}",
+            "Reminder: {n} days left to hold the first round — {title}",
         ),
         (
             Plural(

@@ -61,6 +61,7 @@ TEXTS: dict[str, str] = {
     "forward_button": N_("Forward"),
     "forwarded": N_("Forwarded"),
     "forwarded_detail": N_("{name} will receive their own link to decide on version {version}."),
+    "choose_colleague": N_("Choose a colleague from the list; nothing was recorded."),
     "on_behalf": N_("on behalf of {name}"),
     "newer_version": N_("Version {version} replaced this one and awaits decisions; please use the link in its email."),
     "inputs_closed": N_("Inputs for this round are closed."),

@@ -177,6 +177,14 @@ class Declaration(_Strict):
     def first_round_deadline(self) -> datetime:
         return self.signed_at + timedelta(days=self.first_round_within_days)
 
+    @property
+    def document_locales(self) -> list[Locale]:
+        """The languages its documents (minutes) are written in: Spanish and English, the founding
+        pair, plus any other language one of its readers reads."""
+        read = {Locale.ES, Locale.EN} | {c.locale for p in self.parties for c in p.counterparts}
+        read |= {o.locale for o in self.operators}
+        return [locale for locale in Locale if locale in read]
+
     def party(self, code: str) -> Party | None:
         return next((p for p in self.parties if p.code == code), None)
 

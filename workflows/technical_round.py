@@ -208,6 +208,7 @@ class TechnicalRound(ApprovalUpdates):
             pillars=self._input.pillars,
             inputs=[s.input for s in self._current()],
             missing=grid.missing(self._grid()),
+            locales=d.document_locales,
         )
         documents = await workflow.execute_activity(
             render_minutes,

@@ -10,6 +10,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup
+from pydantic import ValidationError
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 
@@ -152,12 +153,15 @@ async def delegate(request: Request, page: VerifiedPage, client: TemporalClient,
     if response.status_code != 200 or page.view is None:
         return response
     form = await request.form()
-    delegate_request = DelegateRequest(
-        approver=page.claims.recipient,
-        delegate=str(form.get("delegate", "")),
-        channel=Channel.EMAIL_LINK,
-        recorded_by=page.claims.recipient,
-    )
+    try:
+        delegate_request = DelegateRequest(
+            approver=page.claims.recipient,
+            delegate=str(form.get("delegate", "")),
+            channel=Channel.EMAIL_LINK,
+            recorded_by=page.claims.recipient,
+        )
+    except ValidationError:  # not an address: the page offers a list, so this is a hand-made request
+        return approval_page(request, page, 400, page.t["choose_colleague"])
     try:
         record = await operations.delegate_by_link(
             client, page.claims.workflow_id, delegate_request, agreement=page.view.agreement, rpc_timeout=rpc_timeout

@@ -18,7 +18,18 @@ from operations import consultations as operations
 from schemas.declaration import Declaration, Locale, Pillar
 from schemas.notices import Notice, NoticeKind, Recipient
 from schemas.pillar_inputs import PILLAR_INPUT
-from tests.helpers import body, declaration_data, delivered, notices_of, running_worker
+from schemas.rounds import CloseRoundRequest
+from tests.helpers import (
+    CL_OPERATOR,
+    body,
+    declaration_data,
+    delivered,
+    eventually,
+    notices_of,
+    running_worker,
+    start_with_round,
+)
+from workflows.technical_round import TechnicalRound
 
 ROOT = Path(__file__).resolve().parents[2]
 SENDER = "Consultations <consultations@consult.example>"
@@ -162,7 +173,33 @@ def test_minutes_name_minerals_and_write_numbers_the_readers_way() -> None:
     assert "- United States of America (US) — Projets stratégiques" in french
 
 
-async def test_minutes_are_rendered_in_every_language_there_is_a_catalog_for() -> None:
-    documents = await ActivityEnvironment().run(render_minutes, _minutes_request())
-    assert set(documents) == set(Locale)
+async def test_minutes_are_rendered_in_the_languages_their_readers_read() -> None:
+    # Spanish and English always (what requests recorded before French existed meant); French when asked.
+    founding = await ActivityEnvironment().run(render_minutes, _minutes_request())
+    assert set(founding) == {Locale.ES, Locale.EN}
+    request = _minutes_request().model_copy(update={"locales": [Locale.ES, Locale.EN, Locale.FR]})
+    documents = await ActivityEnvironment().run(render_minutes, request)
+    assert set(documents) == {Locale.ES, Locale.EN, Locale.FR}
     assert documents[Locale.FR].startswith("# Procès-verbal du cycle technique 1")
+
+
+async def test_a_french_approver_reads_the_minutes_in_french(dev_env: WorkflowEnvironment, outbox: Outbox) -> None:
+    data = declaration_data(await dev_env.get_current_time())
+    data["parties"][1]["counterparts"].append(
+        {"name": CLAIRE.name, "email": CLAIRE.email, "roles": ["approver"], "locale": "fr"}
+    )
+    declaration = Declaration.model_validate(data)
+    async with running_worker(dev_env.client, outbox) as task_queue:
+        _, round_handle = await start_with_round(dev_env.client, declaration, task_queue, [Pillar.FINANCING])
+        await eventually(lambda: notices_of(outbox, declaration.id, "input_request"))  # the round has started
+        await round_handle.execute_update(
+            TechnicalRound.close, CloseRoundRequest(reason="Meeting moved", requested_by=CL_OPERATOR)
+        )
+        await eventually(lambda: len(notices_of(outbox, declaration.id, "approval_request")) >= 3)
+        status = await round_handle.query(TechnicalRound.status)
+    requests = {m["To"].addresses[0].addr_spec: m for m in notices_of(outbox, declaration.id, "approval_request")}
+    assert "Procès-verbal du cycle technique 1" in body(requests[CLAIRE.email])
+    assert "Acta de la ronda técnica 1" in body(requests["cfuentes@minrel.example"])
+    # The version approved covers every language written, French included.
+    (minutes,) = status.minutes
+    assert set(minutes.documents) == {Locale.ES, Locale.EN, Locale.FR}

@@ -220,6 +220,8 @@ async def test_an_approver_forwards_the_decision_to_a_colleague(
             assert "Delegar en un colega" in page.text and CL_LEAD in page.text
             outsider = await http.post(f"{own_link}/delegate", data={"delegate": US_LEAD})
             assert outsider.status_code == 400 and "is not a colleague in party CL" in outsider.text
+            made_up = await http.post(f"{own_link}/delegate", data={"delegate": "not an address"})
+            assert made_up.status_code == 400 and "Elija un colega de la lista" in made_up.text
             assert "Carolina Fuentes" not in page.text.split("Delegar en un colega")[1]  # not offered to herself
             forwarded = await http.post(f"{own_link}/delegate", data={"delegate": CL_LEAD})
             assert forwarded.status_code == 200 and "Valentina Rojas" in forwarded.text

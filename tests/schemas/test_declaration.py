@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from consult.files import InputFileError, load_declaration
-from schemas.declaration import Locale, Pillar
+from schemas.declaration import Declaration, Locale, Pillar
 from tests.helpers import declaration_data
 
 SIGNED = "2026-11-27T10:00:00-03:00"
@@ -159,3 +159,12 @@ def test_unreadable_files(tmp_path: Path) -> None:
     (tmp_path / "broken.json").write_text("{")
     with pytest.raises(InputFileError, match="not valid JSON"):
         load_declaration(tmp_path / "broken.json")
+
+
+def test_documents_are_written_in_the_founding_pair_plus_every_language_a_reader_reads() -> None:
+    data = declaration_data("2026-11-20T10:00:00-03:00")
+    assert Declaration.model_validate(data).document_locales == [Locale.ES, Locale.EN]
+    data["parties"][1]["counterparts"].append(
+        {"name": "Claire Martin", "email": "cmartin@example.fr", "roles": ["technical_lead"], "locale": "fr"}
+    )
+    assert Declaration.model_validate(data).document_locales == [Locale.ES, Locale.EN, Locale.FR]

@@ -85,7 +85,8 @@ async def test_reminders_on_days_8_12_14_then_escalation_on_day_15(
     assert "venció" in body(spanish["vrojas@minrel.example"], "html")
     reminders = notices_of(outbox, declaration.id, "reminder")
     assert sorted({m["Subject"] for m in reminders if m["Content-Language"] == "en"}) == [
-        f"Reminder: {n} day(s) left to hold the first round — {declaration.title}" for n in (1, 3, 7)
+        f"Reminder: {n} {'day' if n == 1 else 'days'} left to hold the first round — {declaration.title}"
+        for n in (1, 3, 7)
     ]
     # The Date header is the workflow's time of the notice, not the wall clock of the send.
     assert sorted({round((m["Date"].datetime - signed_at) / DAY, 3) for m in reminders}) == [8.0, 12.0, 14.0]
