@@ -43,8 +43,6 @@ class Settings(BaseSettings):
     # Port for the worker's Prometheus metrics (none when unset).
     metrics_port: int | None = None
     task_queue: str = TASK_QUEUE
-    # Who is acting when an operator runs a command without --by.
-    operator: str | None = None
     # Where the links in emails point (the gateway's public address).
     gateway_url: str = "http://127.0.0.1:8000"
     # `kid:secret,kid:secret`: the first signs email links, all verify (rotation).

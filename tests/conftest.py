@@ -17,10 +17,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from consult import binaries
 from consult.outbox import Outbox
-
-# Re-exported: tests/gateway and tests/cli still import free_port from here.
-from infra.local import free_port as free_port
-from infra.local import register_search_attributes
+from infra.local import free_port, register_search_attributes
 from schemas import search_attributes as sa
 
 

@@ -16,7 +16,7 @@ from typer.testing import CliRunner, Result
 
 from consult.cli import app
 from consult.outbox import Outbox
-from tests.conftest import free_port
+from infra.local import free_port
 from tests.helpers import CL_OPERATOR, US_OPERATOR, declaration_data, eventually, notices_of, running_worker
 
 DAY = timedelta(days=1)

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from consult.outbox import read_eml
-from tests.conftest import free_port
+from infra.local import free_port
 from tests.helpers import eventually
 
 ROOT = Path(__file__).resolve().parents[2]

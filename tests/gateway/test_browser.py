@@ -15,9 +15,8 @@ from temporalio.testing import WorkflowEnvironment
 from consult.outbox import Outbox
 from schemas.declaration import Pillar
 from schemas.pillar_inputs import Channel
-from tests.gateway.conftest import Gateway
-from tests.gateway.test_links_end_to_end import CL_LEAD, link_in
-from tests.helpers import eventually, make_declaration, notices_of, running_worker, start_with_round
+from tests.helpers import CL_LEAD, eventually, make_declaration, notices_of, running_worker, start_with_round
+from tests.helpers.gateway import Gateway, link_in
 from workflows.technical_round import TechnicalRound, round_workflow_id
 
 CHROMIUM = Path("/usr/bin/chromium")

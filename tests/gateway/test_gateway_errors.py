@@ -30,13 +30,21 @@ from gateway.app import create_app
 from gateway.page import Page
 from infra import logs
 from infra.links import LinkSigner, parse_keys
+from infra.local import free_port
 from schemas.declaration import Declaration, Pillar
 from schemas.links import LinkPurpose, LinkSpec
 from schemas.rounds import CloseRoundRequest
-from tests.conftest import free_port
-from tests.gateway.conftest import LINK_KEYS, serving
-from tests.gateway.test_links_end_to_end import CL_APPROVER, CL_LEAD, link_in
-from tests.helpers import CL_OPERATOR, declaration_data, eventually, notices_of, running_worker, start_with_round
+from tests.helpers import (
+    CL_APPROVER,
+    CL_LEAD,
+    CL_OPERATOR,
+    declaration_data,
+    eventually,
+    notices_of,
+    running_worker,
+    start_with_round,
+)
+from tests.helpers.gateway import LINK_KEYS, link_in, serving
 from workflows.technical_round import TechnicalRound
 
 SIGNER = LinkSigner(parse_keys(LINK_KEYS))

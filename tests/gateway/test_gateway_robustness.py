@@ -13,7 +13,7 @@ from temporalio.client import Client
 from gateway.app import create_app
 from infra.links import LinkSigner, parse_keys
 from schemas.links import LinkPurpose, LinkSpec
-from tests.gateway.conftest import LINK_KEYS
+from tests.helpers.gateway import LINK_KEYS
 
 SIGNER = LinkSigner(parse_keys(LINK_KEYS))
 SPEC = LinkSpec(

@@ -9,8 +9,8 @@ from temporalio.testing import WorkflowEnvironment
 
 from consult.outbox import Outbox
 from schemas.declaration import Declaration, Pillar
-from tests.gateway.conftest import Gateway
 from tests.helpers import body, declaration_data, eventually, notices_of, running_worker, start_with_round
+from tests.helpers.gateway import Gateway
 
 CLAIRE = "claire.martin@diplomatie.example"
 FRENCH_DATE = re.compile(

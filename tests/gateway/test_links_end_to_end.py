@@ -4,7 +4,6 @@ gateway over HTTP. The links are read from the mail the SMTP server received."""
 from __future__ import annotations
 
 import asyncio
-import re
 from datetime import timedelta
 from typing import Any
 
@@ -18,30 +17,22 @@ from schemas.consultation import Stage, StartDraftingRequest, SubmitDraftRequest
 from schemas.declaration import Declaration, Locale, Pillar
 from schemas.pillar_inputs import PILLAR_INPUT, Channel
 from schemas.rounds import CloseRoundRequest, RoundState, RoundStatus, SubmitInputRequest
-from tests.gateway.conftest import Gateway
 from tests.helpers import (
+    CL_APPROVER,
+    CL_LEAD,
     CL_OPERATOR,
-    body,
+    US_LEAD,
     declaration_data,
     eventually,
     notices_of,
     running_worker,
     start_with_round,
 )
+from tests.helpers.gateway import Gateway, link_in
 from workflows.consultation import Consultation
 from workflows.technical_round import TechnicalRound
 
 DAY = timedelta(days=1)
-CL_LEAD, CL_APPROVER, US_LEAD = "vrojas@minrel.example", "cfuentes@minrel.example", "mturner@state.example"
-
-
-def link_in(outbox: Outbox, cid: str, kind: str, recipient: str) -> str:
-    """The link in one person's latest email of a kind: the same in the text and the HTML part."""
-    message = [m for m in notices_of(outbox, cid, kind) if m["To"].addresses[0].addr_spec == recipient][-1]
-    text_links = re.findall(r"https?://\S+/l/\S+", body(message))
-    html_links = re.findall(r'href="(https?://[^"]+/l/[^"]+)"', body(message, "html"))
-    assert text_links and text_links[0] == html_links[0]
-    return str(text_links[0])
 
 
 async def round_status(handle: WorkflowHandle[Any, Any]) -> RoundStatus:
