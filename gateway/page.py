@@ -16,7 +16,7 @@ from gateway.errors import PageError
 from gateway.texts import DECISION_WORDS, FORM_LABELS, OUTCOME_WORDS, texts
 from infra.formatting import display_tz
 from infra.i18n import Words
-from operations import consultations as operations
+from operations import links
 from schemas.approvals import ApprovalState, Decision, DecisionRecord
 from schemas.consultation import ConsultationStatus, Stage
 from schemas.declaration import Counterpart, Declaration, Locale, Party, Pillar
@@ -125,15 +125,13 @@ async def load_page(client: Client, claims: LinkClaims, token: str, locale: Loca
     view: ApprovalView | None = None
     round_status: RoundStatus | None = None
     try:
-        declaration = await operations.declaration_for_link(
+        declaration = await links.declaration_for_link(
             client, claims.workflow_id, agreement=agreement, rpc_timeout=rpc_timeout
         )
         if agreement:
-            view = agreement_view(
-                await operations.agreement_for_link(client, claims.workflow_id, rpc_timeout=rpc_timeout)
-            )
+            view = agreement_view(await links.agreement_for_link(client, claims.workflow_id, rpc_timeout=rpc_timeout))
         else:
-            round_status = await operations.round_for_link(client, claims.workflow_id, rpc_timeout=rpc_timeout)
+            round_status = await links.round_for_link(client, claims.workflow_id, rpc_timeout=rpc_timeout)
             if claims.purpose is LinkPurpose.MINUTES_APPROVAL:
                 view = minutes_view(round_status)
     except RPCError as error:
@@ -149,7 +147,7 @@ async def load_page(client: Client, claims: LinkClaims, token: str, locale: Loca
 async def operators_of(client: Client, claims: LinkClaims, rpc_timeout: timedelta) -> str:
     """Whom to write to, for the page of an expired link."""
     agreement = claims.purpose is LinkPurpose.AGREEMENT_APPROVAL
-    declaration = await operations.declaration_for_link(
+    declaration = await links.declaration_for_link(
         client, claims.workflow_id, agreement=agreement, rpc_timeout=rpc_timeout
     )
     return ", ".join(o.email for o in declaration.operators)

@@ -1,8 +1,8 @@
 """What an operator can do, as typed calls on a Temporal client.
 
-The CLI is one caller; tests and, later, other front ends are others. Every
-failure a person can cause or meet is raised as `OperationError` with a message
-written for them.
+The CLI is one caller, tests are others; what an email link asks lives beside
+this in `operations/links.py`. Every failure a person can cause or meet is
+raised as `OperationError` with a message written for them.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from temporalio.workflow import UpdateMethodMultiParam
 
 from schemas import search_attributes as sa
-from schemas.approvals import Decision, DecisionRecord, DecisionRequest, DelegateRequest, Delegation
+from schemas.approvals import Decision, DecisionRecord, DecisionRequest
 from schemas.consultation import (
     ConsultationInput,
     ConsultationStatus,
@@ -321,64 +321,3 @@ def _not_found(consultation_id: str, err: RPCError) -> Exception:
 
 def _status_word(status: WorkflowExecutionStatus | None) -> str:
     return status.name.lower().replace("_", " ") if status else "unknown"
-
-
-# --- through an email link ----------------------------------------------------------------
-# The gateway asks the workflow a link names, directly, with its own rpc_timeout (a page
-# answers within seconds). Errors stay as the SDK raises them: the gateway tells a refusal
-# (WorkflowUpdateFailedError), a request that is gone (NOT_FOUND) and Temporal out of reach apart.
-
-
-async def declaration_for_link(
-    client: Client, workflow_id: str, *, agreement: bool, rpc_timeout: timedelta
-) -> Declaration:
-    """Who is who, from the workflow the link names: the consultation (agreement links) or its round."""
-    if agreement:
-        consultation = client.get_workflow_handle_for(Consultation.run, workflow_id)
-        return await consultation.query(Consultation.declaration, rpc_timeout=rpc_timeout)
-    round_ = client.get_workflow_handle_for(TechnicalRound.run, workflow_id)
-    return await round_.query(TechnicalRound.declaration, rpc_timeout=rpc_timeout)
-
-
-async def agreement_for_link(client: Client, workflow_id: str, *, rpc_timeout: timedelta) -> ConsultationStatus:
-    handle = client.get_workflow_handle_for(Consultation.run, workflow_id)
-    return await handle.query(Consultation.status, rpc_timeout=rpc_timeout)
-
-
-async def round_for_link(client: Client, workflow_id: str, *, rpc_timeout: timedelta) -> RoundStatus:
-    handle = client.get_workflow_handle_for(TechnicalRound.run, workflow_id)
-    return await handle.query(TechnicalRound.status, rpc_timeout=rpc_timeout)
-
-
-async def decide_by_link(
-    client: Client, workflow_id: str, request: DecisionRequest, *, agreement: bool, rpc_timeout: timedelta
-) -> DecisionRecord:
-    decide: UpdateMethodMultiParam[[Any, DecisionRequest], DecisionRecord] = (
-        Consultation.decide if agreement else TechnicalRound.decide
-    )
-    return await _update_by_link(client, workflow_id, decide, request, rpc_timeout)
-
-
-async def delegate_by_link(
-    client: Client, workflow_id: str, request: DelegateRequest, *, agreement: bool, rpc_timeout: timedelta
-) -> Delegation:
-    delegate: UpdateMethodMultiParam[[Any, DelegateRequest], Delegation] = (
-        Consultation.delegate if agreement else TechnicalRound.delegate
-    )
-    return await _update_by_link(client, workflow_id, delegate, request, rpc_timeout)
-
-
-async def submit_input_by_link(
-    client: Client, workflow_id: str, request: SubmitInputRequest, *, rpc_timeout: timedelta
-) -> SubmissionRecord:
-    return await _update_by_link(client, workflow_id, TechnicalRound.submit_input, request, rpc_timeout)
-
-
-async def _update_by_link(
-    client: Client,
-    workflow_id: str,
-    update: UpdateMethodMultiParam[[Any, Req], Res],
-    request: Req,
-    rpc_timeout: timedelta,
-) -> Res:
-    return await client.get_workflow_handle(workflow_id).execute_update(update, request, rpc_timeout=rpc_timeout)

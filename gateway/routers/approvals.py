@@ -18,7 +18,7 @@ from activities.documents import markdown_to_html
 from gateway.deps import ReaderLocale, RpcTimeout, TemporalClient, VerifiedClaims, VerifiedPage
 from gateway.page import ApprovalView, Page, load_page
 from gateway.render import message, render
-from operations import consultations as operations
+from operations import links
 from schemas.approvals import Decision, DecisionRequest, DelegateRequest, Outcome
 from schemas.declaration import Role
 from schemas.pillar_inputs import Channel
@@ -128,9 +128,7 @@ async def decide(
         recorded_by=claims.recipient,
     )
     try:
-        record = await operations.decide_by_link(
-            client, claims.workflow_id, decision_request, agreement=page.view.agreement, rpc_timeout=rpc_timeout
-        )
+        record = await links.decide_by_link(client, claims.workflow_id, decision_request, rpc_timeout=rpc_timeout)
     except WorkflowUpdateFailedError as failure:
         # Lost a race with another click, or the request closed meanwhile: show what is recorded.
         fresh = await load_page(client, claims, page.token, locale, rpc_timeout)
@@ -163,8 +161,8 @@ async def delegate(request: Request, page: VerifiedPage, client: TemporalClient,
     except ValidationError:  # not an address: the page offers a list, so this is a hand-made request
         return approval_page(request, page, 400, page.t["choose_colleague"])
     try:
-        record = await operations.delegate_by_link(
-            client, page.claims.workflow_id, delegate_request, agreement=page.view.agreement, rpc_timeout=rpc_timeout
+        record = await links.delegate_by_link(
+            client, page.claims.workflow_id, delegate_request, rpc_timeout=rpc_timeout
         )
     except WorkflowUpdateFailedError as failure:
         return approval_page(request, page, 400, _refusal(failure))

@@ -12,7 +12,7 @@ from gateway.deps import RpcTimeout, TemporalClient, VerifiedPage
 from gateway.forms import Row, as_row, field_errors, fields_of, parse_input_form
 from gateway.page import Page
 from gateway.render import message, render
-from operations import consultations as operations
+from operations import links
 from schemas.declaration import Pillar
 from schemas.links import LinkPurpose
 from schemas.pillar_inputs import PILLAR_INPUT, Channel
@@ -133,9 +133,7 @@ async def submit_input(
         return form_page(request, page, pillar, form.summary, form.rows, field_errors(error, page.words), 422)
     submission = SubmitInputRequest(input=submitted, submitted_by=page.claims.recipient, channel=Channel.EMAIL_LINK)
     try:
-        record = await operations.submit_input_by_link(
-            client, page.claims.workflow_id, submission, rpc_timeout=rpc_timeout
-        )
+        record = await links.submit_input_by_link(client, page.claims.workflow_id, submission, rpc_timeout=rpc_timeout)
     except WorkflowUpdateFailedError as failure:
         cause = failure.cause
         refusal = cause.message if isinstance(cause, ApplicationError) else str(failure)
