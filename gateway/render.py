@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from gateway.texts import texts
-from infra.i18n import negotiate
+from infra.i18n import Words, negotiate
 from schemas.declaration import Locale
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
@@ -27,7 +27,10 @@ def locale_of(request: Request) -> Locale:
 
 def render(request: Request, template: str, status: int, locale: Locale, **context: Any) -> HTMLResponse:
     return TEMPLATES.TemplateResponse(
-        request, template, {"locale": locale.value, "t": texts(locale), **context}, status_code=status
+        request,
+        template,
+        {"locale": locale.value, "t": texts(locale), "colon": Words(locale).colon, **context},
+        status_code=status,
     )
 
 

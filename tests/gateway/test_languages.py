@@ -42,7 +42,7 @@ async def test_a_french_technical_lead_reads_the_pages_and_their_errors_in_frenc
             overview = await http.get(link)
             assert overview.status_code == 200 and '<html lang="fr">' in overview.text
             assert "Cycle 1 : la contribution de votre partie" in overview.text
-            assert "Projets stratégiques" in overview.text and "pas encore soumise" in overview.text
+            assert "<strong>Projets stratégiques :</strong> pas encore soumise" in overview.text  # French colons
             assert FRENCH_DATE.search(overview.text), overview.text
             bad = await http.post(
                 f"{link}/input/strategic_projects",
@@ -59,6 +59,7 @@ async def test_a_french_technical_lead_reads_the_pages_and_their_errors_in_frenc
             )
     assert bad.status_code == 422 and "Minéraux (séparés par des virgules)" in bad.text
     assert "Veuillez corriger les champs signalés ci-dessous" in bad.text
+    assert "Pour : Claire Martin" in bad.text
     assert "Doit compter au moins 1 caractère." in bad.text  # the empty summary
     assert "Doit être supérieur ou égal à 0." in bad.text  # the negative investment
     # The suggestion names the mineral the French way.
