@@ -40,7 +40,7 @@ async def test_the_gateway_serves_its_health_page_and_stops_on_sigterm(dev_env: 
 
             async def healthy() -> bool:
                 try:
-                    return (await http.get(f"http://127.0.0.1:{port}/healthz")).json() == {"status": "ok"}
+                    return bool((await http.get(f"http://127.0.0.1:{port}/healthz")).json() == {"status": "ok"})
                 except httpx.TransportError:
                     return False
 
