@@ -7,12 +7,15 @@ exactly the same text (and the same SHA-256).
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from datetime import datetime, timedelta, timezone
 from typing import Literal
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markdown_it import MarkdownIt
+from markdown_it.rules_core import StateCore
+from markdown_it.token import Token
 from pydantic import BaseModel, ConfigDict, Field
 from temporalio import activity
 
@@ -25,14 +28,70 @@ from schemas.pillar_inputs import ITEM_MODELS, FinancingInput, PillarInput, Stra
 _markdown = MarkdownIt("commonmark", {"html": False}).enable("table")
 
 
+def _links_and_images_as_text(state: StateCore) -> None:
+    """Links and images become their words and their address, as text: a document fetches nothing
+    and links nowhere (no tracking pixel in an approver's mail, no look-alike link in the dossier);
+    the only links a reader gets are the gateway's, which the mail and the pages add themselves."""
+    for block in state.tokens:
+        if block.type != "inline" or not block.children:
+            continue
+        children: list[Token] = []
+        addresses: list[str | None] = []  # the open links' addresses, None for an autolink (its text is it)
+        for token in block.children:
+            if token.type == "link_open":
+                addresses.append(None if token.markup == "autolink" else str(token.attrGet("href") or ""))
+            elif token.type == "link_close":
+                address = addresses.pop() if addresses else None
+                if address:
+                    children.append(_text(f" ({address})"))
+            elif token.type == "image":
+                words = "".join(child.content for child in token.children or [])
+                children.append(_text(f"{words} ({token.attrGet('src') or ''})".strip()))
+            else:
+                children.append(token)
+        block.children = children
+
+
+def _text(content: str) -> Token:
+    return Token("text", "", 0, content=content)
+
+
+_markdown.core.ruler.push("links_and_images_as_text", _links_and_images_as_text)
+
+
 def markdown_to_html(text: str) -> str:
+    """Markdown (operators' drafts and re-issued minutes, the minutes we write) as HTML without raw
+    HTML, images or links: headings, lists, tables and emphasis stay."""
     html: str = _markdown.render(text)
     return html
 
 
+# Markdown that parties' text could start: emphasis and code (`*`, `_`, `` ` ``), links and images
+# (`[`, `]`: a `!` alone is harmless), autolinks (`<`), table cells (`|`), and the escape itself.
+_INLINE = re.compile(r"([\\`*_\[\]<|])")
+_ENTITY = re.compile(r"&(?=#?[0-9A-Za-z]+;)")  # `&lt;` would show as `<`, not as typed
+# ... and at the start of a line: headings, quotes, list items, rules, setext underlines, fences.
+_LINE_START = re.compile(r"^(?:([#>+\-=~])|([0-9]{1,9})([.)]))")
+
+
+def inline(value: object) -> str:
+    """Text shown as typed inside a line of Markdown: it can make no emphasis, link, image or cell."""
+    return _ENTITY.sub(r"\\&", _INLINE.sub(r"\\\1", str(value)))
+
+
+def text_block(value: object) -> str:
+    """A party's text (a summary) as paragraphs of plain text: its lines cannot start a heading, a
+    section, a list, a quote or a code block in minutes that others approve. Ordinary text is unchanged."""
+    lines = []
+    for line in inline(value).splitlines():
+        line = line.lstrip()  # four spaces would make a code block, up to three still allow a heading
+        lines.append(_LINE_START.sub(lambda m: f"\\{m[1]}" if m[1] else f"{m[2]}\\{m[3]}", line))
+    return "\n".join(lines)
+
+
 def cell(value: object) -> str:
-    """Text safe inside a Markdown table cell."""
-    return " ".join(str(value).split()).replace("|", "\\|")
+    """Text safe inside a Markdown table cell or a single line (a heading, a list item): one line, no markup."""
+    return inline(" ".join(str(value).split()))
 
 
 _templates = Environment(
@@ -44,6 +103,7 @@ _templates = Environment(
     keep_trailing_newline=True,
 )
 _templates.filters["cell"] = cell
+_templates.filters["text"] = text_block
 
 
 class MinutesRequest(BaseModel):

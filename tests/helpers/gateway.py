@@ -7,6 +7,7 @@ import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from email.message import EmailMessage
 
 import uvicorn
 from fastapi import FastAPI
@@ -40,9 +41,14 @@ async def serving(app: FastAPI) -> AsyncIterator[str]:
         await task
 
 
+def mail_to(outbox: Outbox, cid: str, kind: str, recipient: str) -> list[EmailMessage]:
+    """One person's emails of a kind, oldest first (wait on this, not on anyone's, before reading theirs)."""
+    return [m for m in notices_of(outbox, cid, kind) if m["To"].addresses[0].addr_spec == recipient]
+
+
 def link_in(outbox: Outbox, cid: str, kind: str, recipient: str) -> str:
     """The link in one person's latest email of a kind: the same in the text and the HTML part."""
-    message = [m for m in notices_of(outbox, cid, kind) if m["To"].addresses[0].addr_spec == recipient][-1]
+    message = mail_to(outbox, cid, kind, recipient)[-1]
     text_links = re.findall(r"https?://\S+/l/\S+", body(message))
     html_links = re.findall(r'href="(https?://[^"]+/l/[^"]+)"', body(message, "html"))
     assert text_links and text_links[0] == html_links[0]
