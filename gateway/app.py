@@ -13,6 +13,7 @@ dependencies (deps.py), the page a verified link opens (page.py), form parsing
 from __future__ import annotations
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import HTMLResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -68,4 +69,11 @@ def _handle_page_errors(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, error: StarletteHTTPException) -> HTMLResponse:
-        return render.not_found(request, error.status_code)
+        if error.status_code in (404, 405):
+            return render.not_found(request, error.status_code)
+        # Any other refusal from below the routes is about the request, not a missing page.
+        return render.unreadable(request, error.status_code)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(request: Request, error: RequestValidationError) -> HTMLResponse:
+        return render.unreadable(request, 400)

@@ -13,10 +13,15 @@ from datetime import UTC, timedelta
 from typing import Annotated
 
 from fastapi import Depends, Request
+from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
+from starlette.formparsers import MultiPartException
+from starlette.types import Message
 from temporalio.client import Client
 from temporalio.converter import PayloadCodec
 
 from gateway.errors import PageError, Unavailable, connecting_failed
+from gateway.forms import MAX_FORM_BYTES, MAX_FORM_FIELDS
 from gateway.page import Page, load_page, operators_of
 from gateway.render import locale_of
 from gateway.texts import texts
@@ -119,3 +124,39 @@ async def get_page(
 
 
 VerifiedPage = Annotated[Page, Depends(get_page)]
+
+
+async def get_form(request: Request, page: VerifiedPage) -> FormData:
+    """The posted form, read within the limits of the largest form a page offers; anything else is a
+    page in the reader's language: 413 past MAX_FORM_BYTES, 400 for what no page sends (a file, too many
+    fields, a broken multipart body)."""
+    declared = request.headers.get("content-length", "")
+    if len(declared) > 12 or (declared.isdecimal() and int(declared) > MAX_FORM_BYTES):
+        raise too_large(page.locale)
+    body = bytearray()
+    async for chunk in request.stream():  # counted as it arrives: a chunked body declares no length
+        body += chunk
+        if len(body) > MAX_FORM_BYTES:
+            raise too_large(page.locale)
+
+    async def replay() -> Message:
+        return {"type": "http.request", "body": bytes(body), "more_body": False}
+
+    try:
+        # No page uploads files: a file part (a "summary" sent as a file, say) is refused, not read.
+        return await Request(request.scope, replay).form(
+            max_files=0, max_fields=MAX_FORM_FIELDS, max_part_size=MAX_FORM_BYTES
+        )
+    except (HTTPException, MultiPartException):  # Starlette words a MultiPartException as a 400 HTTPException
+        raise unreadable(page.locale) from None
+
+
+def too_large(locale: Locale) -> PageError:
+    return PageError(413, "too_large", texts(locale)["too_large_detail"], locale)
+
+
+def unreadable(locale: Locale) -> PageError:
+    return PageError(400, "unreadable", texts(locale)["unreadable_detail"], locale)
+
+
+PostedForm = Annotated[FormData, Depends(get_form)]

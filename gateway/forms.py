@@ -6,6 +6,7 @@ model validates. `as_row` turns an item into a row to edit, `as_item` a row into
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -19,8 +20,21 @@ from schemas.pillar_inputs import ITEM_MODELS
 
 MAX_ROWS = 200  # items in one pillar input; a form cannot ask for more
 NUMBER_FIELDS = {"estimated_investment_usd", "amount_usd", "volume_tonnes_per_year", "public_share_pct"}
+# The largest form a page offers: MAX_ROWS rows of the widest pillar, plus summary, rows and action.
+# Starlette refuses more than 1,000 fields by default, which a 200-row strategic-projects form exceeds.
+MAX_FORM_FIELDS = MAX_ROWS * max(len(model.model_fields) for model in ITEM_MODELS.values()) + 3
+# A posted form's body, however encoded: far more than a person types into one form (a full form of
+# 200 rows of real projects is some 200 KB), small enough that a hostile post costs little to refuse.
+MAX_FORM_BYTES = 4 * 1024 * 1024
+# ASCII digits only, and few of them: int() also reads "²"-like digits as errors and 4,300+ digits raise.
+_COUNT = re.compile(r"[0-9]{1,4}")
+_REMOVE = re.compile(r"remove-([0-9]{1,4})")
 
 Row = dict[str, str]
+
+
+class MalformedForm(ValueError):
+    """A post that no page of ours makes: a row count, a button or a field that the form does not have."""
 
 
 @dataclass
@@ -33,8 +47,8 @@ class InputForm:
 
     @property
     def removed_row(self) -> int | None:
-        index = self.action.removeprefix("remove-")
-        return int(index) if self.action.startswith("remove-") and index.isdigit() else None
+        remove = _REMOVE.fullmatch(self.action)
+        return int(remove[1]) if remove else None
 
     def with_row_added(self) -> list[Row]:
         return [*self.rows, {}][:MAX_ROWS]
@@ -53,12 +67,26 @@ def fields_of(pillar: Pillar) -> list[str]:
 
 
 def parse_input_form(form: Mapping[str, Any], pillar: Pillar) -> InputForm:
-    """Read a posted form; a row count it cannot read, or beyond MAX_ROWS, is cut down."""
-    rows_field = str(form.get("rows", "0"))
-    count = min(int(rows_field), MAX_ROWS) if rows_field.isdigit() else 0
+    """Read a posted form; MalformedForm if it is not one the page makes (the page says so, a 400)."""
+    rows_field = _text(form, "rows", "0")
+    if not _COUNT.fullmatch(rows_field) or int(rows_field) > MAX_ROWS:
+        raise MalformedForm("rows")
+    count = int(rows_field)
+    action = _text(form, "action", "submit")
+    remove = _REMOVE.fullmatch(action)
+    if action not in ("submit", "add") and not (remove and int(remove[1]) < count):
+        raise MalformedForm("action")
     fields = fields_of(pillar)
-    rows = [{f: str(form.get(f"items-{i}-{f}", "")) for f in fields} for i in range(count)]
-    return InputForm(str(form.get("summary", "")), rows, str(form.get("action", "submit")))
+    rows = [{f: _text(form, f"items-{i}-{f}") for f in fields} for i in range(count)]
+    return InputForm(_text(form, "summary"), rows, action)
+
+
+def _text(form: Mapping[str, Any], name: str, default: str = "") -> str:
+    """A field's text; a file where text belongs is not something the page sends."""
+    value = form.get(name, default)
+    if not isinstance(value, str):
+        raise MalformedForm(name)
+    return value
 
 
 def as_row(item: dict[str, Any]) -> Row:
@@ -103,11 +131,13 @@ FIELD_ERRORS = {
     "finite_number": N_("Please write a finite number."),
     "greater_than_equal": N_("Should be greater than or equal to {ge}."),
     "less_than_equal": N_("Should be less than or equal to {le}."),
+    "control_character": N_("This text contains control characters; please remove them."),
 }
 LENGTH_ERRORS = {
     "string_too_short": Plural("Should have at least {n} character.", "Should have at least {n} characters."),
     "string_too_long": Plural("Should have at most {n} character.", "Should have at most {n} characters."),
     "too_short": Plural("Should name at least {n} item.", "Should name at least {n} items."),
+    "too_long": Plural("Should name at most {n} item.", "Should name at most {n} items."),
 }
 
 

@@ -49,6 +49,12 @@ def not_found(request: Request, status: int) -> HTMLResponse:
     return titled(request, status, locale, "not_found", texts(locale)["invalid_detail"])
 
 
+def unreadable(request: Request, status: int) -> HTMLResponse:
+    """A request no page of ours makes, when the reader is not known yet."""
+    locale = locale_of(request)
+    return titled(request, status, locale, "unreadable", texts(locale)["unreadable_detail"])
+
+
 def unavailable(request: Request) -> HTMLResponse:
     """Temporal could not be reached in time: nothing was recorded, and trying again is safe."""
     locale = locale_of(request)

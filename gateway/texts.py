@@ -66,6 +66,16 @@ TEXTS: dict[str, str] = {
     "newer_version": N_("Version {version} replaced this one and awaits decisions; please use the link in its email."),
     "inputs_closed": N_("Inputs for this round are closed."),
     "not_found": N_("This page does not exist"),
+    "unreadable": N_("This request could not be read"),
+    "unreadable_detail": N_(
+        "What was sent is not a form this page makes, and nothing was recorded. "
+        "Please open the link in your email again and use the page's buttons."
+    ),
+    "too_large": N_("This form is too large"),
+    "too_large_detail": N_(
+        "What was sent is larger than any form this service accepts, and nothing was recorded. "
+        "Please shorten the texts and try again."
+    ),
 }
 
 DECISION_WORDS = {"approve": N_("Approved"), "request_changes": N_("Changes requested"), "decline": N_("Declined")}

@@ -19,6 +19,8 @@ from schemas.links import LinkClaims, LinkSpec
 ALGORITHM = "HS256"
 AUDIENCE = "consult-link"
 MIN_SECRET_BYTES = 32
+# Every token this module signs carries these; one without them was not made here.
+REQUIRED_CLAIMS = ["aud", "sub", "exp", "pur", "wf", "cid", "rnd"]
 
 
 class LinkError(Exception):
@@ -70,26 +72,44 @@ class LinkSigner:
         return jwt.encode(claims, secret, algorithm=ALGORITHM, headers={"kid": self._signing_kid})
 
     def verify(self, token: str) -> LinkClaims:
+        """The token's claims, or LinkError: never another exception, whatever a signed token holds
+        (a key that signs is not trusted to sign sensible claims: an `exp` of 1e30, a claim left out)."""
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError:
-            raise LinkError("this link is damaged or was not issued by us") from None
+            raise _damaged() from None
         key = self._keys.get(str(header.get("kid")))
         if key is None or header.get("alg") != ALGORITHM:
-            raise LinkError("this link is damaged or was not issued by us")
+            raise _damaged()
+        expired = False
         try:
-            raw = jwt.decode(token, key.get_secret_value(), algorithms=[ALGORITHM], audience=AUDIENCE)
-        except jwt.ExpiredSignatureError:
-            raw = jwt.decode(
-                token, key.get_secret_value(), algorithms=[ALGORITHM], audience=AUDIENCE, options={"verify_exp": False}
-            )
-            raise LinkError("this link has expired", expired=True, claims=_claims(raw)) from None
-        except jwt.PyJWTError:
-            raise LinkError("this link is damaged or was not issued by us") from None
-        try:
-            return _claims(raw)
-        except (KeyError, ValueError, TypeError):
-            raise LinkError("this link is damaged or was not issued by us") from None
+            try:
+                raw = jwt.decode(
+                    token,
+                    key.get_secret_value(),
+                    algorithms=[ALGORITHM],
+                    audience=AUDIENCE,
+                    options={"require": REQUIRED_CLAIMS},
+                )
+            except jwt.ExpiredSignatureError:
+                expired = True  # read again to say when it expired and whom to ask
+                raw = jwt.decode(
+                    token,
+                    key.get_secret_value(),
+                    algorithms=[ALGORITHM],
+                    audience=AUDIENCE,
+                    options={"require": REQUIRED_CLAIMS, "verify_exp": False},
+                )
+            claims = _claims(raw)
+        except (jwt.PyJWTError, KeyError, ValueError, TypeError, OverflowError, OSError):
+            raise _damaged() from None
+        if expired:
+            raise LinkError("this link has expired", expired=True, claims=claims)
+        return claims
+
+
+def _damaged() -> LinkError:
+    return LinkError("this link is damaged or was not issued by us")
 
 
 def _claims(raw: dict[str, object]) -> LinkClaims:
@@ -102,6 +122,7 @@ def _claims(raw: dict[str, object]) -> LinkClaims:
             "version": raw.get("ver"),
             "sha256": raw.get("sha"),
             "recipient": raw["sub"],
+            # OverflowError or OSError past year 9999 (an `exp` of 1e30): the caller says "damaged".
             "expires_at": datetime.fromtimestamp(float(str(raw["exp"])), UTC),
         }
     )

@@ -15,7 +15,8 @@ from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 
 from activities.documents import markdown_to_html
-from gateway.deps import ReaderLocale, RpcTimeout, TemporalClient, VerifiedClaims, VerifiedPage
+from gateway.deps import PostedForm, ReaderLocale, RpcTimeout, TemporalClient, VerifiedClaims, VerifiedPage
+from gateway.forms import field_errors
 from gateway.page import ApprovalView, Page, load_page
 from gateway.render import message, render
 from operations import links
@@ -100,13 +101,13 @@ async def decide(
     request: Request,
     page: VerifiedPage,
     claims: VerifiedClaims,
+    form: PostedForm,
     client: TemporalClient,
     locale: ReaderLocale,
     rpc_timeout: RpcTimeout,
 ) -> Response:
     if page.view is None:
         raise page.invalid()
-    form = await request.form()
     comment = str(form.get("comment", "")).strip()
     try:
         decision = Decision(str(form.get("decision", "")))
@@ -119,14 +120,18 @@ async def decide(
     response = approval_page(request, page)
     if response.status_code != 200:  # already decided, or no longer open
         return response
-    decision_request = DecisionRequest(
-        approver=claims.recipient,
-        decision=decision,
-        sha256=claims.sha256 or "",
-        comment=comment,
-        channel=Channel.EMAIL_LINK,
-        recorded_by=claims.recipient,
-    )
+    try:
+        decision_request = DecisionRequest(
+            approver=claims.recipient,
+            decision=decision,
+            sha256=claims.sha256 or "",
+            comment=comment,
+            channel=Channel.EMAIL_LINK,
+            recorded_by=claims.recipient,
+        )
+    except ValidationError as error:  # the comment past its limit, said in the reader's language
+        errors = field_errors(error, page.words)
+        return approval_page(request, page, 400, errors.get("comment", page.t["invalid_detail"]), comment)
     try:
         record = await links.decide_by_link(client, claims.workflow_id, decision_request, rpc_timeout=rpc_timeout)
     except WorkflowUpdateFailedError as failure:
@@ -146,11 +151,12 @@ async def decide(
 
 
 @router.post("/delegate", response_class=HTMLResponse)
-async def delegate(request: Request, page: VerifiedPage, client: TemporalClient, rpc_timeout: RpcTimeout) -> Response:
+async def delegate(
+    request: Request, page: VerifiedPage, form: PostedForm, client: TemporalClient, rpc_timeout: RpcTimeout
+) -> Response:
     response = approval_page(request, page)
     if response.status_code != 200 or page.view is None:
         return response
-    form = await request.form()
     try:
         delegate_request = DelegateRequest(
             approver=page.claims.recipient,

@@ -8,8 +8,8 @@ from pydantic import ValidationError
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 
-from gateway.deps import RpcTimeout, TemporalClient, VerifiedPage
-from gateway.forms import Row, as_row, field_errors, fields_of, parse_input_form
+from gateway.deps import PostedForm, RpcTimeout, TemporalClient, VerifiedPage, unreadable
+from gateway.forms import MalformedForm, Row, as_row, field_errors, fields_of, parse_input_form
 from gateway.page import Page
 from gateway.render import message, render
 from operations import links
@@ -119,10 +119,18 @@ async def input_form(request: Request, page: VerifiedPage, pillar_name: str) -> 
 
 @router.post("/{pillar_name}", response_class=HTMLResponse)
 async def submit_input(
-    request: Request, page: VerifiedPage, pillar_name: str, client: TemporalClient, rpc_timeout: RpcTimeout
+    request: Request,
+    page: VerifiedPage,
+    pillar_name: str,
+    posted: PostedForm,
+    client: TemporalClient,
+    rpc_timeout: RpcTimeout,
 ) -> Response:
     pillar = input_target(page, pillar_name)
-    form = parse_input_form(await request.form(), pillar)
+    try:
+        form = parse_input_form(posted, pillar)
+    except MalformedForm:
+        raise unreadable(page.locale) from None
     if form.action == "add":
         return form_page(request, page, pillar, form.summary, form.with_row_added())
     if form.removed_row is not None:

@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
+from io import BytesIO
+
 import pytest
 from pydantic import ValidationError
+from starlette.datastructures import UploadFile
 
-from gateway.forms import MAX_ROWS, as_item, as_row, field_errors, parse_input_form
+from gateway.forms import (
+    MAX_FORM_FIELDS,
+    MAX_ROWS,
+    MalformedForm,
+    as_item,
+    as_row,
+    field_errors,
+    fields_of,
+    parse_input_form,
+)
 from schemas.declaration import Pillar
 from schemas.pillar_inputs import PILLAR_INPUT
 
@@ -28,11 +40,31 @@ def test_a_posted_form_is_read_into_rows_and_an_action() -> None:
     assert len(form.with_row_added()) == 3
 
 
-@pytest.mark.parametrize("rows", ["many", "-1", str(MAX_ROWS + 50)])
-def test_a_row_count_it_cannot_trust_is_cut_down(rows: str) -> None:
-    form = parse_input_form({"rows": rows, "action": "add"}, Pillar.FINANCING)
-    assert len(form.rows) <= MAX_ROWS and len(form.with_row_added()) <= MAX_ROWS
-    assert form.removed_row is None and parse_input_form({"action": "remove-x"}, Pillar.FINANCING).removed_row is None
+@pytest.mark.parametrize(
+    "form",
+    [
+        {"rows": "many"},
+        {"rows": "-1"},
+        {"rows": "²"},  # a digit to str.isdigit, not to int()
+        {"rows": "9" * 5000},  # beyond int()'s 4,300 digits
+        {"rows": str(MAX_ROWS + 1)},
+        {"rows": "1", "action": "remove-x"},
+        {"rows": "1", "action": "remove-" + "9" * 5000},
+        {"rows": "1", "action": "remove-1"},  # no such row on the form
+        {"rows": "0", "action": "publish"},
+        {"rows": "0", "summary": UploadFile(BytesIO(b"text"), filename="summary.txt")},
+    ],
+)
+def test_a_form_no_page_sends_is_refused(form: dict[str, object]) -> None:
+    with pytest.raises(MalformedForm):
+        parse_input_form(form, Pillar.FINANCING)
+
+
+def test_the_largest_form_stays_the_largest() -> None:
+    form = parse_input_form({"rows": str(MAX_ROWS), "action": "add"}, Pillar.FINANCING)
+    assert len(form.rows) == MAX_ROWS and len(form.with_row_added()) == MAX_ROWS
+    widest = max(len(fields_of(pillar)) for pillar in Pillar)
+    assert MAX_ROWS * widest + len(["summary", "rows", "action"]) == MAX_FORM_FIELDS
 
 
 def test_items_and_rows_convert_both_ways() -> None:
