@@ -12,6 +12,7 @@ from pydantic import ValidationError
 
 from schemas.declaration import Declaration, Pillar
 from schemas.documents import MAX_DOCUMENT_BYTES
+from schemas.limits import MAX_FILE_BYTES, MAX_NESTING, MAX_VALUES
 from schemas.pillar_inputs import PILLAR_INPUT, PillarInput
 
 
@@ -20,11 +21,31 @@ class InputFileError(ValueError):
 
 
 class _StrictLoader(yaml.BaseLoader):
-    """YAML's base loader (every scalar a string), refusing a key written twice.
+    """YAML's base loader (every scalar a string), refusing a key written twice and deep nesting.
 
     Plain YAML keeps the last of two `signed_at:` lines silently; a declaration
-    must not run on a value its author did not notice.
+    must not run on a value its author did not notice. PyYAML composes nested
+    nodes by recursion: 400 levels exhaust Python's stack, so depth is counted.
     """
+
+    _depth = 0
+    _nodes = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+        self._depth += 1
+        self._nodes += 1
+        try:
+            problem = ""
+            if self._depth > MAX_NESTING:
+                problem = f"nested more than {MAX_NESTING} levels deep"
+            elif self._nodes > MAX_VALUES:  # PyYAML reads some 40,000 a second: bound the time a file takes
+                problem = f"more than {MAX_VALUES:,} values"
+            if problem:
+                where = self.peek_event().start_mark  # type: ignore[no-untyped-call]
+                raise yaml.composer.ComposerError(None, None, problem, where)
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: set[Any] = set()
@@ -38,14 +59,44 @@ class _StrictLoader(yaml.BaseLoader):
         return super().construct_mapping(node, deep=deep)
 
 
+def _json_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object, refusing a key written twice (json keeps the last one silently), as YAML files do."""
+    obj: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in obj:
+            raise _JsonRefused(f"the key {key!r} appears twice")
+        obj[key] = value
+    return obj
+
+
+class _JsonRefused(ValueError):
+    pass
+
+
+def _json_depth(value: Any) -> int:
+    """How deep mappings and lists nest, counted without recursion."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else ()
+        deepest = max(deepest, depth) if children or isinstance(node, dict | list) else deepest
+        stack.extend((child, depth + 1) for child in children)
+    return deepest
+
+
 def read_structured(path: Path) -> Any:
     """Parse YAML or JSON (by suffix) without YAML's implicit typing.
 
     With the base loader every scalar stays a string and pydantic converts it by
     the schema, so a party code `NO` stays "NO" (not False) and a timestamp
-    keeps exactly the timezone that was written.
+    keeps exactly the timezone that was written. JSON integers are kept as
+    their digits too, for the same reason (and so that 5,000 digits are a
+    field's error, not Python's limit on converting them).
     """
     try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise InputFileError(f"{path} is {size:,} bytes; files are limited to {MAX_FILE_BYTES:,} bytes (4 MiB)")
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise InputFileError(f"{path}: no such file") from None
@@ -53,10 +104,17 @@ def read_structured(path: Path) -> Any:
         raise InputFileError(f"{path}: cannot be read ({err})") from None
     try:
         if path.suffix.lower() == ".json":
-            return json.loads(text)
+            data = json.loads(text, object_pairs_hook=_json_object, parse_int=str)
+            if _json_depth(data) > MAX_NESTING:
+                raise _JsonRefused(f"nested more than {MAX_NESTING} levels deep")
+            return data
         return yaml.load(text, Loader=_StrictLoader)
     except json.JSONDecodeError as err:
         raise InputFileError(f"{path}: not valid JSON: line {err.lineno}, column {err.colno}: {err.msg}") from None
+    except _JsonRefused as err:
+        raise InputFileError(f"{path}: not accepted: {err}") from None
+    except RecursionError:  # json's own parser, before the depth above is counted
+        raise InputFileError(f"{path}: nested more than {MAX_NESTING} levels deep") from None
     except yaml.YAMLError as err:
         where = ""
         mark = getattr(err, "problem_mark", None)
@@ -67,16 +125,24 @@ def read_structured(path: Path) -> Any:
 
 
 def describe_errors(error: ValidationError) -> list[str]:
-    """One line per problem: the field's path, then what is wrong with it."""
+    """One line per problem: the field's path, then what is wrong with it (and what was given, cut short)."""
     lines: list[str] = []
     for e in error.errors(include_url=False):
         where = ".".join(str(part) for part in e["loc"]) or "(top level)"
         message = e["msg"].removeprefix("Value error, ")
         given = e.get("input")
-        if isinstance(given, str | int | float) and e["type"] != "value_error":
-            message += f" (got {given!r})"
+        if e["type"] == "int_parsing_size" and isinstance(given, str):
+            message = f"a number of {len(given.strip()):,} digits is more than can be read (at most 4,300)"
+        elif isinstance(given, str | int | float) and e["type"] != "value_error":
+            message += f" (got {_shown(given)})"
         lines.append(f"{where}: {message}")
     return lines
+
+
+def _shown(given: str | int | float, room: int = 60) -> str:
+    if not isinstance(given, str) or len(given) <= room:
+        return repr(given)
+    return f"{given[:room]!r}… ({len(given):,} characters)"
 
 
 def _strip_union_tag(error: ValidationError) -> list[str]:

@@ -8,6 +8,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from schemas import limits
 from schemas.declaration import Email
 from schemas.pillar_inputs import Channel
 
@@ -30,8 +31,10 @@ class DecisionRequest(BaseModel):
 
     approver: Email
     decision: Decision
-    sha256: Annotated[str, Field(description="the version decided on; must be the current one")]
-    comment: str = ""
+    sha256: Annotated[
+        str, Field(description="the version decided on; must be the current one"), limits.one_line(limits.MAX_SHA256)
+    ]
+    comment: Annotated[str, limits.text(limits.MAX_COMMENT)] = ""
     channel: Channel = Channel.OPERATOR
     # Who sent it: the approver (email link) or an operator recording it on their behalf.
     recorded_by: Email

@@ -10,8 +10,9 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
+from schemas import limits
 from schemas.approvals import ApprovalState, DecisionRecord
 from schemas.declaration import Declaration, Email, Locale, Pillar
 from schemas.documents import DocumentVersion
@@ -47,15 +48,15 @@ class ConsultationInput(_Model):
 
 
 class OpenRoundRequest(_Model):
-    meeting_at: AwareDatetime
-    inputs_due: AwareDatetime
+    meeting_at: limits.WrittenDate
+    inputs_due: limits.WrittenDate
     pillars: list[Pillar] | None = Field(default=None, description="default: all the declaration's pillars")
     requested_by: Email
 
 
 class ExtendDeadlineRequest(_Model):
-    until: AwareDatetime
-    reason: Annotated[str, Field(min_length=1)]
+    until: limits.WrittenDate
+    reason: Annotated[str, Field(min_length=1), limits.text(limits.MAX_REASON)]
     requested_by: Email
 
 
@@ -71,7 +72,7 @@ class SubmitDraftRequest(_Model):
 
 
 class WithdrawRequest(_Model):
-    reason: Annotated[str, Field(min_length=1)]
+    reason: Annotated[str, Field(min_length=1), limits.text(limits.MAX_REASON)]
     requested_by: Email
 
 

@@ -13,13 +13,15 @@ from typing import Annotated, Any
 
 from pydantic import (
     AfterValidator,
-    AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
+
+from schemas import limits
 
 SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,78}[a-z0-9])?$")
 # Deliberately simple: it catches typos (missing @, spaces) without pretending to
@@ -50,8 +52,10 @@ class ApprovalRule(StrEnum):
     ALL = "all"
 
 
-def _email(value: str) -> str:
+def _email(value: str, info: ValidationInfo) -> str:
     value = value.strip()
+    if limits.sent_now(info):
+        limits.check_text(value, limit=limits.MAX_EMAIL, multiline=False)
     if not EMAIL.match(value):
         raise ValueError(f"{value!r} is not an email address")
     return value.lower()
@@ -62,13 +66,18 @@ def _email(value: str) -> str:
 Email = Annotated[str, AfterValidator(_email)]
 
 
+# Single-line text a person writes in a declaration: no line breaks (they end up in email headers).
+Name = Annotated[str, Field(min_length=1), limits.one_line(limits.MAX_NAME)]
+Title = Annotated[str, Field(min_length=1), limits.one_line(limits.MAX_TITLE)]
+
+
 class _Strict(BaseModel):
     # A typo in a field name ("aproval") must be reported, not silently ignored.
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class Counterpart(_Strict):
-    name: Annotated[str, Field(min_length=1)]
+    name: Name
     email: Email
     roles: Annotated[list[Role], Field(min_length=1)]
     locale: Locale = Locale.EN
@@ -78,7 +87,7 @@ class Operator(_Strict):
     """A secretariat mailbox. Written in the file as a bare email or as a mapping."""
 
     email: Email
-    name: str | None = None
+    name: Annotated[str, limits.one_line(limits.MAX_NAME)] | None = None
     locale: Locale = Locale.EN
 
     @model_validator(mode="before")
@@ -89,7 +98,7 @@ class Operator(_Strict):
 
 class Party(_Strict):
     code: Annotated[str, Field(pattern=r"^[A-Z]{2,3}$", description="ISO country code, e.g. CL")]
-    name: Annotated[str, Field(min_length=1)]
+    name: Name
     approval: ApprovalRule = ApprovalRule.ANY
     counterparts: Annotated[list[Counterpart], Field(min_length=1)]
 
@@ -105,9 +114,9 @@ class Party(_Strict):
 
 
 class Declaration(_Strict):
-    id: Annotated[str, Field(description="slug; the workflow id is consultation-<id>")]
-    title: Annotated[str, Field(min_length=1)]
-    signed_at: AwareDatetime
+    id: Annotated[str, Field(description="slug; the workflow id is consultation-<id>"), limits.one_line(80)]
+    title: Title
+    signed_at: limits.WrittenDate
     first_round_within_days: Annotated[int, Field(ge=1, le=365)] = 15
     reminder_days_before: list[Annotated[int, Field(ge=1)]] = Field(default_factory=lambda: [7, 3, 1])
     # How long approvers have to decide on minutes (and, later, drafts); same reminder rule.
@@ -116,7 +125,7 @@ class Declaration(_Strict):
     review_every_months: Annotated[int, Field(ge=1, le=120)] | None = None
     pillars: Annotated[list[Pillar], Field(min_length=1)] = Field(default_factory=lambda: list(Pillar))
     operators: Annotated[list[Operator], Field(min_length=1)]
-    parties: Annotated[list[Party], Field(min_length=2)]
+    parties: Annotated[list[Party], Field(min_length=2), limits.at_most(limits.MAX_PARTIES)]
 
     @field_validator("id")
     @classmethod
@@ -167,6 +176,15 @@ class Declaration(_Strict):
                 f"reminder_days_before {too_long} must be fewer than first_round_within_days "
                 f"({self.first_round_within_days})"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _recordable(self, info: ValidationInfo) -> Declaration:
+        # Once sent, it is the input of the consultation and of each of its rounds.
+        if limits.sent_now(info):
+            size = len(self.model_dump_json())
+            if size > limits.MAX_DECLARATION_BYTES:
+                raise limits.too_large("the declaration, as recorded,", size, limits.MAX_DECLARATION_BYTES)
         return self
 
     @property

@@ -12,14 +12,15 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
+from schemas import limits
 from schemas.declaration import Email, Pillar
 from schemas.minerals import Mineral
 
-Text = Annotated[str, Field(min_length=1, max_length=4000)]
+Text = Annotated[str, Field(min_length=1, max_length=limits.MAX_ITEM_TEXT), limits.text(limits.MAX_ITEM_TEXT)]
 # Bounds that catch a typo (an extra "e308") without limiting any real project.
 Usd = Annotated[float, Field(ge=0, le=1e13, allow_inf_nan=False)]
 Tonnes = Annotated[float, Field(ge=0, le=1e10, allow_inf_nan=False)]
-Summary = Annotated[str, Field(min_length=1, max_length=20000)]
+Summary = Annotated[str, Field(min_length=1, max_length=limits.MAX_SUMMARY), limits.text(limits.MAX_SUMMARY)]
 
 
 class _Item(BaseModel):
@@ -62,22 +63,22 @@ class _Input(BaseModel):
 
 class SupplyChainInput(_Input):
     pillar: Literal[Pillar.SUPPLY_CHAIN]
-    items: list[SupplyChainItem] = Field(default_factory=list)
+    items: Annotated[list[SupplyChainItem], limits.at_most(limits.MAX_ITEMS)] = Field(default_factory=list)
 
 
 class StrategicProjectsInput(_Input):
     pillar: Literal[Pillar.STRATEGIC_PROJECTS]
-    items: list[StrategicProjectItem] = Field(default_factory=list)
+    items: Annotated[list[StrategicProjectItem], limits.at_most(limits.MAX_ITEMS)] = Field(default_factory=list)
 
 
 class RecyclingInput(_Input):
     pillar: Literal[Pillar.RECYCLING]
-    items: list[RecyclingItem] = Field(default_factory=list)
+    items: Annotated[list[RecyclingItem], limits.at_most(limits.MAX_ITEMS)] = Field(default_factory=list)
 
 
 class FinancingInput(_Input):
     pillar: Literal[Pillar.FINANCING]
-    items: list[FinancingItem] = Field(default_factory=list)
+    items: Annotated[list[FinancingItem], limits.at_most(limits.MAX_ITEMS)] = Field(default_factory=list)
 
 
 PillarInput = Annotated[

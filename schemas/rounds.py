@@ -8,6 +8,7 @@ from typing import Annotated
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from schemas import limits
 from schemas.approvals import ApprovalState, DecisionRecord
 from schemas.declaration import Declaration, Email, Locale, Pillar
 from schemas.documents import DocumentVersion
@@ -48,7 +49,7 @@ class SubmitInputRequest(_Model):
 
 
 class CloseRoundRequest(_Model):
-    reason: Annotated[str, Field(min_length=1)]
+    reason: Annotated[str, Field(min_length=1), limits.text(limits.MAX_REASON)]
     requested_by: Email
 
 
