@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from temporalio.client import WorkflowExecution
 
@@ -21,7 +22,8 @@ def show_status(console: Console, s: ConsultationStatus) -> None:
         return fmt(moment, tz) if moment else "—"
 
     stage = f"[bold]{s.stage.value}[/bold]" + ("  [red bold]OVERDUE[/red bold]" if s.overdue else "")
-    console.print(f"[bold]{s.title}[/bold]  ({s.workflow_id})")
+    # What people wrote is shown as written: `[draft]` is text, not Rich markup (`[/bold]` would raise).
+    console.print(f"[bold]{escape(s.title)}[/bold]  ({s.workflow_id})")
     summary = Table.grid(padding=(0, 2))
     summary.add_row("Stage", stage)
     summary.add_row("Parties", ", ".join(s.parties))
@@ -51,10 +53,10 @@ def show_status(console: Console, s: ConsultationStatus) -> None:
         for column in ("from", "to", "by", "reason"):
             extensions.add_column(column)
         for e in s.extensions:
-            extensions.add_row(when(e.previous_deadline), when(e.new_deadline), e.by, e.reason)
+            extensions.add_row(when(e.previous_deadline), when(e.new_deadline), e.by, escape(e.reason))
         console.print(extensions)
     if s.withdrawal:
-        console.print(f"Withdrawn {when(s.withdrawal.at)} by {s.withdrawal.by}: {s.withdrawal.reason}")
+        console.print(f"Withdrawn {when(s.withdrawal.at)} by {s.withdrawal.by}: {escape(s.withdrawal.reason)}")
     notices = Table(title="Notices sent", title_justify="left")
     for column in ("when", "notice", "delivered", "problems"):
         notices.add_column(column)
@@ -75,7 +77,7 @@ def show_round(console: Console, r: RoundStatus) -> None:
     facts.add_row("Meeting", when(r.meeting_at))
     facts.add_row("Inputs due", when(r.inputs_due))
     if r.inputs_closed_at:
-        facts.add_row("Inputs closed", f"{when(r.inputs_closed_at)} — {r.close_reason}")
+        facts.add_row("Inputs closed", f"{when(r.inputs_closed_at)} — {escape(r.close_reason or '')}")
     if r.minutes:
         m = r.minutes[-1]
         facts.add_row("Minutes", f"version {m.version}, SHA-256 {m.sha256}")
@@ -97,7 +99,13 @@ def show_round(console: Console, r: RoundStatus) -> None:
             decisions.add_column(column, overflow="fold")
         for d in r.decisions:
             decisions.add_row(
-                when(d.at), d.party, d.approver_name, d.decision.value, str(d.version), d.channel.value, d.comment
+                when(d.at),
+                d.party,
+                escape(d.approver_name),
+                d.decision.value,
+                str(d.version),
+                d.channel.value,
+                escape(d.comment),
             )
         console.print(decisions)
 

@@ -16,6 +16,7 @@ import typer
 from pydantic import ValidationError
 from rich.console import Console
 from temporalio.client import Client
+from temporalio.service import RPCError, RPCStatusCode
 from typer.core import TyperGroup
 
 from consult.files import InputFileError, describe_errors
@@ -62,6 +63,16 @@ class ReportingGroup(TyperGroup):
             _tell(str(error), FAILED)
         except ValidationError as error:  # a request the schemas refuse (an email, an empty reason...)
             _tell("\n".join(describe_errors(error)), BAD_INPUT)
+        except RPCError as error:  # Temporal said no to a call no operation words for people
+            _tell(_rpc_message(error, Session.of(ctx)), FAILED)
+
+
+def _rpc_message(error: RPCError, session: Session) -> str:
+    if error.status == RPCStatusCode.FAILED_PRECONDITION and "no poller seen" in error.message:
+        # The server's answer to a query a minute or so after the last worker stopped.
+        queue = session.settings.task_queue
+        return f"no worker is running for task queue {queue}; start `consult worker` (or `consult dev`)"
+    return f"Temporal refused the request ({error.status.name if error.status else 'error'}): {error.message}"
 
 
 class Session:
