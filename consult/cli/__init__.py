@@ -12,6 +12,12 @@ A command reads what the operator typed, calls a client operation from `operatio
 
 from __future__ import annotations
 
+import contextlib
+import os
+import sys
+import traceback
+from typing import NoReturn
+
 import typer
 
 from consult.cli import agreement, consultations, draft, services
@@ -47,5 +53,33 @@ app.add_typer(draft.app, name="draft", rich_help_panel=ROUNDS)
 app.add_typer(services.app)
 
 
-def main() -> None:
-    app()
+def main() -> NoReturn:
+    """The `consult` console script: run the command, then leave at once with its exit code.
+
+    The SDK's Rust runtime keeps threads that can outlive Python's own teardown and abort it
+    (`Fatal Python error: PyGILState_Release`, exit 134; temporalio sdk-python issue 300), after the
+    command has done its work. So nothing is left to teardown: the command has finished (its `with`
+    blocks closed, the Temporal session's loop too), what it printed is flushed, and `os._exit` ends
+    the process with the code the command chose. Tests call `app` through Typer's runner instead.
+    """
+    try:
+        app()
+        code = 0
+    except SystemExit as exit_:  # how click ends every command, successful or not
+        code = _exit_code(exit_.code)
+    except BaseException:  # a bug: say it as Python would, then leave the same way
+        traceback.print_exc()
+        code = 1
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # a closed pipe (`consult status ID | head -1`)
+            stream.flush()
+    os._exit(code)
+
+
+def _exit_code(code: object) -> int:
+    if code is None:
+        return 0
+    if isinstance(code, int):
+        return code & 0xFF
+    sys.stderr.write(f"{code}\n")  # sys.exit("message") prints it and exits 1
+    return 1
