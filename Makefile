@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 DATA_DIR ?= .consult
 EXAMPLE ?= examples/chile-us-2026.yaml
 
-.PHONY: run test lint typecheck check install clean screenshots histories
+.PHONY: run test chaos lint typecheck check install clean screenshots histories
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,12 @@ run: install
 test: install $(CHROMIUM)
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/python -m pytest
+
+# The full chaos run (tests/chaos/): the real parts as separate processes, 20+ worker SIGKILLs, a 60 s
+# SMTP outage, a Temporal restart, a 1,000+ recipient notice killed mid-send, hostile input; a table,
+# and a non-zero exit on any loss, duplicate, stall or wrong answer. `make test` runs its fast part.
+chaos: install
+	$(BIN)/python -m tests.chaos $(CHAOS_ARGS)
 
 lint: install
 	$(BIN)/ruff check .
