@@ -36,14 +36,19 @@ class Outbox:
         self.host = host
         self.port = port
         folder.mkdir(parents=True, exist_ok=True)
-        self._controller = Controller(_SaveToFolder(folder), hostname=host, port=port)
+        self._controller: Controller | None = None
 
     def start(self) -> Outbox:
+        # A new controller each time: a stopped one cannot start again, and a test stops the
+        # sink (an SMTP outage: connections refused) and starts it again on the same port.
+        self._controller = Controller(_SaveToFolder(self.folder), hostname=self.host, port=self.port)
         self._controller.start()
         return self
 
     def stop(self) -> None:
-        self._controller.stop()
+        if self._controller is not None:
+            self._controller.stop()
+            self._controller = None
 
     def messages(self) -> list[EmailMessage]:
         """Every message received so far, oldest first."""
