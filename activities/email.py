@@ -1,15 +1,23 @@
-"""The mail activity: renders a notice for each recipient in their locale and sends it over SMTP.
+"""The mail activities: render a notice for a recipient in their locale and send it over SMTP.
 
-Retries are safe to recognise: every message's Message-ID derives from the
-workflow-assigned notice id and the recipient, and recipients already sent are
-kept in heartbeat details so a retried attempt skips them.
+`send_message` sends one message, and is what notices use: one activity per
+recipient, so Temporal's own record of a completed activity is what keeps a
+retry (after a crash, or an SMTP outage) from sending anyone the same message
+twice. `send_notice` sends a whole notice in one activity, with progress in
+(throttled) heartbeat details; it stays registered for consultations started
+before, whose histories await it.
+
+Every message's Message-ID derives from the workflow-assigned notice id and the
+recipient, so a message received twice is recognisable.
 """
 
 from __future__ import annotations
 
+import asyncio
 import difflib
 import email.policy
 import hashlib
+from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
 
@@ -17,6 +25,7 @@ import aiosmtplib
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 from temporalio import activity
+from temporalio.exceptions import ApplicationError
 
 from activities.documents import markdown_to_html
 from activities.wording import footer, greeting, link_label, word
@@ -24,7 +33,7 @@ from infra import logs
 from infra.i18n import Words
 from infra.links import LinkSigner
 from infra.settings import SmtpSettings
-from schemas.notices import DeliveryReport, Notice, Recipient
+from schemas.notices import DeliveryReport, MessageOutcome, MessageRequest, Notice, Recipient
 
 log = logs.get_logger(__name__)
 
@@ -83,7 +92,8 @@ def render(notice: Notice, recipient: Recipient, sender: str, link: str | None =
     msg = EmailMessage()
     msg["Subject"] = wording.subject
     msg["From"] = sender
-    msg["To"] = f"{recipient.name} <{recipient.email}>"
+    # The standard library quotes a display name (`"`, `<`, `:`, commas...) so it cannot forge an address.
+    msg["To"] = Address(display_name=recipient.name, addr_spec=recipient.email)
     # The date the workflow issued the notice (workflow time), not when this attempt ran.
     msg["Date"] = format_datetime(notice.issued_at)
     msg["Message-ID"] = message_id(notice, recipient, sender)
@@ -121,6 +131,33 @@ class Mailer:
             timeout=s.timeout_seconds,
         )
 
+    @activity.defn(name="send_message")
+    async def send_message(self, request: MessageRequest) -> MessageOutcome:
+        """One message to one recipient; a permanent refusal is an answer, anything else is retried."""
+        notice, recipient = request.notice, request.recipient
+        try:
+            wire = render(notice, recipient, self._smtp.sender, self._link_for(notice, recipient)).as_bytes(
+                policy=_WIRE
+            )
+        except (ValueError, TypeError) as error:
+            # A message that cannot be written now never will be: say why instead of retrying for a day.
+            raise ApplicationError(f"the message cannot be written: {error}", non_retryable=True) from error
+        smtp = self._client()
+        await smtp.connect()
+        try:
+            await smtp.sendmail(self._smtp.sender, [recipient.email], wire)
+        except aiosmtplib.SMTPRecipientsRefused as refused:
+            return MessageOutcome(refused="; ".join(str(e) for e in refused.recipients))
+        except aiosmtplib.SMTPDataError as error:
+            if error.code < 500:
+                raise
+            return MessageOutcome(refused=str(error))
+        finally:
+            # QUIT after returning, not before: between the server's acceptance and Temporal recording
+            # this activity as done, a crash means the message is sent again; keep that moment short.
+            _quit_later(smtp)
+        return MessageOutcome()
+
     @activity.defn(name="send_notice")
     async def send_notice(self, notice: Notice) -> DeliveryReport:
         report = DeliveryReport()
@@ -146,3 +183,20 @@ class Mailer:
             "notice sent", notice_id=notice.notice_id, delivered=len(report.delivered), refused=len(report.refused)
         )
         return report
+
+
+_closing: set[asyncio.Task[None]] = set()
+
+
+def _quit_later(smtp: aiosmtplib.SMTP) -> None:
+    async def quit() -> None:
+        try:
+            await smtp.quit()
+        except aiosmtplib.SMTPException:
+            smtp.close()
+
+    if not smtp.is_connected:
+        return
+    task = asyncio.get_running_loop().create_task(quit())
+    _closing.add(task)  # a strong reference until it is done (the loop keeps only weak ones)
+    task.add_done_callback(_closing.discard)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from rich.console import Console
@@ -12,6 +13,7 @@ from temporalio.client import WorkflowExecution
 from infra.formatting import display_tz, fmt
 from schemas import search_attributes as sa
 from schemas.consultation import ConsultationStatus
+from schemas.notices import NoticeRecord, NoticeState
 from schemas.rounds import RoundStatus
 
 
@@ -57,13 +59,7 @@ def show_status(console: Console, s: ConsultationStatus) -> None:
         console.print(extensions)
     if s.withdrawal:
         console.print(f"Withdrawn {when(s.withdrawal.at)} by {s.withdrawal.by}: {escape(s.withdrawal.reason)}")
-    notices = Table(title="Notices sent", title_justify="left")
-    for column in ("when", "notice", "delivered", "problems"):
-        notices.add_column(column)
-    for n in s.notices:
-        problems = n.error or "; ".join(f"{k}: {v}" for k, v in n.refused.items())
-        notices.add_row(when(n.issued_at), n.kind, f"{len(n.delivered)}/{len(n.recipients)}", problems)
-    console.print(notices)
+    show_notices(console, s.notices, when)
 
 
 def show_round(console: Console, r: RoundStatus) -> None:
@@ -108,6 +104,33 @@ def show_round(console: Console, r: RoundStatus) -> None:
                 escape(d.comment),
             )
         console.print(decisions)
+    if r.notices:
+        show_notices(console, r.notices, when)
+
+
+def show_notices(console: Console, records: list[NoticeRecord], when: Callable[[datetime | None], str]) -> None:
+    """Every notice, its delivery state and what went wrong: why one is still pending, who refused it, who
+    could not be reached."""
+    notices = Table(title="Notices", title_justify="left")
+    for column in ("when", "notice", "state", "delivered", "problems"):
+        notices.add_column(column, overflow="fold")
+    for n in records:
+        state = {
+            NoticeState.PENDING: "[yellow]pending[/yellow]",
+            NoticeState.FAILED: "[red]failed[/red]",
+        }.get(n.state, n.state.value)
+        problems = [n.pending_reason] if n.state is NoticeState.PENDING and n.pending_reason else []
+        problems += [n.error] if n.error else []
+        problems += [f"{who} refused: {why}" for who, why in n.refused.items()]
+        problems += [f"{who} not sent: {why}" for who, why in n.failed.items()]
+        notices.add_row(
+            when(n.issued_at),
+            n.kind,
+            state,
+            f"{len(n.delivered)}/{len(n.recipients)}",
+            escape("; ".join(problems)),
+        )
+    console.print(notices)
 
 
 def listing_rows(executions: list[WorkflowExecution]) -> list[dict[str, object]]:

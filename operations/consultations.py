@@ -25,6 +25,7 @@ from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.workflow import UpdateMethodMultiParam
 
+from operations import notices
 from schemas import search_attributes as sa
 from schemas.approvals import Decision, DecisionRecord, DecisionRequest
 from schemas.consultation import (
@@ -121,13 +122,14 @@ async def status(client: Client, consultation_id: str) -> ConsultationStatus:
         )
     if description.status == WorkflowExecutionStatus.COMPLETED:
         # A finished consultation's result is its final status: no worker needed.
-        return await handle.result()
+        final: ConsultationStatus = await handle.result()
+        return final.model_copy(update={"notices": await notices.settle(client, final.notices)})
     if description.status != WorkflowExecutionStatus.RUNNING:
         raise OperationError(
             f"consultation {consultation_id} is {_status_word(description.status)}; it has no current status"
         )
     try:
-        return await handle.query(Consultation.status, rpc_timeout=QUERY_TIMEOUT)
+        current = await handle.query(Consultation.status, rpc_timeout=QUERY_TIMEOUT)
     except RPCError as err:
         if err.status in (RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.CANCELLED):
             raise OperationError(
@@ -137,6 +139,7 @@ async def status(client: Client, consultation_id: str) -> ConsultationStatus:
         raise
     except WorkflowQueryFailedError as err:
         raise OperationError(f"the status query failed: {err}") from None
+    return current.model_copy(update={"notices": await notices.settle(client, current.notices)})
 
 
 async def open_round(client: Client, consultation_id: str, request: OpenRoundRequest) -> RoundRecord:
@@ -233,10 +236,12 @@ async def round_of(client: Client, workflow_id: str, number: int) -> RoundStatus
             raise OperationError(f"round {number} is opening; try again in a moment") from None
         raise
     if description.status == WorkflowExecutionStatus.COMPLETED:
-        return await handle.result()
-    if description.status != WorkflowExecutionStatus.RUNNING:
+        status: RoundStatus = await handle.result()
+    elif description.status != WorkflowExecutionStatus.RUNNING:
         raise OperationError(f"round {number} is {_status_word(description.status)}")
-    return await handle.query(TechnicalRound.status, rpc_timeout=QUERY_TIMEOUT)
+    else:
+        status = await handle.query(TechnicalRound.status, rpc_timeout=QUERY_TIMEOUT)
+    return status.model_copy(update={"notices": await notices.settle(client, status.notices)})
 
 
 async def submit_input(client: Client, consultation_id: str, request: SubmitInputRequest) -> SubmissionRecord:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 from enum import StrEnum
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from schemas.declaration import Locale, Pillar
 from schemas.links import LinkSpec
@@ -94,10 +95,69 @@ class Notice(NoticeFacts):
     def tz(self) -> timezone:
         return timezone(timedelta(minutes=self.utc_offset_minutes))
 
+    def for_reader(self, recipient: Recipient) -> Notice:
+        """What one reader's message needs: no recipient list, and only the documents in their language.
+
+        The same choice `activities.email.render` makes (their language, else the first one),
+        made here so a per-recipient activity does not carry every language of every document.
+        """
+
+        def theirs(documents: dict[Locale, str]) -> dict[Locale, str]:
+            if not documents:
+                return {}
+            return {recipient.locale: documents.get(recipient.locale) or next(iter(documents.values()))}
+
+        return self.model_copy(
+            update={
+                "recipients": [],
+                "documents": theirs(self.documents),
+                "previous_documents": theirs(self.previous_documents),
+            }
+        )
+
 
 class DeliveryReport(BaseModel):
+    """What the single `send_notice` activity returns (consultations that started before notices
+    were delivered beside the lifecycle still await it)."""
+
     delivered: list[str] = Field(default_factory=list)
     refused: dict[str, str] = Field(default_factory=dict)
+
+
+class MessageRequest(BaseModel):
+    """One message: a notice (as `Notice.for_reader` trims it) to one recipient."""
+
+    notice: Notice
+    recipient: Recipient
+
+
+class MessageOutcome(BaseModel):
+    """The SMTP server's answer to one message: accepted (`refused` is None) or refused for good, and why."""
+
+    refused: str | None = None
+
+
+class DeliveryInput(BaseModel):
+    """A notice to deliver, and what earlier runs of the same delivery already settled (continue-as-new)."""
+
+    notice: Notice
+    # Recipients not delivered by then are recorded as failed rather than retried forever.
+    give_up_at: datetime
+    refused: dict[str, str] = Field(default_factory=dict)
+    failed: dict[str, str] = Field(default_factory=dict)
+
+
+class DeliveryOutcome(BaseModel):
+    """Who did not get the notice, and why; everyone else did. Addresses only, so it stays small."""
+
+    refused: dict[str, str] = Field(default_factory=dict)
+    failed: dict[str, str] = Field(default_factory=dict)
+
+
+class NoticeState(StrEnum):
+    PENDING = "pending"  # being delivered (or waiting for SMTP to come back)
+    DELIVERED = "delivered"  # every recipient's server answered: accepted, or refused for good
+    FAILED = "failed"  # some recipients could not be sent to (SMTP down for a day, a message that cannot be written)
 
 
 class NoticeRecord(BaseModel):
@@ -107,6 +167,37 @@ class NoticeRecord(BaseModel):
     kind: str
     issued_at: datetime
     recipients: list[str]
+    state: NoticeState
     delivered: list[str] = Field(default_factory=list)
     refused: dict[str, str] = Field(default_factory=dict)
+    failed: dict[str, str] = Field(default_factory=dict)
     error: str | None = None
+    # The NoticeDelivery workflow that sends it (None for notices sent by the earlier single activity).
+    delivery_workflow_id: str | None = None
+    # Why a pending notice is still pending (e.g. the SMTP error being retried): filled in by the
+    # client from the delivery workflow when it reads a status, never by the workflow itself.
+    pending_reason: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _state_of_earlier_records(cls, data: Any) -> Any:
+        # Records written before `state` existed were only kept once their send had ended.
+        if isinstance(data, dict) and "state" not in data:
+            return {**data, "state": NoticeState.FAILED if data.get("error") else NoticeState.DELIVERED}
+        return data
+
+    def settled(self, outcome: DeliveryOutcome) -> NoticeRecord:
+        """The record once its delivery has ended: everyone neither refused nor failed got it."""
+        left_out = outcome.refused.keys() | outcome.failed.keys()
+        return self.model_copy(
+            update={
+                "state": NoticeState.FAILED if outcome.failed else NoticeState.DELIVERED,
+                "delivered": [r for r in self.recipients if r not in left_out],
+                "refused": outcome.refused,
+                "failed": outcome.failed,
+                "pending_reason": None,
+            }
+        )
+
+    def gave_up(self, error: str) -> NoticeRecord:
+        return self.model_copy(update={"state": NoticeState.FAILED, "error": error, "pending_reason": None})

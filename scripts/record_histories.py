@@ -4,8 +4,10 @@ Runs a whole lifecycle on the time-skipping server with the current code —
 declaration, reminders, an extension, round 1 with inputs, changes requested,
 re-issued minutes, approval, drafting, a draft sent back, a second draft
 approved by all, conclusion — and saves the consultation's and the round's
-event histories as JSON (tests/histories/withdrawn/ keeps an earlier recording
-that ends in a withdrawal). Refresh them (`make histories`) only
+event histories as JSON, and the delivery of its first notice
+(tests/histories/withdrawn/ keeps an earlier recording that ends in a withdrawal;
+tests/histories/notices-beside/ one made since notices are delivered beside the
+lifecycle, patch `notices-beside-lifecycle`). Refresh them (`make histories`) only
 when a change is meant to be incompatible and is guarded by `workflow.patched`;
 the old files then move to tests/histories/old/ so both versions keep replaying.
 `python scripts/record_histories.py DIR` writes them to DIR instead, to look before replacing.
@@ -174,7 +176,10 @@ async def record() -> None:
                 )
             await handle.result()
         OUT.mkdir(parents=True, exist_ok=True)
-        for h in (handle, round_):
+        # And one notice's delivery (workflows started since NoticeDelivery existed have them).
+        first = (await handle.result()).notices[0]
+        deliveries = [env.client.get_workflow_handle(first.delivery_workflow_id)] if first.delivery_workflow_id else []
+        for h in (handle, round_, *deliveries):
             # Named by workflow id: a replay must run under the id it was recorded with.
             history = await h.fetch_history()
             path = OUT / f"{h.id}.json"

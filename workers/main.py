@@ -28,10 +28,11 @@ from infra.settings import Settings, SmtpSettings
 from infra.temporal import connect, metrics_runtime
 from workers.sandbox import workflow_runner
 from workflows.consultation import Consultation
+from workflows.delivery import NoticeDelivery
 from workflows.review import Review
 from workflows.technical_round import TechnicalRound
 
-WORKFLOWS = [Consultation, TechnicalRound, Review]
+WORKFLOWS = [Consultation, TechnicalRound, Review, NoticeDelivery]
 
 
 class _BindIds(ActivityInboundInterceptor):
@@ -63,7 +64,8 @@ def build_worker(
         client,
         task_queue=task_queue,
         workflows=WORKFLOWS,
-        activities=[mailer.send_notice, render_minutes, scheduler.create_review_schedule],
+        # send_notice: the one-activity send that consultations started before NoticeDelivery still await.
+        activities=[mailer.send_message, mailer.send_notice, render_minutes, scheduler.create_review_schedule],
         interceptors=[LogContext()],
         workflow_runner=workflow_runner(),
     )

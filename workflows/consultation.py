@@ -88,6 +88,7 @@ class Consultation(AgreementStage):
                 self._notifier.everyone(),
                 NoticeFacts(reason=self._withdrawal.reason, actor=self._withdrawal.by),
             )
+        await self._notifier.wait_for_last_notices()
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self.status()
 

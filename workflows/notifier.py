@@ -3,26 +3,50 @@
 Shared by the consultation and its rounds. Notice ids are `<prefix>.<n>.<kind>`:
 deterministic (the n-th notice of that workflow), so replays and activity
 retries produce the same Message-IDs.
+
+A notice never blocks the lifecycle: `send` records it as pending, starts its
+`NoticeDelivery` child workflow and returns; a background task settles the
+record when the delivery ends (which may be a day later if SMTP is down).
+Workflows that started before this awaited one `send_notice` activity per
+notice; their histories take that path still (patch `notices-beside-lifecycle`).
 """
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError
+from temporalio.exceptions import ActivityError, ChildWorkflowError
+from temporalio.workflow import ChildWorkflowHandle, ParentClosePolicy
 
 from activities.email import Mailer
 from infra.formatting import display_tz
 from schemas.declaration import Declaration, Role
-from schemas.notices import Notice, NoticeFacts, NoticeKind, NoticeRecord, Recipient
+from schemas.notices import (
+    DeliveryInput,
+    DeliveryOutcome,
+    Notice,
+    NoticeFacts,
+    NoticeKind,
+    NoticeRecord,
+    NoticeState,
+    Recipient,
+)
+from workflows.delivery import NoticeDelivery, delivery_workflow_id
+
+BESIDE_THE_LIFECYCLE = "notices-beside-lifecycle"
 
 MAIL_TIMEOUT = timedelta(minutes=2)
-# SMTP outages are retried with backoff for up to a day; after that the notice is
-# recorded as failed and the workflow goes on rather than stalling its clock.
+# SMTP outages are retried with backoff for up to a day; after that the notice (or, delivered
+# beside the lifecycle, each recipient not reached) is recorded as failed.
 MAIL_RETRY = RetryPolicy(initial_interval=timedelta(seconds=5), maximum_interval=timedelta(minutes=10))
 MAIL_GIVE_UP_AFTER = timedelta(days=1)
+# How long a workflow about to end waits for its notices still being delivered, so that its
+# final record says how they went. They go on after it regardless (ABANDON); a longer wait
+# would hold up whatever awaits the workflow's end (the consultation, for a round).
+LAST_NOTICES_GRACE = timedelta(seconds=10)
 
 
 class Notifier:
@@ -31,6 +55,8 @@ class Notifier:
         self._prefix = prefix
         self.tz = display_tz(declaration.signed_at)
         self.records: list[NoticeRecord] = []
+        # Background tasks awaiting each delivery's end (kept so they are not collected).
+        self._deliveries: list[asyncio.Task[None]] = []
 
     # --- who -----------------------------------------------------------------------
 
@@ -72,9 +98,68 @@ class Notifier:
             kind=kind.value,
             issued_at=notice.issued_at,
             recipients=[r.email for r in recipients],
+            state=NoticeState.PENDING,
         )
         index = len(self.records)
         self.records.append(record)
+        if workflow.patched(BESIDE_THE_LIFECYCLE):
+            if not recipients:  # e.g. a reminder when everyone has already decided
+                self.records[index] = record.settled(DeliveryOutcome())
+            else:
+                await self._deliver_beside(index, notice)
+            return self.records[index]
+        return await self._send_and_wait(index, notice)
+
+    async def wait_for_last_notices(self) -> None:
+        """Called just before the workflow ends: gives pending deliveries a moment to settle.
+
+        Adds nothing to history when nothing is pending (always so on the earlier path).
+        """
+
+        def settled() -> bool:
+            return all(r.state is not NoticeState.PENDING for r in self.records)
+
+        if settled():
+            return
+        try:
+            await workflow.wait_condition(
+                settled, timeout=LAST_NOTICES_GRACE, timeout_summary="Last notices still being delivered"
+            )
+        except TimeoutError:
+            workflow.logger.info("ending with notices still being delivered; they go on beside")
+
+    async def _deliver_beside(self, index: int, notice: Notice) -> None:
+        """Starts the notice's delivery and returns once it has started, never waiting for SMTP.
+
+        Awaiting the start (not the delivery) means the child exists before its parent can end.
+        """
+        record = self.records[index]
+        workflow_id = delivery_workflow_id(workflow.info().workflow_id, index + 1, notice.kind.value)
+        self.records[index] = record.model_copy(update={"delivery_workflow_id": workflow_id})
+        handle = await workflow.start_child_workflow(
+            NoticeDelivery.run,
+            DeliveryInput(notice=notice, give_up_at=notice.issued_at + MAIL_GIVE_UP_AFTER),
+            id=workflow_id,
+            # The notice goes out even if its consultation or round ends first (a withdrawal's does).
+            parent_close_policy=ParentClosePolicy.ABANDON,
+            static_summary=f"Email '{notice.kind.value}' to {len(notice.recipients)} recipient(s)",
+        )
+        self._deliveries.append(asyncio.create_task(self._settle(index, handle)))
+
+    async def _settle(self, index: int, handle: ChildWorkflowHandle[NoticeDelivery, DeliveryOutcome]) -> None:
+        try:
+            outcome = await handle
+        except ChildWorkflowError as failure:
+            workflow.logger.warning("notice %s could not be delivered", self.records[index].notice_id)
+            self.records[index] = self.records[index].gave_up(str(failure.cause or failure))
+            return
+        self.records[index] = self.records[index].settled(outcome)
+
+    async def _send_and_wait(self, index: int, notice: Notice) -> NoticeRecord:
+        """The path of workflows started before notices were delivered beside the lifecycle."""
+        record = self.records[index]
+        kind = notice.kind
+        recipients = notice.recipients
         try:
             report = await workflow.execute_activity_method(
                 Mailer.send_notice,
@@ -85,9 +170,11 @@ class Notifier:
                 retry_policy=MAIL_RETRY,
                 summary=f"Email '{kind.value}' to {len(recipients)} recipient(s)",
             )
-            record = record.model_copy(update={"delivered": report.delivered, "refused": report.refused})
+            record = record.model_copy(
+                update={"state": NoticeState.DELIVERED, "delivered": report.delivered, "refused": report.refused}
+            )
         except ActivityError as failure:
             workflow.logger.warning("notice %s could not be sent", notice.notice_id)
-            record = record.model_copy(update={"error": str(failure.cause or failure)})
+            record = record.gave_up(str(failure.cause or failure))
         self.records[index] = record
         return record

@@ -121,6 +121,7 @@ class TechnicalRound(ApprovalUpdates):
                 documents=final.documents,
             ),
         )
+        await self._notifier.wait_for_last_notices()
         await workflow.wait_condition(
             lambda: not self._progress_dirty and not self._progress_sending and workflow.all_handlers_finished()
         )

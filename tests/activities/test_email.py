@@ -1,21 +1,28 @@
-"""The mail activity against real SMTP servers: what each recipient receives, and retries."""
+"""The mail activities against real SMTP servers: what each recipient receives, refusals, retries, addresses."""
 
 from __future__ import annotations
 
 import dataclasses
+import email
+import email.policy
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import aiosmtplib
+import pytest
 from aiosmtpd.controller import Controller
+from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
-from activities.email import Mailer, render
+from activities.email import _WIRE, Mailer, render
 from consult.outbox import Outbox
 from infra.local import free_port
 from infra.settings import SmtpSettings
 from schemas.declaration import Locale, Pillar
-from schemas.notices import DeliveryReport, Notice, NoticeKind, Recipient
+from schemas.notices import DeliveryReport, MessageOutcome, MessageRequest, Notice, NoticeKind, Recipient
 from tests.helpers import body
 
 SENDER = "Consultations <consultations@consult.example>"
@@ -106,18 +113,106 @@ class _RefuseBounces:
         return "250 OK"
 
 
-async def test_a_refused_address_is_reported_and_does_not_stop_the_others() -> None:
+BOUNCE = Recipient(name="Gone", email="bounce@state.example", locale=Locale.EN)
+
+
+@contextmanager
+def refusing_bounces() -> Iterator[tuple[_RefuseBounces, Mailer]]:
+    """An SMTP server that refuses every `bounce…` address, and a mailer pointed at it."""
     handler = _RefuseBounces()
     port = free_port()
     controller = Controller(handler, hostname="127.0.0.1", port=port)
     controller.start()
-    bounce = Recipient(name="Gone", email="bounce@state.example", locale=Locale.EN)
     try:
-        report = await ActivityEnvironment().run(
-            Mailer(SmtpSettings(host="127.0.0.1", port=port)).send_notice, notice(bounce, JOHN)
-        )
+        yield handler, Mailer(SmtpSettings(host="127.0.0.1", port=port))
     finally:
         controller.stop()
+
+
+async def test_a_refused_address_is_reported_and_does_not_stop_the_others() -> None:
+    with refusing_bounces() as (handler, mailer):
+        report = await ActivityEnvironment().run(mailer.send_notice, notice(BOUNCE, JOHN))
     assert report.delivered == [JOHN.email]
-    assert "mailbox unavailable" in report.refused[bounce.email]
+    assert "mailbox unavailable" in report.refused[BOUNCE.email]
     assert [e.rcpt_tos for e in handler.received] == [[JOHN.email]]
+
+
+# --- one message per activity (notices delivered beside the lifecycle) ------------------------
+
+
+def request_for(recipient: Recipient, base: Notice | None = None) -> MessageRequest:
+    return MessageRequest(notice=(base or notice(recipient)).for_reader(recipient), recipient=recipient)
+
+
+async def test_send_message_sends_exactly_one_message(tmp_path: Path) -> None:
+    outbox = Outbox(tmp_path, port=free_port()).start()
+    try:
+        outcome = await ActivityEnvironment().run(
+            Mailer(SmtpSettings(host=outbox.host, port=outbox.port, sender=SENDER)).send_message, request_for(ANA)
+        )
+        received = outbox.messages()
+    finally:
+        outbox.stop()
+    assert outcome == MessageOutcome()
+    assert [m["To"].addresses[0].addr_spec for m in received] == [ANA.email]
+    assert received[0]["Message-ID"] == render(notice(ANA), ANA, SENDER)["Message-ID"]
+
+
+async def test_send_message_reports_a_refused_address_as_an_answer() -> None:
+    with refusing_bounces() as (handler, mailer):
+        outcome = await ActivityEnvironment().run(mailer.send_message, request_for(BOUNCE))
+    assert outcome.refused is not None and "mailbox unavailable" in outcome.refused
+    assert handler.received == []
+
+
+async def test_send_message_with_smtp_down_fails_the_attempt_so_temporal_retries_it() -> None:
+    mailer = Mailer(SmtpSettings(host="127.0.0.1", port=free_port(), timeout_seconds=2))
+    with pytest.raises(aiosmtplib.SMTPConnectError):
+        await ActivityEnvironment().run(mailer.send_message, request_for(ANA))
+
+
+async def test_a_message_that_cannot_be_written_is_not_retried() -> None:
+    broken = Recipient(name="Ana\r\nBcc: x@evil.example", email="ana@minrel.example", locale=Locale.ES)
+    mailer = Mailer(SmtpSettings(host="127.0.0.1", port=free_port()))
+    with pytest.raises(ApplicationError) as raised:
+        await ActivityEnvironment().run(mailer.send_message, request_for(broken))
+    assert raised.value.non_retryable and "cannot be written" in str(raised.value)
+
+
+def test_a_reader_gets_the_same_message_from_the_notice_trimmed_to_their_language() -> None:
+    documents = {Locale.EN: "# Minutes\n\nEnglish.\n", Locale.ES: "# Acta\n\nEspañol.\n"}
+    full = notice(ANA, JOHN, kind=NoticeKind.APPROVED).model_copy(
+        update={"documents": documents, "previous_documents": documents, "version": 2, "subject": "minutes"}
+    )
+    french = Recipient(name="Claire", email="claire@quai.example", locale=Locale.FR)  # no French: the first one
+    for reader in (ANA, JOHN, french):
+        trimmed = full.for_reader(reader)
+        assert trimmed.recipients == [] and len(trimmed.documents) == 1
+        whole, small = render(full, reader, SENDER), render(trimmed, reader, SENDER)
+        assert body(whole) == body(small) and body(whole, "html") == body(small, "html")
+        assert whole["Message-ID"] == small["Message-ID"]
+
+
+# --- addresses -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Ana <boss@evil.example>",
+        "Dr. Pérez: Minister",
+        'John "Johnny" Doe',
+        '"><svg onload=alert(1)>',
+        "Doe, John",
+    ],
+)
+def test_a_display_name_is_quoted_so_it_names_nobody_else(name: str) -> None:
+    reader = Recipient(name=name, email="ana@minrel.example", locale=Locale.EN)
+    wire = render(notice(reader), reader, SENDER).as_bytes(policy=_WIRE)
+    received = email.message_from_bytes(wire, policy=email.policy.default)
+    to = received["To"]
+    assert len(to.addresses) == 1
+    assert (to.addresses[0].display_name, to.addresses[0].addr_spec) == (name, "ana@minrel.example")
+    raw = next(line for line in wire.decode().splitlines() if line.startswith("To:"))
+    # Quoted (or, not being ASCII, an encoded word): the name's own `<`, `:`, `"` or `,` are only text.
+    assert raw.endswith(" <ana@minrel.example>") and (raw.startswith('To: "') or raw.startswith("To: =?utf-8?"))

@@ -159,6 +159,21 @@ async def eventually(check: Callable[[], Any], timeout: float = 10.0, interval: 
         await asyncio.sleep(interval)
 
 
+async def received(outbox: Outbox, consultation_id: str, kind: str, count: int) -> list[EmailMessage]:
+    """Waits until the outbox holds `count` messages of that notice kind, and returns them.
+
+    A notice is delivered beside the lifecycle: a final one (concluded, withdrawn)
+    may land after its workflow has ended, so a test waits for it while the worker runs.
+    """
+
+    def check() -> list[EmailMessage] | None:
+        messages = notices_of(outbox, consultation_id, kind)
+        return messages if len(messages) >= count else None
+
+    result: list[EmailMessage] = await eventually(check)
+    return result
+
+
 async def delivered(handle: WorkflowHandle[Any, ConsultationStatus], kind: str, count: int = 1) -> ConsultationStatus:
     """Waits until `count` notices of `kind` are recorded as delivered, and returns the status."""
 

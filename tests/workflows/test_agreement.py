@@ -30,6 +30,7 @@ from tests.helpers import (
     everyone,
     notices_of,
     open_round,
+    received,
     recipients,
     round_closed,
     round_exists,
@@ -69,6 +70,7 @@ async def test_changes_then_a_second_version_approved_by_all_concludes(
         waiting = await handle.query(Consultation.status)  # US decides with `all`: one of two is not enough
         await decide(handle, US_APPROVER_2, v2)
         result = await handle.result()
+        await received(outbox, declaration.id, "concluded", len(everyone(declaration)))
 
     assert f"the current agreement draft is version 2 (SHA-256 {v2})" in str(stale.value.cause)
     assert waiting.stage is Stage.AWAITING_APPROVAL
@@ -107,6 +109,7 @@ async def test_a_decline_ends_the_consultation(time_env: WorkflowEnvironment, ou
             await decide(handle, US_LEAD, v1, Decision.DECLINE)
         await decide(handle, US_LEAD, v1, Decision.DECLINE, "Financing terms unacceptable")
         result = await handle.result()
+        await received(outbox, declaration.id, "declined", len(everyone(declaration)))
     assert "decline needs a comment" in str(no_reason.value.cause)
     assert result.stage is Stage.DECLINED
     declined = notices_of(outbox, declaration.id, "declined")

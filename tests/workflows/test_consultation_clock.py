@@ -15,6 +15,7 @@ from temporalio.client import WorkflowExecutionStatus, WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
 from consult.outbox import Outbox
+from operations import notices
 from operations.consultations import start
 from schemas.consultation import (
     ConsultationStatus,
@@ -24,11 +25,13 @@ from schemas.consultation import (
     WithdrawRequest,
 )
 from schemas.declaration import Pillar
+from schemas.notices import NoticeState
 from tests.helpers import (
     CL_OPERATOR,
     US_OPERATOR,
     body,
     delivered,
+    eventually,
     everyone,
     mail_of,
     make_declaration,
@@ -163,8 +166,16 @@ async def test_withdrawal_notifies_everyone_and_ends_the_consultation(
             Consultation.withdraw, WithdrawRequest(reason="Superseded by a new declaration", requested_by=US_OPERATOR)
         )
         result = await handle.result()
+        # The withdrawal's notice is delivered beside the lifecycle, so it may land after the end.
+        await eventually(lambda: len(notices_of(outbox, declaration.id, "withdrawn")) == len(everyone(declaration)))
+        after = await notices.settle(time_env.client, result.notices)
 
     assert result.stage is Stage.WITHDRAWN
+    # The workflow gave its last notice a moment to go out (it would go out after the end otherwise),
+    # so its final record, and the status read from it, say it was delivered.
+    assert result.notices[-1].kind == "withdrawn" and result.notices[-1].state is NoticeState.DELIVERED
+    assert after == result.notices
+    assert set(after[-1].delivered) == everyone(declaration)
     assert result.withdrawal is not None and result.withdrawal.by == US_OPERATOR
     assert result.next_deadline is None
     withdrawn = notices_of(outbox, declaration.id, "withdrawn")

@@ -1,8 +1,10 @@
 """Running consultations last months: today's code must replay the histories recorded by earlier code.
 
-The histories in tests/histories/ are a whole lifecycle recorded by
-scripts/record_histories.py. A change that would break a running workflow
-fails here with a non-determinism error; guard it with `workflow.patched`.
+The histories in tests/histories/ are whole lifecycles recorded by
+scripts/record_histories.py, each folder by the code of its time (notices-beside/:
+since notices are delivered beside the lifecycle, with one notice's delivery).
+A change that would break a running workflow fails here with a non-determinism
+error; guard it with `workflow.patched`.
 """
 
 from __future__ import annotations
@@ -24,6 +26,13 @@ def test_there_are_histories_to_replay() -> None:
     names = {p.stem for p in HISTORIES}
     assert {"consultation-replay-concluded", "consultation-replay-concluded-round-1"} <= names
     assert {"consultation-replay-lifecycle", "consultation-replay-lifecycle-round-1"} <= names  # withdrawn/
+    # notices-beside/: recorded since notices are delivered by NoticeDelivery (patch notices-beside-lifecycle)
+    beside = {p.stem for p in HISTORIES if p.parent.name == "notices-beside"}
+    assert {
+        "consultation-replay-concluded",
+        "consultation-replay-concluded-round-1",
+        "consultation-replay-concluded-notice-001-opened",
+    } <= beside
 
 
 @pytest.mark.parametrize("path", HISTORIES, ids=lambda p: str(p.relative_to(p.parents[1])))

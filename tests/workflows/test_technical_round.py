@@ -32,6 +32,7 @@ from tests.helpers import (
     everyone,
     notices_of,
     open_round,
+    received,
     recipients,
     round_closed,
     round_exists,
@@ -58,6 +59,7 @@ async def test_all_inputs_close_the_round_early_and_every_party_approves_the_min
         await round_.decide(US_APPROVER_2)
         final = await round_.handle.result()
         parent = await eventually(lambda: round_closed(round_.consultation))
+        await received(outbox, declaration.id, "approved", len(everyone(declaration)))
 
     assert approving.close_reason == "every party submitted every pillar"
     assert approving.inputs_closed_at is not None and approving.inputs_closed_at < declaration.signed_at + 2 * DAY

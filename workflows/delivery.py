@@ -1,0 +1,96 @@
+"""Delivering one notice, beside the lifecycle that issued it.
+
+The consultation or round records the notice and starts this workflow as an
+abandoned child (it outlives its parent: a withdrawal's notice still goes out
+after the consultation has ended), then goes on at once. Here each recipient's
+message is one activity, a few at a time: a crash or an SMTP outage is retried
+by Temporal per message, and a message whose activity completed is never sent
+again. A very long recipient list continues as new every `RECIPIENTS_PER_RUN`
+recipients, so no run's history grows without bound.
+
+Result: DeliveryOutcome (who was refused or could not be sent to, and why).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError
+
+from activities.email import Mailer
+from schemas.notices import DeliveryInput, DeliveryOutcome, MessageRequest, Recipient
+
+# Messages in flight at once, per notice: enough to keep SMTP busy, few enough that an
+# outage holds a handful of retrying activities rather than one per recipient.
+CONCURRENCY = 8
+RECIPIENTS_PER_RUN = 250
+# One message; a worker that dies mid-send is noticed (and the message retried) after this.
+MESSAGE_TIMEOUT = timedelta(seconds=30)
+# Retries come quickly once SMTP is back: never more than 10 s apart.
+MESSAGE_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1), backoff_coefficient=2.0, maximum_interval=timedelta(seconds=10)
+)
+# Below this, a message is not worth attempting before the notice gives up.
+_LAST_CHANCE = timedelta(seconds=1)
+
+
+def delivery_workflow_id(issuer_workflow_id: str, sequence: int, kind: str) -> str:
+    """Unique per issuing workflow (a consultation, a round, a review's round) and notice."""
+    return f"{issuer_workflow_id}-notice-{sequence:03d}-{kind}"
+
+
+def _reason(failure: BaseException) -> str:
+    """The innermost cause: the SMTP error behind a retry timeout, not "activity timed out"."""
+    while failure.__cause__ is not None:
+        failure = failure.__cause__
+    return str(failure) or type(failure).__name__
+
+
+@workflow.defn
+class NoticeDelivery:
+    """One notice to its recipients. No queries, signals or updates: a client reads where it stands
+    from its pending activities (the SMTP error being retried) and its result."""
+
+    @workflow.run
+    async def run(self, input: DeliveryInput) -> DeliveryOutcome:
+        notice = input.notice
+        refused, failed = dict(input.refused), dict(input.failed)
+        now_due, later = notice.recipients[:RECIPIENTS_PER_RUN], notice.recipients[RECIPIENTS_PER_RUN:]
+        slots = asyncio.Semaphore(CONCURRENCY)
+        last_error: list[str] = []
+
+        async def deliver(recipient: Recipient) -> None:
+            async with slots:
+                left = input.give_up_at - workflow.now()
+                if left < _LAST_CHANCE:
+                    failed[recipient.email] = f"not sent within a day: {last_error[-1] if last_error else 'timed out'}"
+                    return
+                try:
+                    outcome = await workflow.execute_activity_method(
+                        Mailer.send_message,
+                        MessageRequest(notice=notice.for_reader(recipient), recipient=recipient),
+                        start_to_close_timeout=MESSAGE_TIMEOUT,
+                        schedule_to_close_timeout=left,
+                        retry_policy=MESSAGE_RETRY,
+                    )
+                except ActivityError as error:
+                    last_error.append(_reason(error))
+                    failed[recipient.email] = last_error[-1]
+                    return
+                if outcome.refused is not None:
+                    refused[recipient.email] = outcome.refused
+
+        await asyncio.gather(*(deliver(r) for r in now_due))
+        if later:
+            workflow.continue_as_new(
+                DeliveryInput(
+                    notice=notice.model_copy(update={"recipients": later}),
+                    give_up_at=input.give_up_at,
+                    refused=refused,
+                    failed=failed,
+                )
+            )
+        return DeliveryOutcome(refused=refused, failed=failed)
