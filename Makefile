@@ -54,9 +54,11 @@ check: lint typecheck test
 screenshots: install
 	$(BIN)/python scripts/screenshots.py $(if $(LINK),--link '$(LINK)')
 
-# Re-record tests/histories/ (see scripts/record_histories.py for when to).
+# Record histories of today's code into a new folder beside the checked-in ones
+# (see scripts/record_histories.py for when to); it never writes over one.
 histories: install
-	$(BIN)/python scripts/record_histories.py
+	@test -n "$(DIR)" || { echo "usage: make histories DIR=tests/histories/<change>"; exit 2; }
+	$(BIN)/python scripts/record_histories.py $(DIR)
 
 clean:
 	rm -rf $(VENV) $(DATA_DIR) .pytest_cache .mypy_cache .ruff_cache

@@ -8,9 +8,10 @@ event histories as JSON, and the delivery of its first notice
 (tests/histories/withdrawn/ keeps an earlier recording that ends in a withdrawal;
 tests/histories/notices-beside/ one made since notices are delivered beside the
 lifecycle, patch `notices-beside-lifecycle`). Refresh them (`make histories`) only
-when a change is meant to be incompatible and is guarded by `workflow.patched`;
-the old files then move to tests/histories/old/ so both versions keep replaying.
-`python scripts/record_histories.py DIR` writes them to DIR instead, to look before replacing.
+when a change is meant to be incompatible and is guarded by `workflow.patched`,
+into a new folder beside the old ones, so both versions keep replaying:
+`python scripts/record_histories.py DIR` (`make histories DIR=...`). It refuses to
+write over a history that is already there: checked-in histories are never re-recorded.
 
 It stands on the project's own code: the example declaration, `operations.start`,
 the worker every process builds. It imports nothing from tests/.
@@ -53,7 +54,7 @@ from workflows.consultation import Consultation  # noqa: E402
 from workflows.technical_round import TechnicalRound, round_workflow_id  # noqa: E402
 
 DAY = timedelta(days=1)
-OUT = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "tests" / "histories"
+HISTORIES = ROOT / "tests" / "histories"
 EXAMPLE = ROOT / "examples" / "chile-us-2026.yaml"
 TASK_QUEUE = "record-histories"
 
@@ -73,7 +74,7 @@ def approvers_to_approve(declaration: Declaration) -> list[str]:
     return chosen
 
 
-async def record() -> None:
+async def record(out: Path) -> None:
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=binaries.time_skipping_test_server(), data_converter=pydantic_data_converter
     )
@@ -175,14 +176,15 @@ async def record() -> None:
                     ),
                 )
             await handle.result()
-        OUT.mkdir(parents=True, exist_ok=True)
         # And one notice's delivery (workflows started since NoticeDelivery existed have them).
         first = (await handle.result()).notices[0]
         deliveries = [env.client.get_workflow_handle(first.delivery_workflow_id)] if first.delivery_workflow_id else []
         for h in (handle, round_, *deliveries):
             # Named by workflow id: a replay must run under the id it was recorded with.
             history = await h.fetch_history()
-            path = OUT / f"{h.id}.json"
+            path = out / f"{h.id}.json"
+            if path.exists():
+                raise SystemExit(f"{path} exists: record into a new folder, never over a checked-in history")
             path.write_text(history.to_json())
             print(f"{path}: {len(history.events)} events")  # noqa: T201
     finally:
@@ -225,6 +227,17 @@ async def _round_closed(handle) -> bool:  # type: ignore[no-untyped-def]
 
 
 if __name__ == "__main__":
-    asyncio.run(record())
+    if len(sys.argv) != 2:
+        sys.stderr.write(f"usage: {sys.argv[0]} DIR  (a new folder, e.g. {HISTORIES.relative_to(ROOT)}/<change>)\n")
+        sys.stderr.flush()
+        os._exit(2)
+
+    target = Path(sys.argv[1])
+    if any(target.glob("*.json")):
+        sys.stderr.write(f"{target} already holds histories: record into a new folder, never over checked-in ones\n")
+        sys.stderr.flush()
+        os._exit(2)
+    target.mkdir(parents=True, exist_ok=True)
+    asyncio.run(record(target))
     sys.stdout.flush()
     os._exit(0)  # see TEMPORAL-NOTES: interpreter exit after the test server can crash
