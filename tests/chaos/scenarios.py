@@ -287,6 +287,8 @@ async def kill_mid_send(stack: Stack, recipients: int = 1000) -> Row:
             return len({m.recipient for m in stack.mail.of(lc.cid, "opened")}) >= total
 
         await lc.until(all_sent, "the opening notice sent to everyone")
+        assert fault.ended is not None
+        fault.recovery = time.monotonic() - fault.ended
 
     await guarded(lc, kill_midway)
     await lc.account()
