@@ -15,6 +15,7 @@ from infra.i18n import N_, Plural, Words
 from schemas.declaration import Locale
 from schemas.links import LinkPurpose
 from schemas.notices import Notice, NoticeKind
+from schemas.working_days import Count, Counting
 
 Text = str | Plural  # a Plural counts the notice's days left
 
@@ -23,12 +24,12 @@ COMMENTS = "{comments}"  # a paragraph per comment, as written by whoever reques
 CONSULTATION = (N_("Consultation"), "title")
 PARTIES = (N_("Parties"), "parties")
 PILLARS = (N_("Pillars"), "pillars")
-FIRST_DEADLINE = (N_("First-round deadline"), "deadline")
+FIRST_DEADLINE = (N_("First-round deadline"), "deadline_counted")
 MEETING = (N_("Meeting"), "meeting")
 INPUTS_DUE = (N_("Inputs due"), "inputs_due")
 VERSION = (N_("Version"), "version")
 SHA256 = (N_("SHA-256"), "sha256")
-DECIDE_BY = (N_("Decide by"), "deadline")
+DECIDE_BY = (N_("Decide by"), "deadline_counted")
 DOCUMENT = (VERSION, SHA256)
 
 
@@ -220,6 +221,7 @@ def _values(notice: Notice, words: Words) -> dict[str, object]:
         "pillars": "; ".join(words.pillar(p) for p in notice.pillars),
         "missing": ", ".join(notice.missing),
         "deadline": when(notice.deadline),
+        "deadline_counted": counted(notice.counting, when(notice.deadline), words),
         "previous_deadline": when(notice.previous_deadline),
         "meeting": when(notice.meeting_at),
         "inputs_due": when(notice.inputs_due),
@@ -248,6 +250,19 @@ def word(notice: Notice, locale: Locale) -> Wording:
         paragraphs.extend(notice.comments if text == COMMENTS else [say(text)])
     facts = [(words.gettext(label), str(values[key])) for label, key in (CONSULTATION, PARTIES, *shape.facts)]
     return Wording(say(shape.subject), paragraphs, facts)
+
+
+def counted(counting: Counting | None, when: str, words: Words) -> str:
+    """A date with how it was counted, when the declaration says so: "10 working days (CL, US holidays) → …"."""
+    if counting is None or not when:
+        return when
+    if counting.count is Count.WORKING_DAYS:
+        days = words.ngettext("{n} working day", "{n} working days", counting.days)
+    else:
+        days = words.ngettext("{n} calendar day", "{n} calendar days", counting.days)
+    if counting.calendars:
+        days = words.gettext("{days} ({calendars} holidays)", days=days, calendars=", ".join(counting.calendars))
+    return f"{days} → {when}"
 
 
 def greeting(recipient_name: str | None, words: Words) -> str:

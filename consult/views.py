@@ -10,7 +10,7 @@ from rich.markup import escape
 from rich.table import Table
 from temporalio.client import WorkflowExecution
 
-from infra.formatting import display_tz, fmt
+from infra.formatting import display_tz, fmt, fmt_counted
 from schemas import search_attributes as sa
 from schemas.consultation import ConsultationStatus
 from schemas.notices import NoticeRecord, NoticeState
@@ -31,7 +31,7 @@ def show_status(console: Console, s: ConsultationStatus) -> None:
     summary.add_row("Parties", ", ".join(s.parties))
     summary.add_row("Pillars", ", ".join(p.value for p in s.pillars))
     summary.add_row("Signed", when(s.signed_at))
-    summary.add_row("First-round deadline", when(s.first_round_deadline))
+    summary.add_row("First-round deadline", fmt_counted(s.first_round_deadline, s.first_round_counting, tz))
     summary.add_row("Next deadline", when(s.next_deadline))
     console.print(summary)
     if s.rounds:

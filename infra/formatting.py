@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
+from schemas.working_days import Count, Counting
+
 
 def display_tz(signed_at: datetime) -> timezone:
     """The zone every date of a consultation is shown in: the one its declaration was signed in."""
@@ -19,3 +21,15 @@ def display_tz(signed_at: datetime) -> timezone:
 
 def fmt(when: datetime, tz: timezone) -> str:
     return when.astimezone(tz).strftime("%Y-%m-%d %H:%M %z")
+
+
+def counted(counting: Counting) -> str:
+    """How a deadline was counted, in the operators' words: "10 working days (CL, US holidays)"."""
+    unit = "working day" if counting.count is Count.WORKING_DAYS else "calendar day"
+    words = f"{counting.days} {unit}{'' if counting.days == 1 else 's'}"
+    return f"{words} ({', '.join(counting.calendars)} holidays)" if counting.calendars else words
+
+
+def fmt_counted(when: datetime, counting: Counting | None, tz: timezone) -> str:
+    """`fmt(when)`, preceded by how it was counted when that is known: "10 working days (…) → 2026-12-11 …"."""
+    return f"{counted(counting)} → {fmt(when, tz)}" if counting else fmt(when, tz)

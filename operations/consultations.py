@@ -8,7 +8,7 @@ raised as `OperationError` with a message written for them.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from temporalio.client import (
@@ -26,6 +26,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from temporalio.workflow import UpdateMethodMultiParam
 
 from operations import notices
+from operations.calendars import UnknownCalendar, today_in, working_calendar
 from schemas import search_attributes as sa
 from schemas.approvals import Decision, DecisionRecord, DecisionRequest
 from schemas.consultation import (
@@ -51,6 +52,7 @@ from schemas.rounds import (
     RoundStatus,
     SubmitInputRequest,
 )
+from schemas.working_days import WorkingCalendar
 from workflows.consultation import Consultation
 from workflows.technical_round import TechnicalRound
 from workflows.views import initial_search_attributes, static_details, static_summary
@@ -88,8 +90,17 @@ class DecisionOnBehalf:
         )
 
 
-async def start(client: Client, declaration: Declaration, task_queue: str) -> WorkflowHandle[Any, Any]:
-    input = ConsultationInput(declaration=declaration)
+async def start(
+    client: Client, declaration: Declaration, task_queue: str, calendar: WorkingCalendar | None = None
+) -> WorkflowHandle[Any, Any]:
+    """Starts the consultation; when it counts working days, with the parties' holidays recorded in its input
+    (`calendar`, or computed here from the `holidays` package)."""
+    if calendar is None and declaration.counts_working_days:
+        try:
+            calendar = working_calendar(declaration, today_in(declaration, datetime.now(UTC)))
+        except UnknownCalendar as error:
+            raise OperationError(f"{error}; nothing was started") from None
+    input = ConsultationInput(declaration=declaration, calendar=calendar)
     try:
         return await client.start_workflow(
             Consultation.run,

@@ -18,6 +18,7 @@ from schemas.declaration import Declaration, Email, Locale, Pillar
 from schemas.documents import DocumentVersion
 from schemas.notices import NoticeRecord
 from schemas.rounds import Grid, RoundState
+from schemas.working_days import Counting, WorkingCalendar, add
 
 TASK_QUEUE = "consultations"
 
@@ -42,6 +43,26 @@ class _Model(BaseModel):
 
 class ConsultationInput(_Model):
     declaration: Declaration
+    # The parties' common non-working days, computed when it started, when the declaration counts
+    # working days; None (and in every history recorded before it) means calendar days alone.
+    calendar: WorkingCalendar | None = None
+
+    @property
+    def first_round_deadline(self) -> datetime:
+        window = self.declaration.first_round_window
+        return add(self.calendar, self.declaration.signed_at, window.days, window.count)
+
+    @property
+    def first_round_counting(self) -> Counting | None:
+        """How the first-round deadline was counted, when the declaration says so (None: the `_days` key)."""
+        window = self.declaration.first_round_within
+        if window is None:
+            return None
+        return Counting(days=window.days, count=window.count, calendars=holiday_labels(self.calendar))
+
+
+def holiday_labels(calendar: WorkingCalendar | None) -> list[str]:
+    return list(calendar.calendars) if calendar else []
 
 
 # --- operator requests (Updates) -------------------------------------------------
@@ -96,6 +117,8 @@ class RoundRecord(_Model):
     minutes_sha256: str | None = None
     next_deadline: datetime | None = None
     overdue: bool = False
+    # The meeting invitation's SEQUENCE: how many times the meeting was moved.
+    meeting_sequence: int = 0
 
 
 class Extension(_Model):
@@ -120,6 +143,8 @@ class ConsultationStatus(_Model):
     overdue: bool
     signed_at: datetime
     first_round_deadline: datetime
+    # How the first-round deadline was counted, while it is the declaration's own (None once extended).
+    first_round_counting: Counting | None = None
     next_deadline: datetime | None
     parties: list[str]
     pillars: list[Pillar]

@@ -22,6 +22,7 @@ from pydantic import (
 )
 
 from schemas import limits
+from schemas.working_days import Count
 
 SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,78}[a-z0-9])?$")
 # Deliberately simple: it catches typos (missing @, spaces) without pretending to
@@ -96,10 +97,50 @@ class Operator(_Strict):
         return {"email": data} if isinstance(data, str) else data
 
 
+class PartyCalendar(_Strict):
+    """Whose public holidays a party keeps: a country of the `holidays` package, and a subdivision.
+
+    Written as a bare code (`calendar: CL`) or a mapping (`calendar: {country: US, subdiv: DC}`).
+    """
+
+    country: Annotated[str, Field(pattern=r"^[A-Z]{2,3}$")]
+    subdiv: Annotated[str, Field(pattern=r"^[A-Za-z0-9-]{1,10}$")] | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_bare_code(cls, data: Any) -> Any:
+        return {"country": data} if isinstance(data, str) else data
+
+    @property
+    def label(self) -> str:
+        return f"{self.country}-{self.subdiv}" if self.subdiv else self.country
+
+
+class Window(_Strict):
+    """A window written as `{days: 10, count: working_days}`; calendar days by default."""
+
+    days: Annotated[int, Field(ge=1, le=365)]
+    count: Count = Count.CALENDAR_DAYS
+
+
+class Offsets(_Strict):
+    """Reminder offsets written as `{days: [5, 2, 1], count: working_days}`."""
+
+    days: list[Annotated[int, Field(ge=1)]]
+    count: Count = Count.CALENDAR_DAYS
+
+    @field_validator("days")
+    @classmethod
+    def _distinct(cls, value: list[int]) -> list[int]:
+        return distinct_days(value)
+
+
 class Party(_Strict):
     code: Annotated[str, Field(pattern=r"^[A-Z]{2,3}$", description="ISO country code, e.g. CL")]
     name: Name
     approval: ApprovalRule = ApprovalRule.ANY
+    # Whose holidays it keeps when deadlines count working days; by default the country of `code`.
+    calendar: PartyCalendar | None = None
     counterparts: Annotated[list[Counterpart], Field(min_length=1)]
 
     @model_validator(mode="after")
@@ -112,6 +153,10 @@ class Party(_Strict):
     def with_role(self, role: Role) -> list[Counterpart]:
         return [c for c in self.counterparts if role in c.roles]
 
+    @property
+    def holiday_calendar(self) -> PartyCalendar:
+        return self.calendar or PartyCalendar(country=self.code)
+
 
 class Declaration(_Strict):
     id: Annotated[str, Field(description="slug; the workflow id is consultation-<id>"), limits.one_line(80)]
@@ -123,9 +168,30 @@ class Declaration(_Strict):
     approval_within_days: Annotated[int, Field(ge=1, le=365)] = 7
     # Once the agreement is concluded, a review round opens every N months (none if unset).
     review_every_months: Annotated[int, Field(ge=1, le=120)] | None = None
+    # The same three windows, written with how they are counted (calendar or working days). Given
+    # one, the `_days` key above takes its number (so both agree in the recorded declaration).
+    first_round_within: Window | None = None
+    approval_within: Window | None = None
+    reminder_before: Offsets | None = None
     pillars: Annotated[list[Pillar], Field(min_length=1)] = Field(default_factory=lambda: list(Pillar))
     operators: Annotated[list[Operator], Field(min_length=1)]
     parties: Annotated[list[Party], Field(min_length=2), limits.at_most(limits.MAX_PARTIES)]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _counted_windows(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        for new, old in WINDOW_KEYS:
+            window = data.get(new)
+            days = window.get("days") if isinstance(window, dict) else getattr(window, "days", None)
+            if days is None:
+                continue
+            if old in data and _comparable(data[old]) != _comparable(days):
+                raise ValueError(f"give either {old} or {new}, not both")
+            data[old] = days
+        return data
 
     @field_validator("id")
     @classmethod
@@ -151,9 +217,7 @@ class Declaration(_Strict):
     @field_validator("reminder_days_before")
     @classmethod
     def _distinct_reminders(cls, value: list[int]) -> list[int]:
-        if len(set(value)) != len(value):
-            raise ValueError("must not repeat a day")
-        return sorted(value, reverse=True)
+        return distinct_days(value)
 
     @field_validator("pillars")
     @classmethod
@@ -193,7 +257,34 @@ class Declaration(_Strict):
 
     @property
     def first_round_deadline(self) -> datetime:
+        """In calendar days; a consultation counting working days has its own (`ConsultationInput`)."""
         return self.signed_at + timedelta(days=self.first_round_within_days)
+
+    @property
+    def first_round_window(self) -> Window:
+        return self.first_round_within or Window(days=self.first_round_within_days)
+
+    @property
+    def approval_window(self) -> Window:
+        return self.approval_within or Window(days=self.approval_within_days)
+
+    @property
+    def reminder_offsets(self) -> Offsets:
+        return self.reminder_before or Offsets(days=self.reminder_days_before)
+
+    @property
+    def counts_working_days(self) -> bool:
+        """Whether a window counts working days: only then does the consultation need the parties' calendars."""
+        counts = (self.first_round_window.count, self.approval_window.count, self.reminder_offsets.count)
+        return Count.WORKING_DAYS in counts
+
+    @property
+    def holiday_calendars(self) -> list[PartyCalendar]:
+        """Each party's calendar, once (two parties may keep the same one)."""
+        seen: dict[str, PartyCalendar] = {}
+        for party in self.parties:
+            seen.setdefault(party.holiday_calendar.label, party.holiday_calendar)
+        return list(seen.values())
 
     @property
     def document_locales(self) -> list[Locale]:
@@ -205,6 +296,25 @@ class Declaration(_Strict):
 
     def party(self, code: str) -> Party | None:
         return next((p for p in self.parties if p.code == code), None)
+
+
+# The windows a declaration may write with how they are counted, and the key each replaces.
+WINDOW_KEYS = (
+    ("first_round_within", "first_round_within_days"),
+    ("approval_within", "approval_within_days"),
+    ("reminder_before", "reminder_days_before"),
+)
+
+
+def distinct_days(value: list[int]) -> list[int]:
+    """Reminder offsets, latest first; a day given twice is refused."""
+    if len(set(value)) != len(value):
+        raise ValueError("must not repeat a day")
+    return sorted(value, reverse=True)
+
+
+def _comparable(value: Any) -> Any:
+    return sorted(value) if isinstance(value, list) else value
 
 
 def workflow_id_for(consultation_id: str) -> str:

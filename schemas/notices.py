@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from schemas.declaration import Locale, Pillar
 from schemas.links import LinkSpec
+from schemas.working_days import Counting
 
 
 class NoticeKind(StrEnum):
@@ -51,6 +52,8 @@ class NoticeFacts(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     deadline: datetime | None = None
+    # How `deadline` was counted, when the declaration says so ("10 working days (CL, US holidays)").
+    counting: Counting | None = None
     previous_deadline: datetime | None = None
     days_left: int | None = None
     meeting_at: datetime | None = None

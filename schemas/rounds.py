@@ -14,6 +14,7 @@ from schemas.declaration import Declaration, Email, Locale, Pillar
 from schemas.documents import DocumentVersion
 from schemas.notices import NoticeRecord
 from schemas.pillar_inputs import Channel, PillarInput, SubmissionRecord
+from schemas.working_days import WorkingCalendar
 
 # The signal a round sends its consultation whenever its progress changes.
 ROUND_PROGRESS_SIGNAL = "round_progress"
@@ -40,6 +41,8 @@ class RoundInput(_Model):
     inputs_due: datetime
     pillars: list[Pillar]
     opened_by: str
+    # The consultation's working calendar, when its declaration counts working days.
+    calendar: WorkingCalendar | None = None
 
 
 class SubmitInputRequest(_Model):

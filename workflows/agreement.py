@@ -20,6 +20,7 @@ from schemas.documents import DocumentVersion, as_issued, next_version
 from schemas.links import LinkPurpose
 from schemas.notices import NoticeFacts, NoticeKind
 from schemas.reviews import ReviewInput, ReviewScheduleRequest
+from schemas.working_days import WorkingCalendar
 from workflows import rules
 from workflows.approval import ApprovalStep
 from workflows.approval_updates import ApprovalUpdates
@@ -29,6 +30,7 @@ from workflows.validation import refuse_unless
 
 class AgreementStage(ApprovalUpdates):
     _declaration: Declaration
+    _calendar: WorkingCalendar | None
     _notifier: Notifier
     _stage: Stage
     _drafts: list[DocumentVersion]
@@ -59,6 +61,7 @@ class AgreementStage(ApprovalUpdates):
                 previous=self._drafts[-2] if len(self._drafts) > 1 else None,
                 on_change=self._publish,
                 link_purpose=LinkPurpose.AGREEMENT_APPROVAL,
+                calendar=self._calendar,
             )
             self._publish()
             outcome = await self._approval.run(until=lambda: self._stage.is_final)

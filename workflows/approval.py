@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from temporalio import workflow
 
@@ -30,6 +30,7 @@ from schemas.documents import DocumentVersion
 from schemas.links import LINK_GRACE, LinkPurpose, LinkSpec
 from schemas.notices import NoticeFacts, NoticeKind
 from schemas.pillar_inputs import Channel
+from schemas.working_days import Counting, WorkingCalendar, add
 from workflows import quorum, rules
 from workflows.notifier import Notifier
 from workflows.rules import ClockEventKind, RequestRefused
@@ -50,6 +51,7 @@ class ApprovalStep:
         on_change: Callable[[], None] = lambda: None,
         link_purpose: LinkPurpose | None = None,
         round_number: int = 0,
+        calendar: WorkingCalendar | None = None,
     ) -> None:
         self.subject = subject
         self.document = document
@@ -62,7 +64,15 @@ class ApprovalStep:
         self._round_number = round_number
         # Approvers get their full window, counted from the meeting when it is still ahead.
         start = max(workflow.now(), not_before) if not_before else workflow.now()
-        self.deadline: datetime = start + timedelta(days=declaration.approval_within_days)
+        window = declaration.approval_window
+        self._calendar = calendar
+        self.deadline: datetime = add(calendar, start, window.days, window.count)
+        # Said in the notices when the declaration writes how the window is counted.
+        self._counting = (
+            Counting(days=window.days, count=window.count, calendars=calendar.calendars if calendar else [])
+            if declaration.approval_within
+            else None
+        )
         self.overdue = False
         self.decisions: list[DecisionRecord] = []
         self.delegations: list[Delegation] = []
@@ -261,6 +271,7 @@ class ApprovalStep:
             version=self.document.version,
             sha256=self.document.sha256,
             deadline=self.deadline,
+            counting=self._counting,
             link=self._link() if with_link else None,
             documents=documents or {},
             previous_documents=previous_documents or {},
@@ -294,7 +305,8 @@ class ApprovalStep:
         def decided() -> bool:
             return self.outcome is not Outcome.PENDING or until()
 
-        for event in rules.deadline_clock(self.deadline, self._declaration.reminder_days_before, since):
+        offsets = self._declaration.reminder_offsets
+        for event in rules.deadline_clock(self.deadline, offsets.days, since, self._calendar, offsets.count):
             what = "Reminder" if event.kind is ClockEventKind.REMINDER else "Escalation"
             summary = f"{what}: {self.subject} v{self.document.version} due {fmt(self.deadline, self._notifier.tz)}"
             if not await wait_until(event.at, decided, summary):

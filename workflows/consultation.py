@@ -53,7 +53,10 @@ class Consultation(AgreementStage):
         self._notifier = Notifier(input.declaration, input.declaration.id)
         self._tz = self._notifier.tz
         self._stage = Stage.DECLARED
-        self._deadline = input.declaration.first_round_deadline
+        # Counted in the parties' working days when the declaration says so, from holidays recorded at start.
+        self._calendar = input.calendar
+        self._deadline = input.first_round_deadline
+        self._counting = input.first_round_counting
         self._overdue = False
         # The clock is re-planned from this moment whenever the deadline moves.
         self._clock_since = workflow.now()
@@ -71,7 +74,9 @@ class Consultation(AgreementStage):
     @workflow.run
     async def run(self, input: ConsultationInput) -> ConsultationStatus:
         self._publish()
-        await self._notifier.send(NoticeKind.OPENED, self._notifier.everyone(), NoticeFacts(deadline=self._deadline))
+        await self._notifier.send(
+            NoticeKind.OPENED, self._notifier.everyone(), NoticeFacts(deadline=self._deadline, counting=self._counting)
+        )
         await self._first_round_clock()
         while not self._past_rounds():
             await self._run_pending_round()
@@ -105,7 +110,8 @@ class Consultation(AgreementStage):
             def interrupted(seen: int = extensions_seen) -> bool:
                 return self._stage is not Stage.DECLARED or len(self._extensions) != seen
 
-            plan = rules.deadline_clock(self._deadline, self._declaration.reminder_days_before, self._clock_since)
+            offsets = self._declaration.reminder_offsets
+            plan = rules.deadline_clock(self._deadline, offsets.days, self._clock_since, self._calendar, offsets.count)
             for event in plan:
                 if event.kind is ClockEventKind.REMINDER:
                     what = f"Reminder {event.days_before} day(s) before the first-round deadline"
@@ -117,13 +123,15 @@ class Consultation(AgreementStage):
                     await self._notifier.send(
                         NoticeKind.REMINDER,
                         self._notifier.everyone(),
-                        NoticeFacts(deadline=self._deadline, days_left=event.days_before),
+                        NoticeFacts(deadline=self._deadline, days_left=event.days_before, counting=self._counting),
                     )
                 else:
                     self._overdue = True
                     self._publish()
                     await self._notifier.send(
-                        NoticeKind.ESCALATION, self._notifier.everyone(), NoticeFacts(deadline=self._deadline)
+                        NoticeKind.ESCALATION,
+                        self._notifier.everyone(),
+                        NoticeFacts(deadline=self._deadline, counting=self._counting),
                     )
             else:
                 await workflow.wait_condition(interrupted)
@@ -168,7 +176,7 @@ class Consultation(AgreementStage):
         )
         child = await workflow.start_child_workflow(
             TechnicalRound.run,
-            views.round_input(self._declaration, r),
+            views.round_input(self._declaration, r, self._calendar),
             id=r.workflow_id,
             static_summary=views.round_static_summary(self._declaration.id, r),
             static_details=views.round_static_details(r, self._tz),
@@ -241,6 +249,7 @@ class Consultation(AgreementStage):
         )
         self._extensions.append(extension)
         self._deadline = request.until
+        self._counting = None  # a date an operator chose, not counted
         self._clock_since = workflow.now()
         self._overdue = False
         self._publish()
@@ -300,6 +309,7 @@ class Consultation(AgreementStage):
             overdue=self._is_overdue(),
             signed_at=d.signed_at,
             first_round_deadline=self._deadline,
+            first_round_counting=self._counting,
             next_deadline=self._next_deadline(),
             parties=[p.code for p in d.parties],
             pillars=list(d.pillars),

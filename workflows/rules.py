@@ -8,7 +8,7 @@ Each check raises `RequestRefused` with a message written for the operator.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from enum import StrEnum
 from typing import Literal
 
@@ -25,6 +25,7 @@ from schemas.declaration import Declaration, Locale, Pillar, Role
 from schemas.documents import MAX_DOCUMENT_BYTES
 from schemas.pillar_inputs import Channel
 from schemas.rounds import CloseRoundRequest, ReissueMinutesRequest, RoundState, SubmitInputRequest
+from schemas.working_days import Count, WorkingCalendar, subtract
 
 CloseKind = Literal["complete", "due", "early"]
 
@@ -45,18 +46,22 @@ class ClockEvent:
     days_before: int = 0
 
 
-def deadline_clock(deadline: datetime, reminder_days_before: list[int], since: datetime) -> list[ClockEvent]:
+def deadline_clock(
+    deadline: datetime,
+    reminder_days_before: list[int],
+    since: datetime,
+    calendar: WorkingCalendar | None = None,
+    count: Count = Count.CALENDAR_DAYS,
+) -> list[ClockEvent]:
     """Reminders still ahead of `since`, then the escalation at the deadline.
 
     Reminders whose moment had already passed when the clock was (re)set are
     skipped rather than sent late; the escalation is always kept, so a
-    deadline already in the past escalates at once.
+    deadline already in the past escalates at once. Reminder offsets count
+    `count` days in `calendar` (calendar days when there is none).
     """
-    reminders = [
-        ClockEvent(ClockEventKind.REMINDER, deadline - timedelta(days=days), days)
-        for days in sorted(reminder_days_before, reverse=True)
-        if deadline - timedelta(days=days) > since
-    ]
+    moments = ((days, subtract(calendar, deadline, days, count)) for days in sorted(reminder_days_before, reverse=True))
+    reminders = [ClockEvent(ClockEventKind.REMINDER, at, days) for days, at in moments if at > since]
     return [*reminders, ClockEvent(ClockEventKind.ESCALATION, deadline)]
 
 

@@ -86,6 +86,7 @@ class TechnicalRound(ApprovalUpdates):
                 on_change=self._changed,
                 link_purpose=LinkPurpose.MINUTES_APPROVAL,
                 round_number=input.number,
+                calendar=input.calendar,
             )
             outcome = await self._approval.run()
             if outcome is Outcome.APPROVED:
@@ -151,7 +152,8 @@ class TechnicalRound(ApprovalUpdates):
         )
         since = workflow.now()
         due = self._input.inputs_due
-        for event in rules.deadline_clock(due, self._declaration.reminder_days_before, since):
+        offsets = self._declaration.reminder_offsets
+        for event in rules.deadline_clock(due, offsets.days, since, self._input.calendar, offsets.count):
             if event.kind is ClockEventKind.ESCALATION:
                 summary = f"Round {n}: inputs due {fmt(due, self._notifier.tz)}"
             else:

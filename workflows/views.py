@@ -13,13 +13,14 @@ from typing import Any
 
 from temporalio.common import SearchAttributePair, SearchAttributeUpdate, TypedSearchAttributes
 
-from infra.formatting import display_tz, fmt
+from infra.formatting import display_tz, fmt, fmt_counted
 from schemas import search_attributes as sa
 from schemas.approvals import ApprovalState
 from schemas.consultation import ConsultationInput, Extension, RoundRecord, Stage, Withdrawal
 from schemas.declaration import Declaration
 from schemas.documents import DocumentVersion
 from schemas.rounds import Grid, RoundInput, RoundProgress, RoundState, RoundStatus
+from schemas.working_days import WorkingCalendar
 from workflows import grid
 
 # --- a consultation ----------------------------------------------------------------------
@@ -33,7 +34,7 @@ def initial_search_attributes(input: ConsultationInput) -> TypedSearchAttributes
             SearchAttributePair(sa.STAGE, Stage.DECLARED.value),
             SearchAttributePair(sa.PARTIES, [p.code for p in d.parties]),
             SearchAttributePair(sa.OVERDUE, False),
-            SearchAttributePair(sa.NEXT_DEADLINE, d.first_round_deadline),
+            SearchAttributePair(sa.NEXT_DEADLINE, input.first_round_deadline),
         ]
     )
 
@@ -50,7 +51,9 @@ def static_details(input: ConsultationInput) -> str:
         f"**{d.title}**",
         "",
         f"- Signed: {fmt(d.signed_at, tz)}",
-        f"- First round within {d.first_round_within_days} days: by {fmt(d.first_round_deadline, tz)}",
+        f"- First round within {d.first_round_within_days} days: by {fmt(d.first_round_deadline, tz)}"
+        if input.first_round_counting is None
+        else f"- First round: {fmt_counted(input.first_round_deadline, input.first_round_counting, tz)}",
         f"- Parties: {', '.join(f'{p.name} ({p.code}, approval: {p.approval.value})' for p in d.parties)}",
         f"- Pillars: {', '.join(p.value for p in d.pillars)}",
         f"- Operators: {', '.join(o.email for o in d.operators)}",
@@ -141,8 +144,9 @@ def current_details(
 # --- a round -----------------------------------------------------------------------------
 
 
-def round_input(declaration: Declaration, record: RoundRecord) -> RoundInput:
+def round_input(declaration: Declaration, record: RoundRecord, calendar: WorkingCalendar | None = None) -> RoundInput:
     return RoundInput(
+        calendar=calendar,
         declaration=declaration,
         number=record.number,
         meeting_at=record.meeting_at,

@@ -13,9 +13,10 @@ from consult.cli.options import AsJson, ConsultationId, Operator, parse_date
 from consult.cli.session import BAD_INPUT, Failure, Session, out
 from consult.files import check_signed_in_the_past, load_declaration
 from consult.views import listing_rows, show_listing, show_schedules, show_status
-from infra.formatting import display_tz, fmt
+from infra.formatting import display_tz, fmt, fmt_counted
 from operations import consultations as operations
-from schemas.consultation import ExtendDeadlineRequest, Stage, WithdrawRequest
+from operations.calendars import UnknownCalendar, today_in, working_calendar
+from schemas.consultation import ConsultationInput, ExtendDeadlineRequest, Stage, WithdrawRequest
 
 PANEL = "Consultations"
 
@@ -35,12 +36,18 @@ def start(
     starting it again is refused.
     """
     declaration = load_declaration(file)
-    check_signed_in_the_past(declaration, datetime.now(UTC))
+    now = datetime.now(UTC)
+    check_signed_in_the_past(declaration, now)
+    try:
+        calendar = working_calendar(declaration, today_in(declaration, now))
+    except UnknownCalendar as error:
+        raise Failure(f"{file}: {error}", BAD_INPUT) from None
     session = Session.of(ctx)
-    session.run(operations.start, declaration, session.settings.task_queue)
-    tz = display_tz(declaration.signed_at)
+    session.run(operations.start, declaration, session.settings.task_queue, calendar)
+    input = ConsultationInput(declaration=declaration, calendar=calendar)
     out.print(f"Started {declaration.workflow_id}: {declaration.title}")
-    out.print(f"First technical round due by {fmt(declaration.first_round_deadline, tz)}.")
+    due = fmt_counted(input.first_round_deadline, input.first_round_counting, display_tz(declaration.signed_at))
+    out.print(f"First technical round due by {due}.")
 
 
 @app.command(rich_help_panel=PANEL)
