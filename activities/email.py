@@ -27,6 +27,7 @@ from markupsafe import Markup
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.calendar import invitations
 from activities.documents import markdown_to_html
 from activities.wording import footer, greeting, link_label, word
 from infra import logs
@@ -101,6 +102,21 @@ def render(notice: Notice, recipient: Recipient, sender: str, link: str | None =
     msg["X-Consultation-Notice"] = notice.kind.value
     msg.set_content(_templates.get_template("notice.txt.j2").render(context))
     msg.add_alternative(_templates.get_template("notice.html.j2").render(context), subtype="html")
+    # Calendar parts: a meeting invitation also goes inline as the third alternative (how mail
+    # clients offer "accept/add to calendar"); every file is attached as well.
+    found = invitations(notice, words, sender)
+    if found and found[0].filename == "invite.ics":
+        msg.add_alternative(
+            found[0].data.decode(), subtype="calendar", params={"method": found[0].method}, charset="utf-8"
+        )
+    for invitation in found:
+        msg.add_attachment(
+            invitation.data,
+            maintype="text",
+            subtype="calendar",
+            filename=invitation.filename,
+            params={"method": invitation.method, "charset": "utf-8"},
+        )
     # After the bodies: setting content clears every Content-* header.
     msg["Content-Language"] = recipient.locale.value
     return msg

@@ -86,6 +86,11 @@ SHAPES: dict[NoticeKind, Shape] = {
         ),
         (MEETING, INPUTS_DUE, PILLARS),
     ),
+    NoticeKind.MEETING_RESCHEDULED: Shape(
+        N_("Round {round} meeting moved to {meeting} — {title}"),
+        (N_("{actor} moved the meeting of technical round {round}."), N_("Reason: {reason}")),
+        (MEETING, INPUTS_DUE),
+    ),
     NoticeKind.WITHDRAWN: Shape(
         N_("Consultation withdrawn — {title}"),
         (N_("{actor} withdrew the consultation."), N_("Reason: {reason}")),

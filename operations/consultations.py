@@ -47,7 +47,9 @@ from schemas.documents import DocumentVersion
 from schemas.pillar_inputs import SubmissionRecord
 from schemas.rounds import (
     CloseRoundRequest,
+    MeetingRescheduled,
     ReissueMinutesRequest,
+    RescheduleMeetingRequest,
     RoundState,
     RoundStatus,
     SubmitInputRequest,
@@ -261,6 +263,13 @@ async def submit_input(client: Client, consultation_id: str, request: SubmitInpu
 
 async def close_round(client: Client, consultation_id: str, request: CloseRoundRequest) -> None:
     await _round_update(client, consultation_id, TechnicalRound.close, request)
+
+
+async def reschedule_meeting(
+    client: Client, consultation_id: str, request: RescheduleMeetingRequest
+) -> MeetingRescheduled:
+    """Move the open round's meeting; everyone gets the invitation updated (same UID, higher SEQUENCE)."""
+    return await _round_update(client, consultation_id, TechnicalRound.reschedule, request)
 
 
 async def reissue_minutes(client: Client, consultation_id: str, request: ReissueMinutesRequest) -> DocumentVersion:

@@ -32,6 +32,23 @@ class NoticeKind(StrEnum):
     DRAFT_CHANGES_REQUESTED = "draft_changes_requested"
     CONCLUDED = "concluded"
     DECLINED = "declined"
+    MEETING_RESCHEDULED = "meeting_rescheduled"
+
+
+# Notices that carry a round meeting as an invitation (or its update, or its cancellation):
+# the notifier gives them the organiser and the attendees.
+MEETING_KINDS = frozenset(
+    {
+        NoticeKind.ROUND_SCHEDULED,
+        NoticeKind.INPUT_REQUEST,
+        NoticeKind.MEETING_RESCHEDULED,
+        NoticeKind.WITHDRAWN,
+        NoticeKind.DECLINED,
+    }
+)
+
+
+MAX_ATTENDEES_PER_MESSAGE = 100
 
 
 class Recipient(BaseModel):
@@ -40,6 +57,17 @@ class Recipient(BaseModel):
     name: str
     email: str
     locale: Locale
+
+
+class Attendee(BaseModel):
+    """Someone a round meeting invites: a counterpart, with their party and their iCalendar ROLE."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    email: str
+    party: str
+    role: str = "REQ-PARTICIPANT"  # RFC 5545 ROLE: REQ-PARTICIPANT, OPT-PARTICIPANT, CHAIR
 
 
 class NoticeFacts(BaseModel):
@@ -75,6 +103,12 @@ class NoticeFacts(BaseModel):
     comments: list[str] = Field(default_factory=list)
     # A page to act on; the mail activity turns it into a signed link per recipient.
     link: LinkSpec | None = None
+    # The round meeting as a calendar event: its SEQUENCE (0 when first scheduled, +1 on each
+    # reschedule, one more when cancelled), who organises it and who attends.
+    calendar_sequence: int = 0
+    meeting_cancelled: bool = False
+    organizer: Recipient | None = None
+    attendees: list[Attendee] = Field(default_factory=list)
 
 
 class Notice(NoticeFacts):
@@ -110,9 +144,13 @@ class Notice(NoticeFacts):
                 return {}
             return {recipient.locale: documents.get(recipient.locale) or next(iter(documents.values()))}
 
+        # A reader's invitation names their own party's counterparts (operators, in no party, get none),
+        # so a notice to a thousand people does not carry a thousand attendees in every message.
+        party = next((a.party for a in self.attendees if a.email == recipient.email), None)
         return self.model_copy(
             update={
                 "recipients": [],
+                "attendees": [a for a in self.attendees if a.party == party][:MAX_ATTENDEES_PER_MESSAGE],
                 "documents": theirs(self.documents),
                 "previous_documents": theirs(self.previous_documents),
             }

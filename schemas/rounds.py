@@ -51,6 +51,26 @@ class SubmitInputRequest(_Model):
     channel: Channel = Channel.OPERATOR
 
 
+class RescheduleMeetingRequest(_Model):
+    """Move a round's meeting (and, while inputs are still collected, their due date)."""
+
+    meeting_at: limits.WrittenDate
+    inputs_due: limits.WrittenDate | None = None
+    reason: Annotated[str, Field(min_length=1), limits.text(limits.MAX_REASON)]
+    requested_by: Email
+
+
+class MeetingRescheduled(_Model):
+    """One move of a round's meeting; `sequence` is the invitation's SEQUENCE it went out with."""
+
+    meeting_at: datetime
+    inputs_due: datetime
+    reason: str
+    by: str
+    at: datetime
+    sequence: int
+
+
 class CloseRoundRequest(_Model):
     reason: Annotated[str, Field(min_length=1), limits.text(limits.MAX_REASON)]
     requested_by: Email
@@ -74,6 +94,10 @@ class RoundProgress(_Model):
     minutes_version: int | None = None
     next_deadline: datetime | None = None
     overdue: bool = False
+    # Where the meeting stands now (None in progress sent before meetings could move).
+    meeting_at: datetime | None = None
+    inputs_due: datetime | None = None
+    meeting_sequence: int | None = None
 
 
 class RoundStatus(_Model):
@@ -94,3 +118,4 @@ class RoundStatus(_Model):
     decisions: list[DecisionRecord]
     closed_at: datetime | None
     notices: list[NoticeRecord]
+    reschedules: list[MeetingRescheduled] = Field(default_factory=list)

@@ -44,6 +44,8 @@ from workflows.technical_round import TechnicalRound, round_workflow_id
 from workflows.timing import wait_until
 from workflows.validation import refuse_unless
 
+CANCEL_MEETINGS = "cancel-meetings"
+
 
 @workflow.defn
 class Consultation(AgreementStage):
@@ -91,7 +93,7 @@ class Consultation(AgreementStage):
             await self._notifier.send(
                 NoticeKind.WITHDRAWN,
                 self._notifier.everyone(),
-                NoticeFacts(reason=self._withdrawal.reason, actor=self._withdrawal.by),
+                self._with_cancelled_meeting(NoticeFacts(reason=self._withdrawal.reason, actor=self._withdrawal.by)),
             )
         await self._notifier.wait_for_last_notices()
         await workflow.wait_condition(workflow.all_handlers_finished)
@@ -147,6 +149,15 @@ class Consultation(AgreementStage):
                     ),
                 )
 
+    def _with_cancelled_meeting(self, facts: NoticeFacts) -> NoticeFacts:
+        """The final notice also cancels the open round's meeting in everyone's calendar (METHOD:CANCEL).
+
+        Behind a patch: consultations withdrawn before this replay the notice they sent then.
+        """
+        if not workflow.patched(CANCEL_MEETINGS):
+            return facts
+        return facts.model_copy(update=views.meeting_cancellation(self._rounds))
+
     def _past_rounds(self) -> bool:
         return self._stage.is_final or self._stage in (Stage.DRAFTING_AGREEMENT, Stage.AWAITING_APPROVAL)
 
@@ -195,7 +206,7 @@ class Consultation(AgreementStage):
         index = progress.number - 1
         if not 0 <= index < len(self._rounds):
             return
-        self._rounds[index] = self._rounds[index].model_copy(update=progress.model_dump(exclude={"number"}))
+        self._rounds[index] = self._rounds[index].model_copy(update=views.progress_update(progress))
         self._publish()
 
     def _open_round_number(self) -> int | None:

@@ -25,6 +25,8 @@ from activities.email import Mailer
 from infra.formatting import display_tz
 from schemas.declaration import Declaration, Role
 from schemas.notices import (
+    MEETING_KINDS,
+    Attendee,
     DeliveryInput,
     DeliveryOutcome,
     Notice,
@@ -75,6 +77,19 @@ class Notifier:
     def everyone(self) -> list[Recipient]:
         return self.counterparts() + self.operators()
 
+    def attendees(self) -> list[Attendee]:
+        """Who a round meeting invites: every counterpart; technical leads are required, approvers optional."""
+        return [
+            Attendee(
+                name=c.name,
+                email=c.email,
+                party=p.code,
+                role="REQ-PARTICIPANT" if Role.TECHNICAL_LEAD in c.roles else "OPT-PARTICIPANT",
+            )
+            for p in self._declaration.parties
+            for c in p.counterparts
+        ]
+
     # --- send ----------------------------------------------------------------------
 
     async def send(self, kind: NoticeKind, recipients: list[Recipient], facts: NoticeFacts) -> NoticeRecord:
@@ -91,6 +106,11 @@ class Notifier:
                 "recipients": recipients,
                 "parties": [p.code for p in d.parties],
                 "pillars": facts.pillars or list(d.pillars),
+                # A meeting's invitation names its organiser (the first secretariat) and attendees.
+                "organizer": facts.organizer
+                or (next(iter(self.operators()), None) if kind in MEETING_KINDS and facts.meeting_at else None),
+                "attendees": facts.attendees
+                or (self.attendees() if kind in MEETING_KINDS and facts.meeting_at else []),
             }
         )
         record = NoticeRecord(

@@ -24,7 +24,13 @@ from schemas.consultation import (
 from schemas.declaration import Declaration, Locale, Pillar, Role
 from schemas.documents import MAX_DOCUMENT_BYTES
 from schemas.pillar_inputs import Channel
-from schemas.rounds import CloseRoundRequest, ReissueMinutesRequest, RoundState, SubmitInputRequest
+from schemas.rounds import (
+    CloseRoundRequest,
+    ReissueMinutesRequest,
+    RescheduleMeetingRequest,
+    RoundState,
+    SubmitInputRequest,
+)
 from schemas.working_days import Count, WorkingCalendar, subtract
 
 CloseKind = Literal["complete", "due", "early"]
@@ -193,6 +199,40 @@ def check_close(
         raise RequestRefused(f"round {round_number} is already closed for inputs")
     if not request.reason.strip():
         raise RequestRefused("closing a round early needs a reason")
+
+
+def check_reschedule(
+    request: RescheduleMeetingRequest,
+    *,
+    declaration: Declaration,
+    state: RoundState,
+    collecting: bool,
+    meeting_at: datetime,
+    inputs_due: datetime,
+    now: datetime,
+    round_number: int,
+) -> None:
+    """A meeting moves to the future, with a reason; inputs' due date moves only while they are collected."""
+    check_operator(declaration, request.requested_by)
+    if state is RoundState.CLOSED:
+        raise RequestRefused(f"round {round_number} is closed; its meeting cannot move")
+    if not request.reason.strip():
+        raise RequestRefused("moving a meeting needs a reason")
+    tz = display_tz(declaration.signed_at)
+    if request.meeting_at <= now:
+        raise RequestRefused(f"the meeting must be in the future (now is {fmt(now, tz)})")
+    if request.inputs_due is not None:
+        if not collecting:
+            raise RequestRefused(f"round {round_number} no longer takes inputs; only its meeting can move")
+        if request.inputs_due <= now:
+            raise RequestRefused(f"inputs must be due in the future (now is {fmt(now, tz)})")
+    due = request.inputs_due or inputs_due
+    if collecting and due > request.meeting_at:
+        raise RequestRefused(
+            f"inputs are due {fmt(due, tz)}, after the meeting ({fmt(request.meeting_at, tz)}); move them too"
+        )
+    if request.meeting_at == meeting_at and due == inputs_due:
+        raise RequestRefused(f"round {round_number}'s meeting is already at {fmt(meeting_at, tz)}")
 
 
 def why_inputs_closed(early: tuple[str, str] | None, complete: bool) -> tuple[str, CloseKind]:

@@ -4,7 +4,7 @@ A child of the consultation, so each round has its own history and the
 consultation's stays small however many rounds there are.
 
 Queries:  status -> RoundStatus
-Updates:  submit_input, close, reissue_minutes, and decide, delegate on the minutes (from
+Updates:  submit_input, close, reschedule, reissue_minutes, and decide, delegate on the minutes (from
           ApprovalUpdates); each with a validator
 Sends:    the `round_progress` signal to its consultation whenever its progress changes
 """
@@ -28,7 +28,9 @@ from schemas.rounds import (
     ROUND_PROGRESS_SIGNAL,
     CloseRoundRequest,
     Grid,
+    MeetingRescheduled,
     ReissueMinutesRequest,
+    RescheduleMeetingRequest,
     RoundInput,
     RoundProgress,
     RoundState,
@@ -67,11 +69,18 @@ class TechnicalRound(ApprovalUpdates):
         self._closed_at: datetime | None = None
         self._progress_dirty = True
         self._progress_sending = False
+        # Where the meeting stands: moved by `reschedule`, each move announced by `_announce_moves`.
+        self._meeting_at = input.meeting_at
+        self._inputs_due = input.inputs_due
+        self._moves: list[MeetingRescheduled] = []
+        self._moves_announced = 0
 
     @workflow.run
     async def run(self, input: RoundInput) -> RoundStatus:
         workflow.set_current_details(self._details())
         pump = asyncio.create_task(self._push_progress())
+        # Waits (no commands) until a meeting moves: histories from before `reschedule` replay unchanged.
+        announcer = asyncio.create_task(self._announce_moves())
         await self._collect()
         await self._write_minutes()
         while True:
@@ -82,7 +91,7 @@ class TechnicalRound(ApprovalUpdates):
                 document=self._minutes[-1],
                 declaration=self._declaration,
                 notifier=self._notifier,
-                not_before=input.meeting_at,
+                not_before=self._meeting_at,
                 on_change=self._changed,
                 link_purpose=LinkPurpose.MINUTES_APPROVAL,
                 round_number=input.number,
@@ -124,9 +133,15 @@ class TechnicalRound(ApprovalUpdates):
         )
         await self._notifier.wait_for_last_notices()
         await workflow.wait_condition(
-            lambda: not self._progress_dirty and not self._progress_sending and workflow.all_handlers_finished()
+            lambda: (
+                not self._progress_dirty
+                and not self._progress_sending
+                and self._moves_announced == len(self._moves)
+                and workflow.all_handlers_finished()
+            )
         )
         pump.cancel()
+        announcer.cancel()
         return self.status()
 
     async def _wait_for_new_minutes(self, versions: int) -> None:
@@ -144,24 +159,34 @@ class TechnicalRound(ApprovalUpdates):
             self._notifier.counterparts(Role.TECHNICAL_LEAD),
             NoticeFacts(
                 round_number=n,
-                meeting_at=self._input.meeting_at,
-                inputs_due=self._input.inputs_due,
+                meeting_at=self._meeting_at,
+                inputs_due=self._inputs_due,
                 pillars=self._input.pillars,
                 link=self._input_link(),
+                calendar_sequence=len(self._moves),
             ),
         )
         since = workflow.now()
-        due = self._input.inputs_due
         offsets = self._declaration.reminder_offsets
-        for event in rules.deadline_clock(due, offsets.days, since, self._input.calendar, offsets.count):
-            if event.kind is ClockEventKind.ESCALATION:
-                summary = f"Round {n}: inputs due {fmt(due, self._notifier.tz)}"
-            else:
-                summary = f"Round {n}: reminder {event.days_before} day(s) before inputs are due"
-            if not await wait_until(event.at, self._complete_or_closed, summary):
+        while True:
+            due = self._inputs_due
+
+            def interrupted(due: datetime = due) -> bool:
+                return self._complete_or_closed() or self._inputs_due != due
+
+            for event in rules.deadline_clock(due, offsets.days, since, self._input.calendar, offsets.count):
+                if event.kind is ClockEventKind.ESCALATION:
+                    summary = f"Round {n}: inputs due {fmt(due, self._notifier.tz)}"
+                else:
+                    summary = f"Round {n}: reminder {event.days_before} day(s) before inputs are due"
+                if not await wait_until(event.at, interrupted, summary):
+                    break
+                if event.kind is ClockEventKind.REMINDER:
+                    await self._remind_missing(event.days_before)
+            # A reschedule moved the due date: plan the reminders again from now.
+            if self._inputs_due == due or self._complete_or_closed():
                 break
-            if event.kind is ClockEventKind.REMINDER:
-                await self._remind_missing(event.days_before)
+            since = workflow.now()
         reason, self._close_kind = rules.why_inputs_closed(self._close, grid.is_complete(self._grid()))
         self._inputs_closed_at = workflow.now()
         self._close_reason = reason
@@ -177,8 +202,8 @@ class TechnicalRound(ApprovalUpdates):
                     self._notifier.counterparts(Role.TECHNICAL_LEAD, [party]),
                     NoticeFacts(
                         round_number=self._input.number,
-                        inputs_due=self._input.inputs_due,
-                        meeting_at=self._input.meeting_at,
+                        inputs_due=self._inputs_due,
+                        meeting_at=self._meeting_at,
                         days_left=days_left,
                         pillars=missing,
                         missing=[f"{party}/{p.value}" for p in missing],
@@ -192,7 +217,7 @@ class TechnicalRound(ApprovalUpdates):
             workflow_id=workflow.info().workflow_id,
             consultation_id=self._declaration.id,
             round_number=self._input.number,
-            expires_at=self._input.inputs_due + LINK_GRACE,
+            expires_at=self._inputs_due + LINK_GRACE,
         )
 
     async def _write_minutes(self) -> None:
@@ -200,7 +225,7 @@ class TechnicalRound(ApprovalUpdates):
         request = MinutesRequest(
             title=d.title,
             number=self._input.number,
-            meeting_at=self._input.meeting_at,
+            meeting_at=self._meeting_at,
             inputs_closed_at=self._inputs_closed_at or workflow.now(),
             close_reason=self._close_reason or "",
             close_kind=self._close_kind,
@@ -261,6 +286,55 @@ class TechnicalRound(ApprovalUpdates):
         )
 
     @workflow.update
+    def reschedule(self, request: RescheduleMeetingRequest) -> MeetingRescheduled:
+        move = MeetingRescheduled(
+            meeting_at=request.meeting_at,
+            inputs_due=request.inputs_due or self._inputs_due,
+            reason=request.reason.strip(),
+            by=request.requested_by,
+            at=workflow.now(),
+            sequence=len(self._moves) + 1,
+        )
+        self._moves.append(move)
+        self._meeting_at, self._inputs_due = move.meeting_at, move.inputs_due
+        self._changed()
+        return move
+
+    @reschedule.validator
+    def _validate_reschedule(self, request: RescheduleMeetingRequest) -> None:
+        refuse_unless(
+            lambda: rules.check_reschedule(
+                request,
+                declaration=self._declaration,
+                state=self._state,
+                collecting=self._state is RoundState.COLLECTING and self._inputs_closed_at is None,
+                meeting_at=self._meeting_at,
+                inputs_due=self._inputs_due,
+                now=workflow.now(),
+                round_number=self._input.number,
+            )
+        )
+
+    async def _announce_moves(self) -> None:
+        """Everyone gets each move as an invitation update: same UID, the move's SEQUENCE."""
+        while True:
+            await workflow.wait_condition(lambda: self._moves_announced < len(self._moves))
+            move = self._moves[self._moves_announced]
+            self._moves_announced += 1
+            await self._notifier.send(
+                NoticeKind.MEETING_RESCHEDULED,
+                self._notifier.everyone(),
+                NoticeFacts(
+                    round_number=self._input.number,
+                    meeting_at=move.meeting_at,
+                    inputs_due=move.inputs_due,
+                    reason=move.reason,
+                    actor=move.by,
+                    calendar_sequence=move.sequence,
+                ),
+            )
+
+    @workflow.update
     def reissue_minutes(self, request: ReissueMinutesRequest) -> DocumentVersion:
         self._add_minutes(as_issued(request.documents), issued_by=request.requested_by)
         return self._minutes[-1]
@@ -293,8 +367,8 @@ class TechnicalRound(ApprovalUpdates):
             number=self._input.number,
             workflow_id=workflow.info().workflow_id,
             state=self._state,
-            meeting_at=self._input.meeting_at,
-            inputs_due=self._input.inputs_due,
+            meeting_at=self._meeting_at,
+            inputs_due=self._inputs_due,
             pillars=self._input.pillars,
             opened_by=self._input.opened_by,
             grid=current,
@@ -307,6 +381,7 @@ class TechnicalRound(ApprovalUpdates):
             decisions=list(self._decisions),
             closed_at=self._closed_at,
             notices=list(self._notifier.records),
+            reschedules=list(self._moves),
         )
 
     @workflow.query
@@ -323,7 +398,15 @@ class TechnicalRound(ApprovalUpdates):
     def _progress(self) -> RoundProgress:
         minutes = self._minutes[-1] if self._minutes else None
         approval = self._approval.state() if self._approval else None
-        return views.round_progress(self._input, self._state, self._grid(), minutes, approval)
+        moved = self._input.model_copy(update={"meeting_at": self._meeting_at, "inputs_due": self._inputs_due})
+        progress = views.round_progress(moved, self._state, self._grid(), minutes, approval)
+        return progress.model_copy(
+            update={
+                "meeting_at": self._meeting_at,
+                "inputs_due": self._inputs_due,
+                "meeting_sequence": len(self._moves),
+            }
+        )
 
     def _changed(self) -> None:
         self._progress_dirty = True

@@ -166,6 +166,32 @@ def round_static_details(record: RoundRecord, tz: timezone) -> str:
     )
 
 
+def progress_update(progress: RoundProgress) -> dict[str, object]:
+    """What a round's progress changes in the consultation's record of it.
+
+    Progress sent before meetings could move says nothing of the meeting (None): the record keeps its own.
+    """
+    update = progress.model_dump(exclude={"number"})
+    for key in ("meeting_at", "inputs_due", "meeting_sequence"):
+        if update[key] is None:
+            del update[key]
+    return update
+
+
+def meeting_cancellation(rounds: list[RoundRecord]) -> dict[str, object]:
+    """Notice facts that cancel the open round's meeting (one more SEQUENCE than its last update), if any."""
+    open_ = [r for r in rounds if r.state is not RoundState.CLOSED]
+    if not open_:
+        return {}
+    r = open_[-1]
+    return {
+        "round_number": r.number,
+        "meeting_at": r.meeting_at,
+        "meeting_cancelled": True,
+        "calendar_sequence": r.meeting_sequence + 1,
+    }
+
+
 def final_progress(status: RoundStatus) -> RoundProgress:
     """What a finished round reports to its consultation (from its result, should a signal have been lost)."""
     minutes = status.minutes[-1] if status.minutes else None
@@ -176,6 +202,9 @@ def final_progress(status: RoundStatus) -> RoundProgress:
         missing=status.missing,
         minutes_version=minutes.version if minutes else None,
         minutes_sha256=minutes.sha256 if minutes else None,
+        meeting_at=status.meeting_at,
+        inputs_due=status.inputs_due,
+        meeting_sequence=len(status.reschedules),
     )
 
 

@@ -25,7 +25,7 @@ from infra.formatting import display_tz, fmt
 from operations import consultations as operations
 from schemas.approvals import Decision
 from schemas.consultation import OpenRoundRequest
-from schemas.rounds import CloseRoundRequest, ReissueMinutesRequest
+from schemas.rounds import CloseRoundRequest, ReissueMinutesRequest, RescheduleMeetingRequest
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -113,6 +113,44 @@ def close(
     """
     Session.of(ctx).run(operations.close_round, consultation, CloseRoundRequest(reason=reason, requested_by=by))
     out.print("Inputs closed; the minutes are being written and sent for approval.")
+
+
+@app.command(
+    "reschedule",
+    epilog='Example:\nconsult round reschedule ID --meeting 2026-12-11T15:00 --reason "Ministers\' agendas"',
+)
+def reschedule(
+    ctx: typer.Context,
+    consultation: ConsultationId,
+    meeting: Annotated[
+        str,
+        typer.Option(metavar="DATE", help="The new date or date-time (a bare date is the start of that day)."),
+    ],
+    reason: Annotated[str, typer.Option(help="Why the meeting moves; recorded and sent to everyone.")],
+    inputs_due: Annotated[
+        str | None,
+        typer.Option(metavar="DATE", help="A new due date for inputs, while they are collected (end of day if bare)."),
+    ] = None,
+    by: Operator = "",
+) -> None:
+    """Move the open round's meeting (and its inputs' due date).
+
+    Everyone receives the calendar invitation updated: the same event moves in
+    their calendar. Dates are read like `round open`.
+    """
+    session = Session.of(ctx)
+    tz = display_tz(session.run(operations.status, consultation).signed_at)
+    request = RescheduleMeetingRequest(
+        meeting_at=parse_date(meeting, "--meeting", tz, end_of_day=False),
+        inputs_due=parse_date(inputs_due, "--inputs-due", tz, end_of_day=True) if inputs_due else None,
+        reason=reason,
+        requested_by=by,
+    )
+    move = session.run(operations.reschedule_meeting, consultation, request)
+    out.print(
+        f"Meeting moved to {fmt(move.meeting_at, tz)} (inputs due {fmt(move.inputs_due, tz)}); "
+        f"everyone gets the updated invitation (update {move.sequence})."
+    )
 
 
 @app.command("export")
