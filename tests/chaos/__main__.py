@@ -56,6 +56,10 @@ async def run(args: argparse.Namespace) -> list[Row]:
     return rows
 
 
+def _interrupted(*_: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.chaos", description=__doc__)
     parser.add_argument("--only", nargs="+", choices=SCENARIOS, help="run only these scenarios, in this order")
@@ -70,9 +74,13 @@ def main() -> int:
     random.seed(seed)
     say(f"chaos: seed {seed}")
     # SIGTERM unwinds like Ctrl-C, so the stack's processes are stopped on the way out.
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    signal.signal(signal.SIGTERM, _interrupted)
     started = time.monotonic()
-    rows = asyncio.run(run(args))
+    try:
+        rows = asyncio.run(run(args))
+    except KeyboardInterrupt:
+        say("chaos: interrupted; every process it started is stopped")
+        return 130
     say()
     say(scenarios.table(rows))
     if any(not r.ok for r in rows):

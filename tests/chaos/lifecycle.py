@@ -34,8 +34,10 @@ from tests.chaos.stack import OPERATOR, Stack
 
 T = TypeVar("T")
 
-# How long the system has, after the last fault ended, to reach the state a step expects.
+# How long the system has, after the last fault ended, to reach the state a step expects; and how
+# long any step may wait at all, faults or not (faults that keep coming must not hide a stall).
 RECOVERY_BOUND = 120.0
+STEP_CAP = 300.0
 SANTIAGO = timezone(timedelta(hours=-3))
 PILLAR = "financing"
 CL_LEAD, CL_APPROVER, US_PERSON = "vrojas@minrel.example", "cfuentes@minrel.example", "mturner@state.example"
@@ -191,7 +193,9 @@ class Lifecycle:
             if bound is not None:
                 late = now - started > bound
             else:
-                late = not self.stack.faulty and now - max(started, self.stack.quiet_since) > RECOVERY_BOUND
+                late = now - started > STEP_CAP or (
+                    not self.stack.faulty and now - max(started, self.stack.quiet_since) > RECOVERY_BOUND
+                )
             if late:
                 raise Stalled(f"{self.cid}: {what}")
             await asyncio.sleep(interval)
@@ -345,36 +349,54 @@ class Lifecycle:
         return await self.until(arrived, f"{kind} mail to {recipient}", bound)
 
     async def input_by_link(self, party: str, pillar: str = PILLAR) -> None:
+        """The lead's form, posted until acknowledged (303). A 503 may still be recorded later (the update
+        was in flight): if the round then answers 409 (inputs closed), one of our attempts must be there."""
         link = await self.link("input_request", LEADS[party])
+        attempts: list[str] = []
 
         async def attempt() -> bool:
             summary = f"{party} {pillar} through the link {secrets.token_hex(3)}"
+            attempts.append(summary)
             answer = await self.http.post(f"{link}/input/{pillar}", data=form_data(summary, pillar))
             if answer.status_code == 303:
                 self.ledger.inputs.append((party, pillar, summary))
                 return True
-            if answer.status_code >= 500 and answer.status_code != 503:
-                self.problem("wrong", f"input through the link answered {answer.status_code}")
+            if answer.status_code == 409:
+                recorded = {s["input"]["summary"] for s in (await self.round())["submissions"]}
+                if not recorded & set(attempts):
+                    self.problem("wrong", f"{party}/{pillar}: inputs closed (409) with none of its attempts recorded")
+                return True
+            if answer.status_code != 503:
+                self.problem("wrong", f"{party}/{pillar} input through the link answered {answer.status_code}")
+                return answer.status_code < 500  # a 4xx will not change by asking again
             return False
 
         await self.until(attempt, f"{party}/{pillar} input through the link", interval=1.0)
 
     async def decide_by_link(self, approver: str, scope: str) -> None:
+        """Approve through the link until acknowledged: a 200, or a 409 saying it is already recorded
+        (an earlier attempt answered 503 while its update was in flight)."""
         link = await self.link("approval_request", approver, scope)
         books = self.ledger.minutes_decisions if scope == "round" else self.ledger.draft_decisions
+        refusals: list[int] = []
 
         async def attempt() -> bool:
             answer = await self.http.post(f"{link}/decision", data={"decision": "approve"})
             if answer.status_code == 200:
                 books.append(approver)
                 return True
-            if answer.status_code == 409:  # an earlier attempt was recorded after all (or the step closed)
-                decisions = await self._decisions(scope)
-                if any(d["approver"] == approver for d in decisions):
+            if answer.status_code == 409:
+                if any(d["approver"] == approver for d in await self._decisions(scope)):
                     books.append(approver)
                     return True
-            if answer.status_code >= 500 and answer.status_code != 503:
-                self.problem("wrong", f"a decision through the link answered {answer.status_code}")
+                refusals.append(409)
+                if len(refusals) >= 3:
+                    self.problem("wrong", f"{approver} ({scope}): 409 three times, no decision of theirs recorded")
+                    return True
+                return False
+            if answer.status_code != 503:
+                self.problem("wrong", f"{approver}'s decision ({scope}) through the link answered {answer.status_code}")
+                return answer.status_code < 500
             return False
 
         await self.until(attempt, f"{approver}'s decision through the link ({scope})", interval=1.0)
