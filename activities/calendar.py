@@ -7,7 +7,9 @@ imported the first invitation moves or removes that one event. Times are written
 declaration's zone, declared as a VTIMEZONE with its fixed UTC offset (never bare UTC).
 
 Pure functions (no clock, no I/O): the mail activity attaches what they build, and the
-gateway's feed serves it. Workflows never import this module.
+gateway's feed (`feed_events`, `calendar`) serves the same events under the same UIDs and
+SEQUENCEs, so a calendar holding both an invitation and the feed shows one event.
+Workflows never import this module.
 """
 
 from __future__ import annotations
@@ -19,7 +21,9 @@ from email.utils import parseaddr
 from icalendar import Alarm, Calendar, Event, Timezone, TimezoneStandard, vCalAddress, vText
 
 from infra.i18n import N_, Words
+from schemas.consultation import ConsultationStatus, Stage
 from schemas.notices import MEETING_KINDS, Attendee, Notice, NoticeKind, Recipient
+from schemas.rounds import RoundState, RoundStatus
 
 PRODID = "-//Consultation orchestrator//consult//EN"
 # A meeting's length is not part of the declaration: an invitation blocks this much.
@@ -33,6 +37,7 @@ MEETING_DESCRIPTION = N_("Technical round {round} of the consultation “{title}
 INPUTS_DUE_SUMMARY = N_("Inputs due for round {round} — {title}")
 APPROVAL_DUE_SUMMARY = N_("Decide on version {version} of {subject} — {title}")
 DEADLINE_DESCRIPTION = N_("Deadline of the consultation “{title}”.")
+FIRST_ROUND_SUMMARY = N_("Deadline for the first technical round — {title}")
 
 
 @dataclass(frozen=True)
@@ -47,6 +52,7 @@ class CalendarEvent:
     organizer: Recipient | None = None
     attendees: list[Attendee] = field(default_factory=list)
     cancelled: bool = False
+    tz: timezone | None = None  # its consultation's zone, in a feed of several; else the calendar's
 
 
 @dataclass(frozen=True)
@@ -68,6 +74,10 @@ def meeting_uid(consultation_id: str, round_number: int, domain: str) -> str:
 
 def inputs_due_uid(consultation_id: str, round_number: int, domain: str) -> str:
     return f"{consultation_id}-round-{round_number}-inputs-due@{domain}"
+
+
+def first_round_uid(consultation_id: str, domain: str) -> str:
+    return f"{consultation_id}-first-round-deadline@{domain}"
 
 
 def approval_due_uid(consultation_id: str, round_number: int | None, version: int | None, domain: str) -> str:
@@ -119,15 +129,18 @@ def calendar(events: list[CalendarEvent], tz: timezone, method: str | None = Non
         cal.add("method", method)
     if name:
         cal.add("x-wr-calname", name)
-    cal.add_component(_vtimezone(tz))
-    zone = tzid(tz)
+    zones = {tzid(z): z for z in [tz, *(e.tz for e in events if e.tz is not None)]}
+    for z in zones.values():
+        cal.add_component(_vtimezone(z))
     for e in events:
+        event_tz = e.tz or tz
+        zone = tzid(event_tz)
         event = Event()
         event.add("uid", e.uid)
         event.add("sequence", e.sequence)
         event.add("dtstamp", e.stamp.astimezone(UTC))
-        event.add("dtstart", _local(e.start, tz), parameters={"TZID": zone})
-        event.add("dtend", _local(e.start + e.length, tz), parameters={"TZID": zone})
+        event.add("dtstart", _local(e.start, event_tz), parameters={"TZID": zone})
+        event.add("dtend", _local(e.start + e.length, event_tz), parameters={"TZID": zone})
         event.add("summary", e.summary)
         if e.description:
             event.add("description", e.description)
@@ -199,13 +212,72 @@ def invitations(notice: Notice, words: Words, sender: str) -> list[Invitation]:
         )
         found.append(Invitation("inputs-due.ics", "PUBLISH", calendar([event], notice.tz, "PUBLISH")))
     if notice.kind is NoticeKind.APPROVAL_REQUEST and notice.deadline is not None:
-        summary = words.gettext(
-            APPROVAL_DUE_SUMMARY, version=notice.version or 1, subject=notice.subject or "", title=notice.title
-        )
+        summary = approval_summary(words, n, notice.version or 1, notice.subject or "", notice.title)
         uid = approval_due_uid(notice.consultation_id, n, notice.version, domain)
         event = _deadline_event(uid, summary, notice.deadline, notice, words)
         found.append(Invitation("approval-due.ics", "PUBLISH", calendar([event], notice.tz, "PUBLISH")))
     return found
+
+
+def approval_summary(words: Words, round_number: int | None, version: int, subject: str, title: str) -> str:
+    return words.gettext(APPROVAL_DUE_SUMMARY, version=version, subject=subject, title=title)
+
+
+# --- an operator's feed -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FeedSource:
+    """What the feed reads of one consultation: its status, its open round's own status, its zone."""
+
+    status: ConsultationStatus
+    open_round: RoundStatus | None
+    tz: timezone
+
+
+def feed_events(source: FeedSource, words: Words, domain: str, now: datetime) -> list[CalendarEvent]:
+    """The consultation's meetings and deadlines that have not ended yet, as the emails carry them:
+    the same UIDs, and the SEQUENCE each one has reached (a meeting's moves; the first-round
+    deadline's extensions). A feed never cancels: what is over or withdrawn is simply not in it."""
+    s, r = source.status, source.open_round
+    title = s.title
+    found: list[CalendarEvent] = []
+
+    def deadline(uid: str, summary: str, due: datetime, sequence: int = 0) -> None:
+        description = words.gettext(DEADLINE_DESCRIPTION, title=title)
+        start = due - DEADLINE_LENGTH
+        found.append(CalendarEvent(uid, summary, start, DEADLINE_LENGTH, now, description, sequence, tz=source.tz))
+
+    if s.stage is Stage.DECLARED:
+        summary = words.gettext(FIRST_ROUND_SUMMARY, title=title)
+        deadline(first_round_uid(s.id, domain), summary, s.first_round_deadline, len(s.extensions))
+    if r is not None and r.state is not RoundState.CLOSED and s.stage is Stage.TECHNICAL_ROUNDS:
+        moves = len(r.reschedules)
+        values = {"round": r.number, "title": title}
+        found.append(
+            CalendarEvent(
+                uid=meeting_uid(s.id, r.number, domain),
+                summary=words.gettext(MEETING_SUMMARY, **values),
+                description=words.gettext(MEETING_DESCRIPTION, **values),
+                start=r.meeting_at,
+                length=MEETING_LENGTH,
+                stamp=now,
+                sequence=moves,
+                tz=source.tz,
+            )
+        )
+        if r.state is RoundState.COLLECTING:
+            summary = words.gettext(INPUTS_DUE_SUMMARY, **values)
+            deadline(inputs_due_uid(s.id, r.number, domain), summary, r.inputs_due, moves)
+        if r.state is RoundState.MINUTES_APPROVAL and r.approval is not None:
+            a = r.approval
+            summary = approval_summary(words, r.number, a.version, a.subject, title)
+            deadline(approval_due_uid(s.id, r.number, a.version, domain), summary, a.deadline)
+    if s.stage is Stage.AWAITING_APPROVAL and s.agreement_approval is not None:
+        a = s.agreement_approval
+        summary = approval_summary(words, None, a.version, a.subject, title)
+        deadline(approval_due_uid(s.id, None, a.version, domain), summary, a.deadline)
+    return [e for e in found if e.start + e.length > now]
 
 
 # These carry a meeting only to cancel it.

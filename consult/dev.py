@@ -25,11 +25,12 @@ from rich.console import Console
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from activities.calendar import domain_of
 from consult.binaries import temporal_cli
 from consult.outbox import Outbox
 from gateway.app import create_app
 from infra import logs
-from infra.links import LinkSigner, parse_keys
+from infra.links import DEV_KEYS_FILE, LinkSigner, parse_keys
 from infra.settings import Settings, SmtpSettings
 from infra.temporal import connect
 from operations import consultations as operations
@@ -151,7 +152,12 @@ async def run_dev(
 
     gateway = _EmbeddedServer(
         uvicorn.Config(
-            create_app(signer=signer, clients=gateway_client),
+            create_app(
+                signer=signer,
+                clients=gateway_client,
+                revoked_feeds=settings.revoked_feeds(),
+                calendar_domain=domain_of(smtp.sender),
+            ),
             host=HOST,
             port=ports.gateway,
             log_config=None,
@@ -203,7 +209,7 @@ def _dev_link_signer(settings: Settings, data_dir: Path) -> LinkSigner:
     """CONSULT_LINK_KEYS if set; otherwise a key kept in the data dir, so links survive a restart."""
     if settings.link_keys is not None:
         return settings.link_signer()
-    key_file = data_dir / "link-keys"
+    key_file = data_dir / DEV_KEYS_FILE
     if not key_file.exists():
         key_file.write_text(f"dev-{secrets.token_hex(4)}:{secrets.token_urlsafe(48)}\n")
         key_file.chmod(0o600)

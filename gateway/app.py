@@ -12,6 +12,8 @@ dependencies (deps.py), the page a verified link opens (page.py), form parsing
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
@@ -23,7 +25,7 @@ from gateway import render
 from gateway.deps import ClientProvider, GatewayConfig
 from gateway.errors import PageError
 from gateway.middleware import GatewayMiddleware
-from gateway.routers import approvals, health, inputs, links
+from gateway.routers import approvals, calendar, health, inputs, links
 from gateway.routers.codec import router as codec_router
 from infra.links import LinkSigner
 
@@ -35,15 +37,21 @@ def create_app(
     codec: PayloadCodec | None = None,
     codec_token: str | None = None,
     ui_origin: str = "http://localhost:8080",
+    revoked_feeds: Mapping[str, int] | None = None,
+    calendar_domain: str = "consult.localhost",
 ) -> FastAPI:
     """`clients` returns a connected Temporal client (the caller decides how; tests pass their own).
 
     With `codec` and `codec_token`, `/codec/encode` and `/codec/decode` let the Temporal UI show
     decrypted payloads to operators (CORS limited to `ui_origin`, bearer token required).
+    `revoked_feeds` and `calendar_domain` serve operators' calendar feeds (gateway/routers/calendar.py).
     """
     app = FastAPI(title="Consultation gateway", docs_url=None, redoc_url=None, openapi_url=None)
-    app.state.config = GatewayConfig(signer, clients, codec, codec_token, ui_origin)
+    app.state.config = GatewayConfig(
+        signer, clients, codec, codec_token, ui_origin, dict(revoked_feeds or {}), calendar_domain
+    )
     app.include_router(health.router)
+    app.include_router(calendar.router)
     app.include_router(links.router)
     app.include_router(approvals.router)
     app.include_router(inputs.router)

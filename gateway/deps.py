@@ -7,8 +7,8 @@ piece with `app.dependency_overrides[deps.get_client] = ...`.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, timedelta
 from typing import Annotated
 
@@ -48,6 +48,10 @@ class GatewayConfig:
     codec: PayloadCodec | None = None
     codec_token: str | None = None
     ui_origin: str = "http://localhost:8080"
+    # Calendar feeds: the last revoked URL number per operator (CONSULT_CALENDAR_REVOKED), and the
+    # domain of the UIDs, the mail sender's (so the feed's events are the emailed invitations').
+    revoked_feeds: Mapping[str, int] = field(default_factory=dict)
+    calendar_domain: str = "consult.localhost"
 
 
 def get_config(request: Request) -> GatewayConfig:

@@ -16,7 +16,8 @@ from gateway import render
 from gateway.errors import out_of_reach
 from infra import logs
 
-TOKEN_IN_PATH = re.compile(r"/l/[^/]+")
+# Email links (/l/TOKEN) and calendar feeds (/calendar/TOKEN.ics) carry credentials in the path.
+TOKEN_IN_PATH = re.compile(r"/(l|calendar)/[^/]+")
 SECURITY_HEADERS = {
     # Token pages must not be cached or leak their URL to other sites.
     "Cache-Control": "no-store",
@@ -35,7 +36,7 @@ log = logs.get_logger("gateway")
 class GatewayMiddleware(BaseHTTPMiddleware):
     async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
         started = time.monotonic()
-        path = TOKEN_IN_PATH.sub("/l/…", request.url.path)  # links are credentials: never logged
+        path = TOKEN_IN_PATH.sub(r"/\1/…", request.url.path)  # links are credentials: never logged
         try:
             response = await call_next(request)
         except Exception as error:

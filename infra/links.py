@@ -10,17 +10,23 @@ history.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import jwt
 from pydantic import SecretStr
 
-from schemas.links import LinkClaims, LinkSpec
+from schemas.links import FEED_LIFETIME, FeedClaims, LinkClaims, LinkPurpose, LinkSpec
 
 ALGORITHM = "HS256"
 AUDIENCE = "consult-link"
+# A feed token is for another audience: neither kind of token opens the other's pages.
+FEED_AUDIENCE = "consult-calendar-feed"
 MIN_SECRET_BYTES = 32
 # Every token this module signs carries these; one without them was not made here.
 REQUIRED_CLAIMS = ["aud", "sub", "exp", "pur", "wf", "cid", "rnd"]
+FEED_CLAIMS = ["aud", "sub", "exp", "pur", "fv"]
+# Without CONSULT_LINK_KEYS, `consult dev` keeps its key in this file of its data directory.
+DEV_KEYS_FILE = "link-keys"
 
 
 class LinkError(Exception):
@@ -49,6 +55,18 @@ def parse_keys(text: str) -> dict[str, SecretStr]:
     return keys
 
 
+def parse_revoked(text: str) -> dict[str, int]:
+    """`email:N,email:N`: every calendar feed URL of that operator numbered N or lower is refused."""
+    revoked: dict[str, int] = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        email, sep, number = part.rpartition(":")
+        if not sep or "@" not in email or not (number.isascii() and number.isdecimal()) or len(number) > 9:
+            raise ValueError(f"CONSULT_CALENDAR_REVOKED: {part!r} is not email:N (N the last revoked URL number)")
+        key = email.strip().lower()
+        revoked[key] = max(revoked.get(key, 0), int(number))
+    return revoked
+
+
 class LinkSigner:
     def __init__(self, keys: dict[str, SecretStr]) -> None:
         if not keys:
@@ -71,9 +89,38 @@ class LinkSigner:
         secret = self._keys[self._signing_kid].get_secret_value()
         return jwt.encode(claims, secret, algorithm=ALGORITHM, headers={"kid": self._signing_kid})
 
-    def verify(self, token: str) -> LinkClaims:
-        """The token's claims, or LinkError: never another exception, whatever a signed token holds
-        (a key that signs is not trusted to sign sensible claims: an `exp` of 1e30, a claim left out)."""
+    def sign_feed(self, operator: str, version: int, now: datetime) -> str:
+        """An operator's calendar feed token: their email, the URL's number, and a year to live."""
+        claims = {
+            "aud": FEED_AUDIENCE,
+            "sub": operator.lower(),
+            "exp": int((now + FEED_LIFETIME).timestamp()),
+            "pur": LinkPurpose.CALENDAR_FEED.value,
+            "fv": version,
+        }
+        secret = self._keys[self._signing_kid].get_secret_value()
+        return jwt.encode(claims, secret, algorithm=ALGORITHM, headers={"kid": self._signing_kid})
+
+    def verify_feed(self, token: str) -> FeedClaims:
+        """A feed token's claims, or LinkError (never another exception), like `verify`."""
+        raw, expired = self._decode(token, FEED_AUDIENCE, FEED_CLAIMS)
+        try:
+            if raw["pur"] != LinkPurpose.CALENDAR_FEED.value:
+                raise ValueError("not a feed token")
+            claims = FeedClaims(
+                operator=str(raw["sub"]),
+                version=_integer(raw["fv"]),
+                expires_at=datetime.fromtimestamp(float(str(raw["exp"])), UTC),
+            )
+        except (KeyError, ValueError, TypeError, OverflowError, OSError):
+            raise _damaged() from None
+        if expired:
+            raise LinkError("this calendar link has expired", expired=True)
+        return claims
+
+    def _decode(self, token: str, audience: str, required: list[str]) -> tuple[dict[str, Any], bool]:
+        """The claims of a token one of our keys signed for `audience`, and whether it has expired
+        (read again without the expiry check, to say when it expired and whom to ask)."""
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError:
@@ -81,38 +128,44 @@ class LinkSigner:
         key = self._keys.get(str(header.get("kid")))
         if key is None or header.get("alg") != ALGORITHM:
             raise _damaged()
-        expired = False
+        secret = key.get_secret_value()
         try:
             try:
-                raw = jwt.decode(
-                    token,
-                    key.get_secret_value(),
-                    algorithms=[ALGORITHM],
-                    audience=AUDIENCE,
-                    options={"require": REQUIRED_CLAIMS},
-                )
+                return _decoded(token, secret, audience, required, verify_exp=True), False
             except jwt.ExpiredSignatureError:
-                expired = True  # read again to say when it expired and whom to ask
-                raw = jwt.decode(
-                    token,
-                    key.get_secret_value(),
-                    algorithms=[ALGORITHM],
-                    audience=AUDIENCE,
-                    options={"require": REQUIRED_CLAIMS, "verify_exp": False},
-                )
+                return _decoded(token, secret, audience, required, verify_exp=False), True
+        except (jwt.PyJWTError, ValueError, TypeError, OverflowError, OSError):
+            raise _damaged() from None
+
+    def verify(self, token: str) -> LinkClaims:
+        """The token's claims, or LinkError: never another exception, whatever a signed token holds
+        (a key that signs is not trusted to sign sensible claims: an `exp` of 1e30, a claim left out)."""
+        raw, expired = self._decode(token, AUDIENCE, REQUIRED_CLAIMS)
+        try:
             claims = _claims(raw)
-        except (jwt.PyJWTError, KeyError, ValueError, TypeError, OverflowError, OSError):
+        except (KeyError, ValueError, TypeError, OverflowError, OSError):
             raise _damaged() from None
         if expired:
             raise LinkError("this link has expired", expired=True, claims=claims)
         return claims
 
 
+def _decoded(token: str, secret: str, audience: str, required: list[str], *, verify_exp: bool) -> dict[str, Any]:
+    options: Any = {"require": required, "verify_exp": verify_exp}
+    return jwt.decode(token, secret, algorithms=[ALGORITHM], audience=audience, options=options)
+
+
+def _integer(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value < 10**9:
+        raise ValueError("not a URL number")
+    return value
+
+
 def _damaged() -> LinkError:
     return LinkError("this link is damaged or was not issued by us")
 
 
-def _claims(raw: dict[str, object]) -> LinkClaims:
+def _claims(raw: dict[str, Any]) -> LinkClaims:
     return LinkClaims.model_validate(
         {
             "purpose": raw["pur"],

@@ -14,7 +14,7 @@ from typing import Literal
 from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from infra.links import LinkSigner, parse_keys
+from infra.links import LinkSigner, parse_keys, parse_revoked
 from schemas.consultation import TASK_QUEUE
 
 
@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     # `kid:secret,kid:secret`: the first signs email links, all verify (rotation).
     # Only the worker's mail activity and the gateway read it.
     link_keys: SecretStr | None = None
+    # `email:N,...`: an operator's calendar feed URLs numbered N or lower are refused (revoked);
+    # `consult calendar-url` numbers the next one N+1. Rotating the link keys revokes every URL.
+    calendar_revoked: str = ""
     # `kid:base64key,...` (AES-256): when set, every payload is encrypted; the first key encrypts.
     payload_keys: SecretStr | None = None
     # Bearer token the Temporal UI sends to the gateway's codec endpoint, and the UI's origin (CORS).
@@ -66,3 +69,7 @@ class Settings(BaseSettings):
         if self.link_keys is None:
             raise ValueError("CONSULT_LINK_KEYS is not set: the worker and the gateway need it to sign and check links")
         return LinkSigner(parse_keys(self.link_keys.get_secret_value()))
+
+    def revoked_feeds(self) -> dict[str, int]:
+        """CONSULT_CALENDAR_REVOKED: the last revoked feed URL number of each operator (ValueError if unreadable)."""
+        return parse_revoked(self.calendar_revoked)

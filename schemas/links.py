@@ -16,6 +16,8 @@ class LinkPurpose(StrEnum):
     MINUTES_APPROVAL = "minutes_approval"
     PILLAR_INPUT = "pillar_input"
     AGREEMENT_APPROVAL = "agreement_approval"
+    # Not an email link: an operator's calendar subscription (`consult calendar-url`), see FeedClaims.
+    CALENDAR_FEED = "calendar_feed"
 
 
 class LinkSpec(BaseModel):
@@ -44,4 +46,23 @@ class LinkClaims(BaseModel):
     version: int | None
     sha256: str | None
     recipient: str
+    expires_at: datetime
+
+
+# An operator's calendar feed URL stays valid this long: a calendar app polls it for months,
+# and `consult calendar-url` mints a new one (revocation does not wait for it: see FeedClaims).
+FEED_LIFETIME = timedelta(days=366)
+
+
+class FeedClaims(BaseModel):
+    """A verified calendar feed token: whose feed it is, and which of their URLs (`version`).
+
+    Revocable without a database: the gateway refuses a version at or below the one its
+    CONSULT_CALENDAR_REVOKED setting names for the operator; rotating the link keys revokes every URL.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    operator: str
+    version: int
     expires_at: datetime

@@ -1,4 +1,4 @@
-"""The top-level commands on a consultation: start, status, list, extend, withdraw, dossier."""
+"""The top-level commands on a consultation: start, status, list, extend, withdraw, dossier; and calendar-url."""
 
 from __future__ import annotations
 
@@ -14,9 +14,12 @@ from consult.cli.session import BAD_INPUT, Failure, Session, out
 from consult.files import check_signed_in_the_past, load_declaration
 from consult.views import listing_rows, show_listing, show_schedules, show_status
 from infra.formatting import display_tz, fmt, fmt_counted
+from infra.links import DEV_KEYS_FILE, LinkSigner, parse_keys
+from infra.settings import Settings
 from operations import consultations as operations
 from operations.calendars import UnknownCalendar, today_in, working_calendar
 from schemas.consultation import ConsultationInput, ExtendDeadlineRequest, Stage, WithdrawRequest
+from schemas.links import FEED_LIFETIME
 
 PANEL = "Consultations"
 
@@ -154,3 +157,43 @@ def dossier(
     json_path = html_path.with_suffix(".json")
     json_path.write_text(json.dumps(record, indent=2, ensure_ascii=False), encoding="utf-8")
     out.print(f"Wrote {html_path} and {json_path} (record SHA-256 {record['sha256']}).")
+
+
+@app.command("calendar-url", rich_help_panel=PANEL)
+def calendar_url(ctx: typer.Context, by: Operator = "") -> None:
+    """Print your calendar feed's URL: every upcoming meeting and deadline of the consultations you run.
+
+    Subscribe to it in any calendar app (https, http or webcal). The URL is the
+    credential: it works for a year, and each new one is numbered after the last
+    revoked one (CONSULT_CALENDAR_REVOKED=EMAIL:N on the gateway refuses URLs 1 to N).
+    Signed with CONSULT_LINK_KEYS (or `consult dev`'s key in the data directory).
+    """
+    settings = Session.of(ctx).settings
+    operator = by.strip().lower()
+    if "@" not in operator:
+        raise Failure(f"--by: {by!r} is not an email address", BAD_INPUT)
+    try:
+        number = settings.revoked_feeds().get(operator, 0) + 1
+        signer = _feed_signer(settings)
+    except ValueError as error:
+        raise Failure(str(error), BAD_INPUT) from None
+    now = datetime.now(UTC)
+    token = signer.sign_feed(operator, number, now)
+    url = f"{settings.gateway_url.rstrip('/')}/calendar/{token}.ics"
+    webcal = "webcal://" + url.partition("://")[2]
+    out.print(f"Calendar feed of {operator} (URL number {number}, valid until {(now + FEED_LIFETIME):%Y-%m-%d}):")
+    out.print(url, markup=False, highlight=False)
+    out.print(
+        f"Subscribe to it in a calendar app (or open {webcal}). Anyone holding it sees the feed: to revoke it, "
+        f"set CONSULT_CALENDAR_REVOKED={operator}:{number} where the gateway runs.",
+        markup=False,
+        highlight=False,
+    )
+
+
+def _feed_signer(settings: Settings) -> LinkSigner:
+    """The link keys; without CONSULT_LINK_KEYS, the key `consult dev` keeps in its data directory."""
+    dev_keys = settings.data_dir / DEV_KEYS_FILE
+    if settings.link_keys is None and dev_keys.is_file():
+        return LinkSigner(parse_keys(dev_keys.read_text().strip()))
+    return settings.link_signer()

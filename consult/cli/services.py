@@ -31,6 +31,7 @@ def _started(ctx: typer.Context) -> tuple[Settings, LinkSigner]:
     settings = Session.of(ctx).settings
     logs.configure(settings.log_format, settings.log_level)
     try:
+        settings.revoked_feeds()  # read now: a mistyped revocation is said at start, not on a feed's request
         return settings, settings.link_signer()
     except ValueError as error:
         raise Failure(str(error), BAD_INPUT) from None
@@ -62,6 +63,7 @@ def gateway(
     """
     import uvicorn  # here, with the gateway, for start-up speed
 
+    from activities.calendar import domain_of
     from gateway.app import create_app
 
     settings, signer = _started(ctx)
@@ -80,6 +82,8 @@ def gateway(
         codec=converter.payload_codec,
         codec_token=settings.codec_token.get_secret_value() if settings.codec_token else None,
         ui_origin=settings.ui_origin,
+        revoked_feeds=settings.revoked_feeds(),
+        calendar_domain=domain_of(settings.smtp.sender),
     )
     # Access logs stay off: request paths carry tokens.
     uvicorn.run(app, host=host, port=port, log_config=None, access_log=False)
@@ -111,6 +115,10 @@ def dev(
 
     settings = Session.of(ctx).settings
     logs.configure("console", settings.log_level)
+    try:
+        settings.revoked_feeds()
+    except ValueError as error:
+        raise Failure(str(error), BAD_INPUT) from None
     example = load_declaration(start_file) if start_file else None
     data_dir = data_dir.resolve()
     data_dir.mkdir(parents=True, exist_ok=True)

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from infra.links import LinkError, LinkSigner, parse_keys
+from infra.links import LinkError, LinkSigner, parse_keys, parse_revoked
 from schemas.links import LinkPurpose, LinkSpec
 
 OLD = "old:" + "o" * 40
@@ -88,3 +88,34 @@ def test_any_changed_character_is_refused(position: int, replacement: str) -> No
         return
     # Base64url has spare bits in its last character: a change there can decode to the same bytes.
     assert claims == signer.verify(token)
+
+
+def test_a_calendar_feed_token_is_its_own_kind_and_rotation_revokes_it() -> None:
+    signer = LinkSigner(parse_keys(NEW))
+    now = datetime.now(UTC)
+    feed = signer.sign_feed("Ops@Minrel.example", 3, now)
+    claims = signer.verify_feed(feed)
+    assert (claims.operator, claims.version) == ("ops@minrel.example", 3)
+    assert claims.expires_at - now > timedelta(days=365)
+    # Neither kind of token opens the other's pages.
+    with pytest.raises(LinkError, match="not issued by us"):
+        signer.verify(feed)
+    with pytest.raises(LinkError, match="not issued by us"):
+        signer.verify_feed(signer.sign(SPEC, "ana@minrel.example"))
+    with pytest.raises(LinkError) as expired:
+        signer.verify_feed(signer.sign_feed("ops@minrel.example", 1, now - timedelta(days=400)))
+    assert expired.value.expired
+    # Rotating the keys (the old one removed) revokes every feed URL.
+    with pytest.raises(LinkError, match="not issued by us"):
+        LinkSigner(parse_keys(OLD)).verify_feed(feed)
+
+
+def test_revoked_feed_urls_are_read_per_operator() -> None:
+    assert parse_revoked("") == {}
+    assert parse_revoked(" Ops@minrel.example:2, b@x.example:1, ops@minrel.example:1") == {
+        "ops@minrel.example": 2,
+        "b@x.example": 1,
+    }
+    for bad in ("ops@minrel.example", "nobody:1", "ops@minrel.example:-1", "ops@minrel.example:²"):
+        with pytest.raises(ValueError, match="CONSULT_CALENDAR_REVOKED"):
+            parse_revoked(bad)
