@@ -14,12 +14,13 @@ Workflows never import this module.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta, timezone
 from email.utils import parseaddr
 
 from icalendar import Alarm, Calendar, Event, Timezone, TimezoneStandard, vCalAddress, vText
 
+from activities.wording import the_document
 from infra.i18n import N_, Words
 from schemas.consultation import ConsultationStatus, Stage
 from schemas.notices import MEETING_KINDS, Attendee, Notice, NoticeKind, Recipient
@@ -35,7 +36,7 @@ ALARM_BEFORE = timedelta(days=1)
 MEETING_SUMMARY = N_("Round {round} meeting — {title}")
 MEETING_DESCRIPTION = N_("Technical round {round} of the consultation “{title}”.")
 INPUTS_DUE_SUMMARY = N_("Inputs due for round {round} — {title}")
-APPROVAL_DUE_SUMMARY = N_("Decide on version {version} of {subject} — {title}")
+APPROVAL_DUE_SUMMARY = N_("Decide on {the_doc}, version {version} — {title}")
 DEADLINE_DESCRIPTION = N_("Deadline of the consultation “{title}”.")
 FIRST_ROUND_SUMMARY = N_("Deadline for the first technical round — {title}")
 
@@ -205,22 +206,28 @@ def invitations(notice: Notice, words: Words, sender: str) -> list[Invitation]:
         method = "CANCEL" if meeting.cancelled else "REQUEST"
         found.append(Invitation("invite.ics", method, calendar([meeting], notice.tz, method)))
     n = notice.round_number
-    if notice.kind in (NoticeKind.INPUT_REQUEST, NoticeKind.MEETING_RESCHEDULED) and notice.inputs_due and n:
+    cancelling = notice.kind in _CANCELLING and notice.meeting_cancelled
+    # Inputs due: announced with the request and each move, cancelled with the meeting.
+    carries_due = notice.kind in (NoticeKind.INPUT_REQUEST, NoticeKind.MEETING_RESCHEDULED) or cancelling
+    if carries_due and notice.inputs_due and n:
         summary = words.gettext(INPUTS_DUE_SUMMARY, round=n, title=notice.title)
         event = _deadline_event(
             inputs_due_uid(notice.consultation_id, n, domain), summary, notice.inputs_due, notice, words
         )
-        found.append(Invitation("inputs-due.ics", "PUBLISH", calendar([event], notice.tz, "PUBLISH")))
+        method = "CANCEL" if cancelling else "PUBLISH"
+        event = replace(event, cancelled=cancelling)
+        found.append(Invitation("inputs-due.ics", method, calendar([event], notice.tz, method)))
     if notice.kind is NoticeKind.APPROVAL_REQUEST and notice.deadline is not None:
-        summary = approval_summary(words, n, notice.version or 1, notice.subject or "", notice.title)
+        summary = approval_summary(words, n, notice.version or 1, notice.title)
         uid = approval_due_uid(notice.consultation_id, n, notice.version, domain)
         event = _deadline_event(uid, summary, notice.deadline, notice, words)
         found.append(Invitation("approval-due.ics", "PUBLISH", calendar([event], notice.tz, "PUBLISH")))
     return found
 
 
-def approval_summary(words: Words, round_number: int | None, version: int, subject: str, title: str) -> str:
-    return words.gettext(APPROVAL_DUE_SUMMARY, version=version, subject=subject, title=title)
+def approval_summary(words: Words, round_number: int | None, version: int, title: str) -> str:
+    """What an approver decides on, named in their language (the workflow's `subject` is English)."""
+    return words.gettext(APPROVAL_DUE_SUMMARY, the_doc=the_document(round_number, words), version=version, title=title)
 
 
 # --- an operator's feed -------------------------------------------------------------------
@@ -271,11 +278,11 @@ def feed_events(source: FeedSource, words: Words, domain: str, now: datetime) ->
             deadline(inputs_due_uid(s.id, r.number, domain), summary, r.inputs_due, moves)
         if r.state is RoundState.MINUTES_APPROVAL and r.approval is not None:
             a = r.approval
-            summary = approval_summary(words, r.number, a.version, a.subject, title)
+            summary = approval_summary(words, r.number, a.version, title)
             deadline(approval_due_uid(s.id, r.number, a.version, domain), summary, a.deadline)
     if s.stage is Stage.AWAITING_APPROVAL and s.agreement_approval is not None:
         a = s.agreement_approval
-        summary = approval_summary(words, None, a.version, a.subject, title)
+        summary = approval_summary(words, None, a.version, title)
         deadline(approval_due_uid(s.id, None, a.version, domain), summary, a.deadline)
     return [e for e in found if e.start + e.length > now]
 

@@ -217,9 +217,9 @@ def _values(notice: Notice, words: Words) -> dict[str, object]:
     _ = words.gettext
     if notice.round_number is not None:
         doc = _("minutes of round {round}", round=notice.round_number)
-        the_doc = _("the minutes of round {round}", round=notice.round_number)
     else:
-        doc, the_doc = _("agreement draft"), _("the agreement draft")
+        doc = _("agreement draft")
+    the_doc = the_document(notice.round_number, words)
     return {
         "title": notice.title,
         "parties": ", ".join(notice.parties),
@@ -238,6 +238,13 @@ def _values(notice: Notice, words: Words) -> dict[str, object]:
         "doc": doc,
         "the_doc": the_doc,
     }
+
+
+def the_document(round_number: int | None, words: Words) -> str:
+    """What an approval is about, with its article: a round's minutes, or the agreement draft."""
+    if round_number:
+        return words.gettext("the minutes of round {round}", round=round_number)
+    return words.gettext("the agreement draft")
 
 
 def word(notice: Notice, locale: Locale) -> Wording:

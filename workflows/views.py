@@ -179,7 +179,7 @@ def progress_update(progress: RoundProgress) -> dict[str, object]:
 
 
 def meeting_cancellation(rounds: list[RoundRecord]) -> dict[str, object]:
-    """Notice facts that cancel the open round's meeting (one more SEQUENCE than its last update), if any."""
+    """Notice facts that cancel the open round's meeting and inputs due (one more SEQUENCE than their last update)."""
     open_ = [r for r in rounds if r.state is not RoundState.CLOSED]
     if not open_:
         return {}
@@ -187,6 +187,8 @@ def meeting_cancellation(rounds: list[RoundRecord]) -> dict[str, object]:
     return {
         "round_number": r.number,
         "meeting_at": r.meeting_at,
+        # While inputs are collected, their due date is in calendars too: cancelled with the meeting.
+        "inputs_due": r.inputs_due if r.state is RoundState.COLLECTING else None,
         "meeting_cancelled": True,
         "calendar_sequence": r.meeting_sequence + 1,
     }

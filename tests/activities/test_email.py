@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import aiosmtplib
+import icalendar
 import pytest
 from aiosmtpd.controller import Controller
 from temporalio.exceptions import ApplicationError
@@ -216,3 +217,27 @@ def test_a_display_name_is_quoted_so_it_names_nobody_else(name: str) -> None:
     raw = next(line for line in wire.decode().splitlines() if line.startswith("To:"))
     # Quoted (or, not being ASCII, an encoded word): the name's own `<`, `:`, `"` or `,` are only text.
     assert raw.endswith(" <ana@minrel.example>") and (raw.startswith('To: "') or raw.startswith("To: =?utf-8?"))
+
+
+@pytest.mark.parametrize(
+    ("reader", "round_number", "summary"),
+    [
+        (ANA, 2, "Decidir sobre el acta de la ronda 2, versión 3 — Joint <Declaration> & Minerals"),
+        (JOHN, 2, "Decide on the minutes of round 2, version 3 — Joint <Declaration> & Minerals"),
+        (ANA, None, "Decidir sobre el borrador del acuerdo, versión 3 — Joint <Declaration> & Minerals"),
+    ],
+)
+def test_an_approval_request_carries_its_due_date_in_the_readers_language(
+    reader: Recipient, round_number: int | None, summary: str
+) -> None:
+    asked = notice(reader, kind=NoticeKind.APPROVAL_REQUEST).model_copy(
+        update={"round_number": round_number, "version": 3, "subject": "minutes of round 2"}
+    )
+    message = render(asked, reader, SENDER)
+    (part,) = [p for p in message.walk() if p.get_filename() == "approval-due.ics"]
+    data = part.get_payload(decode=True)
+    assert isinstance(data, bytes)
+    (event,) = icalendar.Calendar.from_ical(data).walk("VEVENT")
+    assert str(event["SUMMARY"]) == summary
+    what = f"round-{round_number}-minutes" if round_number else "agreement"
+    assert str(event["UID"]) == f"cl-us-{what}-v3-approval-due@consult.example"

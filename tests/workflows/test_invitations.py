@@ -196,6 +196,17 @@ async def test_invitation_update_and_cancellation_apply_in_order_to_one_event(
         "CANCELLED",
     )
 
+    # The inputs' due date, still ahead when the consultation was withdrawn, is cancelled with the meeting.
+    gone = {name: (method, data) for name, method, data in calendar_parts(withdrawn[0])}
+    assert gone["inputs-due.ics"][0] == "CANCEL"
+    due_gone = parse_both(gone["inputs-due.ics"][1])
+    assert (due_gone["method"], due_gone["uid"], due_gone["sequence"], due_gone["status"]) == (
+        "CANCEL",
+        due["uid"],
+        2,
+        "CANCELLED",
+    )
+
     store: dict[str, dict[str, Any]] = {}
     for facts in (first, second, third):
         apply(store, facts)
