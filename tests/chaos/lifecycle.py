@@ -488,10 +488,15 @@ class Lifecycle:
             await self.until(all_arrived, "every notice delivered", bound=settle)
         for notice_id, to in sorted(missing()):
             self.problem("lost", f"{to} never received notice {notice_id}")
-        counts = Counter(m.message_id for m in self.stack.mail.of(self.cid))
+        mail = self.stack.mail.of(self.cid)
+        counts = Counter(m.message_id for m in mail)
+        kills = [f.wall for f in self.stack.faults if "SIGKILL" in f.kind]
         for mid, n in sorted(counts.items()):
             if n > 1:
-                self.problem("duplicated", f"{mid} received {n} times")
+                first = min(m.at for m in mail if m.message_id == mid)
+                before = [k - first for k in kills if 0 <= k - first <= 2]
+                window = f" (first copy accepted {min(before) * 1000:.0f} ms before a worker SIGKILL)" if before else ""
+                self.problem("duplicated", f"{mid} received {n} times{window}")
         await self._account_actions()
 
     async def _account_actions(self) -> None:

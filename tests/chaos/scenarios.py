@@ -269,7 +269,11 @@ async def kill_mid_send(stack: Stack, recipients: int = 1000) -> Row:
             return len(stack.mail.of(lc.cid, "opened")) >= total // 4
 
         await lc.until(a_quarter_sent, "a quarter of the opening notice sent", interval=0.1)
-        busy = await senders(stack)
+        busy: dict[int, int] = {}
+        for _ in range(30):  # sends last milliseconds: sample until one is caught in flight
+            if busy := await senders(stack):
+                break
+            await asyncio.sleep(0.05)
         worker = max(stack.workers, key=lambda w: busy.get(w.pid, 0))
         fault = stack.fault("worker SIGKILL mid-send")
         worker.kill()

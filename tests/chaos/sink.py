@@ -14,6 +14,7 @@ import json
 import re
 import signal
 import threading
+import time
 import uuid
 from dataclasses import dataclass
 from email.message import EmailMessage
@@ -54,6 +55,7 @@ class _Keep:
             "cid": headers.get("x-consultation-id", ""),
             "kind": headers.get("x-consultation-notice", ""),
             "file": name,
+            "at": time.time(),
         }
         # One line per message, flushed before the 250: a message acknowledged is a message counted.
         self.index.write(json.dumps(entry) + "\n")
@@ -87,6 +89,7 @@ class Received:
     consultation: str
     kind: str
     file: str
+    at: float  # when the sink accepted it (wall clock)
 
     @property
     def notice_id(self) -> str:
@@ -115,7 +118,7 @@ class Mailbox:
         for line in complete.decode().splitlines():
             e = json.loads(line)
             for to in e["to"]:
-                self.messages.append(Received(e["mid"], to, e["cid"], e["kind"], e["file"]))
+                self.messages.append(Received(e["mid"], to, e["cid"], e["kind"], e["file"], e["at"]))
         return self.messages
 
     def of(self, consultation: str, kind: str | None = None, recipient: str | None = None) -> list[Received]:

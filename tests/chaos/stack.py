@@ -128,6 +128,7 @@ class Fault:
     kind: str
     started: float
     ended: float | None = None
+    wall: float = field(default_factory=time.time)  # when it started, on the sink's clock
     recovery: float = 0.0  # seconds from its end until every step waiting meanwhile completed
 
 
