@@ -37,6 +37,7 @@ from tests.chaos.lifecycle import (
     CL_LEAD,
     LEADS,
     PILLAR,
+    RESENT_IN_FLIGHT,
     Lifecycle,
     Problem,
     Stalled,
@@ -61,7 +62,7 @@ class Row:
 
     @property
     def ok(self) -> bool:
-        return not self.problems
+        return all(p.kind == RESENT_IN_FLIGHT for p in self.problems)
 
     def take(self, lifecycle: Lifecycle) -> None:
         self.problems += lifecycle.problems
@@ -73,7 +74,7 @@ class Row:
         self.recovery = max([self.recovery, *(f.recovery for f in stack.faults if f.kind == kind)])
 
 
-COLUMNS = ("fault", "count", "lost", "duplicated", "stalled", "wrong answers", "max recovery")
+COLUMNS = ("fault", "count", "lost", "duplicated", "stalled", "wrong answers", "re-sent in flight", "max recovery")
 
 
 def table(rows: list[Row]) -> str:
@@ -85,6 +86,7 @@ def table(rows: list[Row]) -> str:
             str(r.tally("duplicated")),
             str(r.tally("stalled")),
             str(r.tally("wrong")),
+            str(r.tally(RESENT_IN_FLIGHT)),
             f"{r.recovery:.1f} s",
         )
         for r in rows
