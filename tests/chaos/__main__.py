@@ -3,8 +3,9 @@
 Prints one row per fault (count, lost, duplicated, stalled, wrong answers, re-sent in flight, max
 recovery time) and the problems found, and exits 1 on any of them but a re-send in flight: a message
 SMTP accepted within 100 ms before a worker's SIGKILL, before Temporal heard its activity finish, goes
-out again (at-least-once: SMTP has no two-phase commit). It is counted in its own column and named. `--only` runs some scenarios; the defaults are the ones
-issue 10 asks for (20+ worker kills, a 60 s SMTP outage, a 1,000+ recipient notice killed mid-send).
+out again (at-least-once: SMTP has no two-phase commit). It is counted in its own column and named.
+`--only` runs some scenarios; the defaults are the ones issue 10 asks for (20+ worker kills, a 60 s
+SMTP outage, a 1,000+ recipient notice killed mid-send).
 """
 
 from __future__ import annotations
