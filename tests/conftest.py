@@ -19,6 +19,7 @@ from consult import binaries
 from consult.outbox import Outbox
 from infra.local import free_port, register_search_attributes
 from schemas import search_attributes as sa
+from tests.helpers import SERVER_STARTUP
 
 
 @pytest_asyncio.fixture
@@ -33,6 +34,7 @@ async def time_env() -> AsyncIterator[WorkflowEnvironment]:
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=binaries.time_skipping_test_server(),
         data_converter=pydantic_data_converter,
+        test_server_startup_timeout=SERVER_STARTUP,
     )
     await register_search_attributes(env.client)
     yield env
@@ -47,6 +49,7 @@ async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
         data_converter=pydantic_data_converter,
         dev_server_log_level="error",
         ui=False,
+        dev_server_startup_timeout=SERVER_STARTUP,
     )
     yield env
     await env.shutdown()

@@ -16,6 +16,7 @@ from gateway.middleware import SECURITY_HEADERS
 from gateway.routers.health import READY_TIMEOUT
 from infra.links import LinkSigner, parse_keys
 from infra.local import free_port
+from tests.helpers import SERVER_STARTUP
 from tests.helpers.gateway import LINK_KEYS, Gateway, serving
 
 SIGNER = LinkSigner(parse_keys(LINK_KEYS))
@@ -31,7 +32,9 @@ async def test_ready_while_temporal_answers(gateway: Gateway) -> None:
 
 async def test_not_ready_once_temporal_stops_though_still_alive() -> None:
     # A server of its own, stopped mid-test; the gateway keeps the client it connected, as in production.
-    env = await WorkflowEnvironment.start_local(dev_server_existing_path=binaries.temporal_cli(), ui=False)
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=binaries.temporal_cli(), ui=False, dev_server_startup_timeout=SERVER_STARTUP
+    )
     connected: list[Client] = []
 
     async def clients() -> Client:

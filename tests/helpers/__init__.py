@@ -29,6 +29,9 @@ from workflows.technical_round import TechnicalRound, round_workflow_id
 CL_OPERATOR = "secretariat@minrel.example"
 US_OPERATOR = "secretariat@state.example"
 DAY = timedelta(days=1)
+# The SDK waits 5 s for a test server to answer; on a shared 2-core machine a start has taken
+# longer (the session's dev server once, which errored every test that needed it).
+SERVER_STARTUP = timedelta(seconds=60)
 
 
 def declaration_data(signed_at: datetime | str, **overrides: Any) -> dict[str, Any]:
