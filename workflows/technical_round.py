@@ -7,6 +7,10 @@ Queries:  status -> RoundStatus
 Updates:  submit_input, close, reschedule, reissue_minutes, and decide, delegate on the minutes (from
           ApprovalUpdates); each with a validator
 Sends:    the `round_progress` signal to its consultation whenever its progress changes
+
+Longer than most modules (~430 lines) because a round is one state machine: its inputs clock,
+reschedules, closing, minutes and their approval share the round's state and must be read together
+to see which update can race which; the pure checks live in `rules.py`, the readouts in `views.py`.
 """
 
 from __future__ import annotations

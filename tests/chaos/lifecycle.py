@@ -9,6 +9,8 @@ recorded) and duplicated (one Message-ID received twice, an input or decision re
 
 A step that waits on the system raises `Stalled` if the expected state does not come within its bound
 after the last fault ended (or within its own bound, for what a fault must not hold up).
+
+One module, long on purpose: every step a person takes and the books it keeps belong together.
 """
 
 from __future__ import annotations

@@ -9,6 +9,8 @@
   clear CLI messages meanwhile, then recovery;
 - `bad_cli_input`, `bad_gateway_requests`: hostile files and posts get a clear answer (exit 2, a 4xx
   page) and change nothing already recorded.
+
+One module, long on purpose: each scenario reads top to bottom as the story of its fault.
 """
 
 from __future__ import annotations

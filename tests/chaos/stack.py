@@ -4,6 +4,8 @@ a server restarted on its file, mail refused) and every process is gone when the
 
 A `Stack` is also where faults are written down (`Fault`): when one starts and ends, and how long the
 system took to answer again after it ended (the `recovery` of the steps waiting meanwhile).
+
+One module, long on purpose: starting, faulting and stopping the processes share their bookkeeping.
 """
 
 from __future__ import annotations
