@@ -75,35 +75,44 @@ class _EmbeddedServer(uvicorn.Server):
         yield
 
 
-async def _start_temporal(data_dir: Path, ports: Ports, namespace: str) -> asyncio.subprocess.Process:
+def temporal_server_argv(port: int, db_file: Path, *, ui_port: int | None, namespace: str = "default") -> list[str]:
+    """The Temporal dev server on its SQLite file, with the search attributes registered;
+    `ui_port=None` runs it headless (the chaos suite starts it this way too)."""
     registrations = [arg for reg in sa.cli_registrations() for arg in ("--search-attribute", reg)]
-    log_file = (data_dir / "temporal.log").open("ab")
-    return await asyncio.create_subprocess_exec(
+    ui = ["--ui-port", str(ui_port)] if ui_port is not None else ["--headless"]
+    return [
         temporal_cli(),
         "server",
         "start-dev",
         "--ip",
         HOST,
         "--port",
-        str(ports.temporal),
-        "--ui-port",
-        str(ports.ui),
+        str(port),
+        *ui,
         "--db-filename",
-        str(data_dir / "temporal.db"),
+        str(db_file),
         "--namespace",
         namespace,
         "--log-level",
         "warn",
         *registrations,
+    ]
+
+
+async def _start_temporal(data_dir: Path, ports: Ports, namespace: str) -> asyncio.subprocess.Process:
+    log_file = (data_dir / "temporal.log").open("ab")
+    return await asyncio.create_subprocess_exec(
+        *temporal_server_argv(ports.temporal, data_dir / "temporal.db", ui_port=ports.ui, namespace=namespace),
         stdout=log_file,
         stderr=log_file,
         stdin=asyncio.subprocess.DEVNULL,
-        preexec_fn=_die_with_parent,
+        preexec_fn=die_with_parent,
     )
 
 
-def _die_with_parent() -> None:
-    """In the child: if `consult dev` is killed outright, the server gets SIGTERM instead of lingering."""
+def die_with_parent() -> None:
+    """In the child: if its parent (`consult dev`, the chaos suite) is killed outright, it gets SIGTERM
+    instead of lingering."""
     if sys.platform == "linux":
         libc = ctypes.CDLL(None, use_errno=True)
         pr_set_pdeathsig = 1
@@ -134,7 +143,7 @@ async def run_dev(
     settings = settings.model_copy(update={"temporal_address": f"{HOST}:{ports.temporal}"})
     smtp = SmtpSettings(host=HOST, port=ports.smtp, username=None, password=None, starttls=False, use_tls=False)
 
-    # The server is forked before any thread of ours starts (see _die_with_parent).
+    # The server is forked before any thread of ours starts (see die_with_parent).
     server = await _start_temporal(data_dir, ports, settings.temporal_namespace)
     outbox = Outbox(data_dir / "outbox", HOST, ports.smtp).start()
     stop = asyncio.Event()

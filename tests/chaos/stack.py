@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import atexit
 import contextlib
-import ctypes
 import os
 import secrets
 import signal
@@ -32,11 +31,10 @@ from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest, GetSystemInfoRequest
 from temporalio.client import Client
 
-from consult.binaries import temporal_cli
+from consult.dev import die_with_parent, temporal_server_argv
 from infra.local import free_port
 from infra.settings import Settings
 from infra.temporal import connect
-from schemas import search_attributes as sa
 from tests.chaos.sink import Mailbox
 from tests.helpers import eventually
 
@@ -45,12 +43,6 @@ BIN = Path(sys.executable).parent
 OPERATOR = "secretariat@minrel.example"
 # Processes still running when the interpreter exits (a failed run, Ctrl-C) are killed by this.
 _LIVE: set[Proc] = set()
-
-
-def _die_with_parent() -> None:
-    """In the child: if the suite itself is killed outright, the part gets SIGTERM instead of lingering."""
-    if sys.platform == "linux":
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
 def _clean_env() -> dict[str, str]:
@@ -83,7 +75,7 @@ class Proc:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
-                preexec_fn=_die_with_parent,
+                preexec_fn=die_with_parent,
             )
         _LIVE.add(self)
         return self
@@ -168,7 +160,9 @@ class Stack:
     def __post_init__(self) -> None:
         self.root.mkdir(parents=True, exist_ok=True)
         self.mail = Mailbox(self.root / "mail")
-        self.temporal = Proc("temporal", self._temporal_argv(), _clean_env(), self.root / "temporal.log")
+        # As `consult dev` starts it, headless: the Web UI costs CPU nobody looks at here.
+        server = temporal_server_argv(self.temporal_port, self.root / "temporal.db", ui_port=None)
+        self.temporal = Proc("temporal", server, _clean_env(), self.root / "temporal.log")
         self.sink = Proc(
             "smtp",
             [
@@ -218,25 +212,6 @@ class Stack:
             "COLUMNS": "200",
             **extra,
         }
-
-    def _temporal_argv(self) -> list[str]:
-        # As `consult dev` starts it (consult/dev.py), headless: the Web UI costs CPU nobody looks at here.
-        registrations = [arg for reg in sa.cli_registrations() for arg in ("--search-attribute", reg)]
-        return [
-            temporal_cli(),
-            "server",
-            "start-dev",
-            "--ip",
-            HOST,
-            "--port",
-            str(self.temporal_port),
-            "--headless",
-            "--db-filename",
-            str(self.root / "temporal.db"),
-            "--log-level",
-            "warn",
-            *registrations,
-        ]
 
     # --- starting and stopping ------------------------------------------------------------
 
