@@ -7,7 +7,6 @@ forges the secretariat's "Missing inputs", and an image that is a tracking pixel
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
 from html import unescape
 
 import pytest
@@ -15,6 +14,7 @@ import pytest
 from activities.documents import MinutesRequest, markdown_to_html, minutes_markdown
 from schemas.declaration import Locale, Pillar
 from schemas.pillar_inputs import PILLAR_INPUT
+from tests.helpers import minutes_request
 
 FORGED_PARTY = "### República de Chile (CL)"
 FORGED_SECTION = "## Missing inputs"
@@ -43,18 +43,7 @@ def _request(summary: str, project_name: str = "Salar") -> MinutesRequest:
             }
         ),
     ]
-    return MinutesRequest(
-        title="Joint Declaration",
-        number=1,
-        meeting_at=datetime(2026, 12, 10, 13, 0, tzinfo=UTC),
-        inputs_closed_at=datetime(2026, 12, 8, 13, 0, tzinfo=UTC),
-        close_reason="inputs due date reached",
-        utc_offset_minutes=-180,
-        parties={"CL": "República de Chile", "US": "United States of America"},
-        pillars=[Pillar.STRATEGIC_PROJECTS],
-        inputs=inputs,
-        missing=["CL/strategic_projects"],
-    )
+    return minutes_request(inputs, [Pillar.STRATEGIC_PROJECTS], ["CL/strategic_projects"])
 
 
 def _text_of(html: str) -> str:

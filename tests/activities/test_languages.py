@@ -25,6 +25,7 @@ from tests.helpers import (
     declaration_data,
     delivered,
     eventually,
+    minutes_request,
     notices_of,
     running_worker,
     start_with_round,
@@ -141,19 +142,7 @@ def _minutes_request() -> MinutesRequest:
             },
         )
     ]
-    return MinutesRequest(
-        title="Joint Declaration",
-        number=1,
-        meeting_at=datetime(2026, 12, 10, 13, 0, tzinfo=UTC),
-        inputs_closed_at=datetime(2026, 12, 8, 13, 0, tzinfo=UTC),
-        close_reason="inputs due date reached",
-        close_kind="due",
-        utc_offset_minutes=-180,
-        parties={"CL": "República de Chile", "US": "United States of America"},
-        pillars=[Pillar.STRATEGIC_PROJECTS, Pillar.FINANCING],
-        inputs=inputs,
-        missing=["US/strategic_projects"],
-    )
+    return minutes_request(inputs, [Pillar.STRATEGIC_PROJECTS, Pillar.FINANCING], ["US/strategic_projects"])
 
 
 def test_minutes_name_minerals_and_write_numbers_the_readers_way() -> None:

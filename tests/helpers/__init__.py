@@ -6,13 +6,14 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from typing import Any
 
 from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
+from activities.documents import MinutesRequest
 from consult.outbox import Outbox
 from infra.links import LinkSigner
 from infra.settings import SmtpSettings
@@ -20,7 +21,7 @@ from operations.consultations import start
 from schemas.approvals import Decision, DecisionRequest
 from schemas.consultation import ConsultationStatus, OpenRoundRequest, StartDraftingRequest, SubmitDraftRequest
 from schemas.declaration import Declaration, Locale, Pillar
-from schemas.pillar_inputs import PILLAR_INPUT
+from schemas.pillar_inputs import PILLAR_INPUT, PillarInput
 from schemas.rounds import RoundState, RoundStatus, SubmitInputRequest
 from workers.main import build_worker
 from workflows.consultation import Consultation
@@ -329,4 +330,20 @@ async def decide(
     await handle.execute_update(
         Consultation.decide,
         DecisionRequest(approver=approver, decision=decision, sha256=sha, comment=comment, recorded_by=CL_OPERATOR),
+    )
+
+
+def minutes_request(inputs: list[PillarInput], pillars: list[Pillar], missing: list[str]) -> MinutesRequest:
+    """What a round of the founding case asks the minutes activity for, with these inputs."""
+    return MinutesRequest(
+        title="Joint Declaration",
+        number=1,
+        meeting_at=datetime(2026, 12, 10, 13, 0, tzinfo=UTC),
+        inputs_closed_at=datetime(2026, 12, 8, 13, 0, tzinfo=UTC),
+        close_reason="inputs due date reached",
+        utc_offset_minutes=-180,
+        parties={"CL": "República de Chile", "US": "United States of America"},
+        pillars=pillars,
+        inputs=inputs,
+        missing=missing,
     )
