@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ctypes
-import secrets
 import signal
 import socket
 import sys
@@ -30,7 +29,6 @@ from consult.binaries import temporal_cli
 from consult.outbox import Outbox
 from gateway.app import create_app
 from infra import logs
-from infra.links import DEV_KEYS_FILE, LinkSigner, parse_keys
 from infra.settings import Settings, SmtpSettings
 from infra.temporal import connect
 from operations import consultations as operations
@@ -150,7 +148,7 @@ async def run_dev(
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    signer = _dev_link_signer(settings, data_dir)
+    signer = settings.dev_link_signer(data_dir, create=True)
     gateway_url = f"http://{HOST}:{ports.gateway}"
     client_holder: list[Client] = []
 
@@ -212,17 +210,6 @@ async def run_dev(
         outbox.stop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
-
-
-def _dev_link_signer(settings: Settings, data_dir: Path) -> LinkSigner:
-    """CONSULT_LINK_KEYS if set; otherwise a key kept in the data dir, so links survive a restart."""
-    if settings.link_keys is not None:
-        return settings.link_signer()
-    key_file = data_dir / DEV_KEYS_FILE
-    if not key_file.exists():
-        key_file.write_text(f"dev-{secrets.token_hex(4)}:{secrets.token_urlsafe(48)}\n")
-        key_file.chmod(0o600)
-    return LinkSigner(parse_keys(key_file.read_text().strip()))
 
 
 def _reason(task: asyncio.Task[Any]) -> str:

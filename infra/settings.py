@@ -7,6 +7,7 @@ the gateway.
 
 from __future__ import annotations
 
+import secrets
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
@@ -14,7 +15,7 @@ from typing import Literal
 from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from infra.links import LinkSigner, parse_keys, parse_revoked
+from infra.links import DEV_KEYS_FILE, LinkSigner, parse_keys, parse_revoked
 from schemas.consultation import TASK_QUEUE
 
 
@@ -69,6 +70,19 @@ class Settings(BaseSettings):
         if self.link_keys is None:
             raise ValueError("CONSULT_LINK_KEYS is not set: the worker and the gateway need it to sign and check links")
         return LinkSigner(parse_keys(self.link_keys.get_secret_value()))
+
+    def dev_link_signer(self, data_dir: Path, *, create: bool) -> LinkSigner:
+        """CONSULT_LINK_KEYS if set; otherwise the key `consult dev` keeps in its data directory (made
+        there once with `create`, so links survive a restart)."""
+        if self.link_keys is not None:
+            return self.link_signer()
+        key_file = data_dir / DEV_KEYS_FILE
+        if create and not key_file.exists():
+            key_file.write_text(f"dev-{secrets.token_hex(4)}:{secrets.token_urlsafe(48)}\n")
+            key_file.chmod(0o600)
+        if not key_file.is_file():
+            return self.link_signer()  # says that CONSULT_LINK_KEYS is not set
+        return LinkSigner(parse_keys(key_file.read_text().strip()))
 
     def revoked_feeds(self) -> dict[str, int]:
         """CONSULT_CALENDAR_REVOKED: the last revoked feed URL number of each operator (ValueError if unreadable)."""

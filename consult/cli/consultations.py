@@ -14,8 +14,6 @@ from consult.cli.session import BAD_INPUT, Failure, Session, out
 from consult.files import check_signed_in_the_past, load_declaration
 from consult.views import listing_rows, show_listing, show_schedules, show_status
 from infra.formatting import display_tz, fmt, fmt_counted
-from infra.links import DEV_KEYS_FILE, LinkSigner, parse_keys
-from infra.settings import Settings
 from operations import consultations as operations
 from operations.calendars import UnknownCalendar, today_in, working_calendar
 from schemas.consultation import ConsultationInput, ExtendDeadlineRequest, Stage, WithdrawRequest
@@ -174,7 +172,7 @@ def calendar_url(ctx: typer.Context, by: Operator = "") -> None:
         raise Failure(f"--by: {by!r} is not an email address", BAD_INPUT)
     try:
         number = settings.revoked_feeds().get(operator, 0) + 1
-        signer = _feed_signer(settings)
+        signer = settings.dev_link_signer(settings.data_dir, create=False)
     except ValueError as error:
         raise Failure(str(error), BAD_INPUT) from None
     now = datetime.now(UTC)
@@ -189,11 +187,3 @@ def calendar_url(ctx: typer.Context, by: Operator = "") -> None:
         markup=False,
         highlight=False,
     )
-
-
-def _feed_signer(settings: Settings) -> LinkSigner:
-    """The link keys; without CONSULT_LINK_KEYS, the key `consult dev` keeps in its data directory."""
-    dev_keys = settings.data_dir / DEV_KEYS_FILE
-    if settings.link_keys is None and dev_keys.is_file():
-        return LinkSigner(parse_keys(dev_keys.read_text().strip()))
-    return settings.link_signer()
