@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta, timezone
 from email.utils import parseaddr
+from typing import Any
 
 from icalendar import Alarm, Calendar, Event, Timezone, TimezoneStandard, vCalAddress, vText
 
@@ -163,16 +164,37 @@ def calendar(events: list[CalendarEvent], tz: timezone, method: str | None = Non
 # --- what each notice carries -------------------------------------------------------------
 
 
+def meeting_event(
+    consultation_id: str, round_number: int, title: str, start: datetime, words: Words, domain: str, **more: Any
+) -> CalendarEvent:
+    """A round's meeting, as the invitations and the feed both give it (`more`: stamp, sequence, ...)."""
+    values = {"round": round_number, "title": title}
+    return CalendarEvent(
+        uid=meeting_uid(consultation_id, round_number, domain),
+        summary=words.gettext(MEETING_SUMMARY, **values),
+        description=words.gettext(MEETING_DESCRIPTION, **values),
+        start=start,
+        length=MEETING_LENGTH,
+        **more,
+    )
+
+
+def deadline_event(uid: str, summary: str, due: datetime, title: str, words: Words, **more: Any) -> CalendarEvent:
+    """A moment someone must act by, as a short event ending at it (`more`: stamp, sequence, ...)."""
+    description = words.gettext(DEADLINE_DESCRIPTION, title=title)
+    return CalendarEvent(uid, summary, due - DEADLINE_LENGTH, DEADLINE_LENGTH, description=description, **more)
+
+
 def _meeting_event(notice: Notice, words: Words, domain: str) -> CalendarEvent | None:
     if notice.meeting_at is None or notice.round_number is None:
         return None
-    values = {"round": notice.round_number, "title": notice.title}
-    return CalendarEvent(
-        uid=meeting_uid(notice.consultation_id, notice.round_number, domain),
-        summary=words.gettext(MEETING_SUMMARY, **values),
-        description=words.gettext(MEETING_DESCRIPTION, **values),
-        start=notice.meeting_at,
-        length=MEETING_LENGTH,
+    return meeting_event(
+        notice.consultation_id,
+        notice.round_number,
+        notice.title,
+        notice.meeting_at,
+        words,
+        domain,
         stamp=notice.issued_at,
         sequence=notice.calendar_sequence,
         organizer=notice.organizer,
@@ -182,14 +204,8 @@ def _meeting_event(notice: Notice, words: Words, domain: str) -> CalendarEvent |
 
 
 def _deadline_event(uid: str, summary: str, due: datetime, notice: Notice, words: Words) -> CalendarEvent:
-    return CalendarEvent(
-        uid=uid,
-        summary=summary,
-        description=words.gettext(DEADLINE_DESCRIPTION, title=notice.title),
-        start=due - DEADLINE_LENGTH,
-        length=DEADLINE_LENGTH,
-        stamp=notice.issued_at,
-        sequence=notice.calendar_sequence,
+    return deadline_event(
+        uid, summary, due, notice.title, words, stamp=notice.issued_at, sequence=notice.calendar_sequence
     )
 
 
@@ -251,9 +267,7 @@ def feed_events(source: FeedSource, words: Words, domain: str, now: datetime) ->
     found: list[CalendarEvent] = []
 
     def deadline(uid: str, summary: str, due: datetime, sequence: int = 0) -> None:
-        description = words.gettext(DEADLINE_DESCRIPTION, title=title)
-        start = due - DEADLINE_LENGTH
-        found.append(CalendarEvent(uid, summary, start, DEADLINE_LENGTH, now, description, sequence, tz=source.tz))
+        found.append(deadline_event(uid, summary, due, title, words, stamp=now, sequence=sequence, tz=source.tz))
 
     if s.stage is Stage.DECLARED:
         summary = words.gettext(FIRST_ROUND_SUMMARY, title=title)
@@ -262,16 +276,7 @@ def feed_events(source: FeedSource, words: Words, domain: str, now: datetime) ->
         moves = len(r.reschedules)
         values = {"round": r.number, "title": title}
         found.append(
-            CalendarEvent(
-                uid=meeting_uid(s.id, r.number, domain),
-                summary=words.gettext(MEETING_SUMMARY, **values),
-                description=words.gettext(MEETING_DESCRIPTION, **values),
-                start=r.meeting_at,
-                length=MEETING_LENGTH,
-                stamp=now,
-                sequence=moves,
-                tz=source.tz,
-            )
+            meeting_event(s.id, r.number, title, r.meeting_at, words, domain, stamp=now, sequence=moves, tz=source.tz)
         )
         if r.state is RoundState.COLLECTING:
             summary = words.gettext(INPUTS_DUE_SUMMARY, **values)
