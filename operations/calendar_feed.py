@@ -1,7 +1,7 @@
 """An operator's calendar feed: every upcoming meeting and deadline of the consultations they run.
 
 Reads only. Operators are not a search attribute, so the running consultations are listed
-through visibility (at most MAX_CONSULTATIONS) and each one's declaration is read from the
+through visibility (at most MAX_CONSULTATIONS) and each run's declaration is read once from the
 start of its history, which needs no worker; only the consultations the operator runs are
 then queried (status, and their open round's), a few at a time. Every call carries the
 caller's `rpc_timeout`; any failure is raised as the SDK raises it, so the gateway answers
@@ -30,6 +30,9 @@ MAX_CONSULTATIONS = 500
 # How many consultations are read at once.
 CONCURRENCY = 8
 RUNNING = "WorkflowType = 'Consultation' AND ExecutionStatus = 'Running'"
+# A run's declaration never changes, and calendar apps poll: each run's is read from its history
+# once per process, not on every poll (None: the run is not a consultation's).
+_DECLARATIONS: dict[tuple[str, str], Declaration | None] = {}
 
 
 async def operator_feed(client: Client, operator: str, *, domain: str, now: datetime, rpc_timeout: timedelta) -> bytes:
@@ -37,9 +40,14 @@ async def operator_feed(client: Client, operator: str, *, domain: str, now: date
     operator = operator.lower()
     gate = asyncio.Semaphore(CONCURRENCY)
 
-    async def read(workflow_id: str) -> tuple[FeedSource, Locale] | None:
+    async def read(workflow_id: str, run_id: str) -> tuple[FeedSource, Locale] | None:
         async with gate:
-            declaration = await _declaration(client, workflow_id, rpc_timeout)
+            key = (workflow_id, run_id)
+            if key not in _DECLARATIONS:
+                if len(_DECLARATIONS) >= 4 * MAX_CONSULTATIONS:
+                    _DECLARATIONS.clear()
+                _DECLARATIONS[key] = await _declaration(client, workflow_id, run_id, rpc_timeout)
+            declaration = _DECLARATIONS[key]
             if declaration is None:
                 return None
             runs = next((o for o in declaration.operators if o.email.lower() == operator), None)
@@ -48,17 +56,17 @@ async def operator_feed(client: Client, operator: str, *, domain: str, now: date
             return await _source(client, workflow_id, declaration, rpc_timeout), runs.locale
 
     listed = client.list_workflows(RUNNING, limit=MAX_CONSULTATIONS, rpc_timeout=rpc_timeout)
-    ids = [execution.id async for execution in listed]
-    found = [f for f in await asyncio.gather(*(read(i) for i in ids)) if f is not None]
+    runs = [(execution.id, execution.run_id) async for execution in listed]
+    found = [f for f in await asyncio.gather(*(read(*run) for run in runs)) if f is not None]
     events = [e for source, locale in found for e in feed_events(source, Words(locale), domain, now)]
     events.sort(key=lambda e: (e.start, e.uid))
     first_tz = found[0][0].tz if found else display_tz(now)
     return calendar(events, first_tz, "PUBLISH", name=f"Consultations — {operator}")
 
 
-async def _declaration(client: Client, workflow_id: str, rpc_timeout: timedelta) -> Declaration | None:
+async def _declaration(client: Client, workflow_id: str, run_id: str, rpc_timeout: timedelta) -> Declaration | None:
     """The declaration in the consultation's input: the first event of its history (no worker needed)."""
-    handle = client.get_workflow_handle(workflow_id)
+    handle = client.get_workflow_handle(workflow_id, run_id=run_id)
     async for event in handle.fetch_history_events(page_size=1, rpc_timeout=rpc_timeout):
         if event.event_type != EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED:
             return None
