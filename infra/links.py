@@ -86,8 +86,7 @@ class LinkSigner:
             "ver": spec.version,
             "sha": spec.sha256,
         }
-        secret = self._keys[self._signing_kid].get_secret_value()
-        return jwt.encode(claims, secret, algorithm=ALGORITHM, headers={"kid": self._signing_kid})
+        return self._encode(claims)
 
     def sign_feed(self, operator: str, version: int, now: datetime) -> str:
         """An operator's calendar feed token: their email, the URL's number, and a year to live."""
@@ -98,6 +97,9 @@ class LinkSigner:
             "pur": LinkPurpose.CALENDAR_FEED.value,
             "fv": version,
         }
+        return self._encode(claims)
+
+    def _encode(self, claims: dict[str, object]) -> str:
         secret = self._keys[self._signing_kid].get_secret_value()
         return jwt.encode(claims, secret, algorithm=ALGORITHM, headers={"kid": self._signing_kid})
 
@@ -110,7 +112,7 @@ class LinkSigner:
             claims = FeedClaims(
                 operator=str(raw["sub"]),
                 version=_integer(raw["fv"]),
-                expires_at=datetime.fromtimestamp(float(str(raw["exp"])), UTC),
+                expires_at=_expiry(raw),
             )
         except (KeyError, ValueError, TypeError, OverflowError, OSError):
             raise _damaged() from None
@@ -175,7 +177,11 @@ def _claims(raw: dict[str, Any]) -> LinkClaims:
             "version": raw.get("ver"),
             "sha256": raw.get("sha"),
             "recipient": raw["sub"],
-            # OverflowError or OSError past year 9999 (an `exp` of 1e30): the caller says "damaged".
-            "expires_at": datetime.fromtimestamp(float(str(raw["exp"])), UTC),
+            "expires_at": _expiry(raw),
         }
     )
+
+
+def _expiry(raw: dict[str, Any]) -> datetime:
+    # OverflowError or OSError past year 9999 (an `exp` of 1e30): the caller says "damaged".
+    return datetime.fromtimestamp(float(str(raw["exp"])), UTC)
