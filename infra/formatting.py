@@ -19,6 +19,11 @@ def display_tz(signed_at: datetime) -> timezone:
     return timezone(offset)
 
 
+def offset_minutes(tz: timezone) -> int:
+    """A consultation's zone as it travels in notices and calendars: minutes east of UTC."""
+    return int((tz.utcoffset(None) or timedelta(0)).total_seconds() // 60)
+
+
 def fmt(when: datetime, tz: timezone) -> str:
     return when.astimezone(tz).strftime("%Y-%m-%d %H:%M %z")
 

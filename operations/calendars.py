@@ -11,6 +11,7 @@ from datetime import date, datetime
 
 import holidays
 
+from infra.formatting import display_tz, offset_minutes
 from schemas.declaration import Declaration, PartyCalendar
 from schemas.working_days import WorkingCalendar
 
@@ -28,7 +29,6 @@ def working_calendar(declaration: Declaration, today: date) -> WorkingCalendar |
     """The common non-working days of every party, or None when no window counts working days."""
     if not declaration.counts_working_days:
         return None
-    tz = declaration.signed_at.tzinfo
     signed = declaration.signed_at.date()
     first = signed
     last = _years_after(max(signed, today), YEARS_RECORDED)
@@ -38,14 +38,13 @@ def working_calendar(declaration: Declaration, today: date) -> WorkingCalendar |
         country = _country(party, calendar, range(first.year, last.year + 1))
         weekend |= set(country.weekend)
         days |= {day for day in country if first <= day <= last}
-    offset = tz.utcoffset(declaration.signed_at) if tz else None
     return WorkingCalendar(
         calendars=[c.label for c in declaration.holiday_calendars],
         first_day=first,
         last_day=last,
         weekend=sorted(weekend),
         holidays=sorted(days),
-        utc_offset_minutes=int(offset.total_seconds() // 60) if offset else 0,
+        utc_offset_minutes=offset_minutes(display_tz(declaration.signed_at)),
     )
 
 

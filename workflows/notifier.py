@@ -22,7 +22,7 @@ from temporalio.exceptions import ActivityError, ChildWorkflowError
 from temporalio.workflow import ChildWorkflowHandle, ParentClosePolicy
 
 from activities.email import Mailer
-from infra.formatting import display_tz
+from infra.formatting import display_tz, offset_minutes
 from schemas.declaration import Declaration, Role
 from schemas.notices import (
     MEETING_KINDS,
@@ -102,7 +102,7 @@ class Notifier:
                 "consultation_id": d.id,
                 "title": d.title,
                 "issued_at": workflow.now(),
-                "utc_offset_minutes": int((self.tz.utcoffset(None) or timedelta(0)).total_seconds() // 60),
+                "utc_offset_minutes": offset_minutes(self.tz),
                 "recipients": recipients,
                 "parties": [p.code for p in d.parties],
                 "pillars": facts.pillars or list(d.pillars),

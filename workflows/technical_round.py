@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from temporalio import workflow
 
 from activities.documents import MinutesRequest, render_minutes
-from infra.formatting import fmt
+from infra.formatting import fmt, offset_minutes
 from schemas.approvals import DecisionRecord, Outcome
 from schemas.declaration import Declaration, Locale, Role
 from schemas.documents import DocumentVersion, as_issued, next_version
@@ -235,7 +235,7 @@ class TechnicalRound(ApprovalUpdates):
             close_kind=self._close_kind,
             closed_by=self._close[1] if self._close else None,
             early_reason=self._close[0] if self._close else None,
-            utc_offset_minutes=int((self._notifier.tz.utcoffset(None) or timedelta(0)).total_seconds() // 60),
+            utc_offset_minutes=offset_minutes(self._notifier.tz),
             parties={p.code: p.name for p in d.parties},
             pillars=self._input.pillars,
             inputs=[s.input for s in self._current()],
