@@ -16,7 +16,9 @@ from __future__ import annotations
 import asyncio
 import difflib
 import email.policy
+import functools
 import hashlib
+from collections import OrderedDict
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
@@ -25,6 +27,7 @@ import aiosmtplib
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 from temporalio import activity
+from temporalio.client import Client
 from temporalio.exceptions import ApplicationError
 
 from activities.calendar import invitations
@@ -34,7 +37,15 @@ from infra import logs
 from infra.i18n import Words
 from infra.links import LinkSigner
 from infra.settings import SmtpSettings
-from schemas.notices import DeliveryReport, MessageOutcome, MessageRequest, Notice, Recipient
+from schemas.notices import (
+    DeliveryInput,
+    DeliveryReport,
+    DocumentsAt,
+    MessageOutcome,
+    MessageRequest,
+    Notice,
+    Recipient,
+)
 
 log = logs.get_logger(__name__)
 
@@ -59,6 +70,22 @@ def message_id(notice: Notice, recipient: Recipient, sender: str) -> str:
     return f"<{notice.notice_id}.{who}@{domain}>"
 
 
+# A notice's document is the same for every reader of a language: converted once per worker
+# process, not once per recipient (a notice to 8 people used to convert it 8 times).
+@functools.lru_cache(maxsize=32)
+def _document_html(text: str) -> Markup:
+    return Markup(markdown_to_html(text))
+
+
+@functools.lru_cache(maxsize=32)
+def _diff(before: str, after: str, version: int) -> str:
+    return "".join(
+        difflib.unified_diff(
+            before.splitlines(keepends=True), after.splitlines(keepends=True), f"v{version - 1}", f"v{version}"
+        )
+    )
+
+
 def render(notice: Notice, recipient: Recipient, sender: str, link: str | None = None) -> EmailMessage:
     """The message one recipient receives: plain text and HTML, in their locale, with their own link."""
     wording = word(notice, recipient.locale)
@@ -79,17 +106,10 @@ def render(notice: Notice, recipient: Recipient, sender: str, link: str | None =
     if notice.documents:
         text = notice.documents.get(recipient.locale) or next(iter(notice.documents.values()))
         context["document_text"] = text
-        context["document_html"] = Markup(markdown_to_html(text))
+        context["document_html"] = _document_html(text)
     if notice.previous_documents:
         before = notice.previous_documents.get(recipient.locale) or next(iter(notice.previous_documents.values()))
-        context["diff"] = "".join(
-            difflib.unified_diff(
-                before.splitlines(keepends=True),
-                str(context["document_text"]).splitlines(keepends=True),
-                f"v{(notice.version or 2) - 1}",
-                f"v{notice.version}",
-            )
-        )
+        context["diff"] = _diff(before, str(context["document_text"]), notice.version or 2)
     msg = EmailMessage()
     msg["Subject"] = wording.subject
     msg["From"] = sender
@@ -125,10 +145,51 @@ def render(notice: Notice, recipient: Recipient, sender: str, link: str | None =
 class Mailer:
     """Activities that send mail. The worker hands it the SMTP settings (the only place they live)."""
 
-    def __init__(self, smtp: SmtpSettings, links: LinkSigner | None = None, gateway_url: str = "") -> None:
+    # Documents of the notices being delivered, by delivery run: read once per notice per process.
+    DOCUMENTS_KEPT = 64
+
+    def __init__(
+        self,
+        smtp: SmtpSettings,
+        links: LinkSigner | None = None,
+        gateway_url: str = "",
+        client: Client | None = None,
+    ) -> None:
         self._smtp = smtp
         self._links = links
         self._gateway_url = gateway_url.rstrip("/")
+        # Reads a delivery run's input when its messages name their documents by reference (DocumentsAt).
+        self._temporal = client
+        self._documents: OrderedDict[DocumentsAt, asyncio.Task[Notice]] = OrderedDict()
+
+    async def _with_documents(self, request: MessageRequest) -> Notice:
+        """The notice with its documents, read from the delivery run's input when the message left them there."""
+        at = request.documents_at
+        if at is None:
+            return request.notice
+        task = self._documents.get(at)
+        if task is None or (task.done() and task.exception() is not None):
+            # One read for all the messages of a notice in flight at once.
+            task = asyncio.get_running_loop().create_task(self._delivered_notice(at))
+            self._documents[at] = task
+            while len(self._documents) > self.DOCUMENTS_KEPT:
+                self._documents.popitem(last=False)
+        self._documents.move_to_end(at)
+        source = await asyncio.shield(task)
+        return request.notice.model_copy(
+            update={"documents": source.documents, "previous_documents": source.previous_documents}
+        )
+
+    async def _delivered_notice(self, at: DocumentsAt) -> Notice:
+        if self._temporal is None:
+            raise ApplicationError("this worker cannot read documents by reference (no Temporal client)")
+        handle = self._temporal.get_workflow_handle(at.workflow_id, run_id=at.run_id)
+        async for event in handle.fetch_history_events(page_size=1):
+            payloads = list(event.workflow_execution_started_event_attributes.input.payloads)
+            [delivery] = await self._temporal.data_converter.decode(payloads, [DeliveryInput])
+            assert isinstance(delivery, DeliveryInput)
+            return delivery.notice
+        raise ApplicationError(f"delivery {at.workflow_id} has no history")
 
     def _link_for(self, notice: Notice, recipient: Recipient) -> str | None:
         if notice.link is None or self._links is None:
@@ -150,7 +211,7 @@ class Mailer:
     @activity.defn(name="send_message")
     async def send_message(self, request: MessageRequest) -> MessageOutcome:
         """One message to one recipient; a permanent refusal is an answer, anything else is retried."""
-        notice, recipient = request.notice, request.recipient
+        notice, recipient = await self._with_documents(request), request.recipient
         try:
             wire = render(notice, recipient, self._smtp.sender, self._link_for(notice, recipient)).as_bytes(
                 policy=_WIRE

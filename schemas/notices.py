@@ -132,6 +132,9 @@ class Notice(NoticeFacts):
     def tz(self) -> timezone:
         return timezone(timedelta(minutes=self.utc_offset_minutes))
 
+    def without_documents(self) -> Notice:
+        return self.model_copy(update={"documents": {}, "previous_documents": {}})
+
     def for_reader(self, recipient: Recipient) -> Notice:
         """What one reader's message needs: no recipient list, and only the documents in their language.
 
@@ -165,11 +168,27 @@ class DeliveryReport(BaseModel):
     refused: dict[str, str] = Field(default_factory=dict)
 
 
+class DocumentsAt(BaseModel):
+    """Where a message's documents are: the input of the delivery run that sends it.
+
+    A message sent this way carries the notice without its documents; the mail activity reads
+    them once per notice from that run's first event, so a document is in history once per
+    delivery run, not once per recipient.
+    """
+
+    model_config = ConfigDict(frozen=True)  # a cache key
+
+    workflow_id: str
+    run_id: str
+
+
 class MessageRequest(BaseModel):
     """One message: a notice (as `Notice.for_reader` trims it) to one recipient."""
 
     notice: Notice
     recipient: Recipient
+    # Set when `notice` was sent without its documents (see DocumentsAt); None: they are in `notice`.
+    documents_at: DocumentsAt | None = None
 
 
 class MessageOutcome(BaseModel):

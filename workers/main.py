@@ -58,7 +58,7 @@ class LogContext(Interceptor):
 def build_worker(
     client: Client, task_queue: str, smtp: SmtpSettings, links: LinkSigner | None = None, gateway_url: str = ""
 ) -> Worker:
-    mailer = Mailer(smtp, links, gateway_url)
+    mailer = Mailer(smtp, links, gateway_url, client)
     scheduler = Scheduler(client)
     return Worker(
         client,

@@ -45,6 +45,8 @@ from workflows.timing import wait_until
 from workflows.validation import refuse_unless
 
 CANCEL_MEETINGS = "cancel-meetings"
+# Search attributes are upserted only when one of them changes (every upsert is an event, changed or not).
+UPSERT_WHEN_CHANGED = "upsert-when-changed"
 
 
 @workflow.defn
@@ -72,6 +74,8 @@ class Consultation(AgreementStage):
         self._concluded_at: datetime | None = None
         self._review_schedule: str | None = None
         self._withdrawal: Withdrawal | None = None
+        # What was last upserted: at first, what the start set (`views.initial_search_attributes`).
+        self._published: tuple[object, ...] = (Stage.DECLARED, False, input.first_round_deadline, None)
 
     @workflow.run
     async def run(self, input: ConsultationInput) -> ConsultationStatus:
@@ -348,9 +352,10 @@ class Consultation(AgreementStage):
     def _publish(self) -> None:
         """Keep what the Temporal UI shows (search attributes, current details) in step with the state."""
         overdue = self._is_overdue()
-        workflow.upsert_search_attributes(
-            views.search_attributes(self._stage, overdue, self._next_deadline(), self._open_round_number())
-        )
+        values = (self._stage, overdue, self._next_deadline(), self._open_round_number())
+        if values != self._published or not workflow.patched(UPSERT_WHEN_CHANGED):
+            workflow.upsert_search_attributes(views.search_attributes(*values))
+            self._published = values
         details = views.current_details(
             stage=self._stage,
             overdue=overdue,

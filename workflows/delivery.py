@@ -21,7 +21,7 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError
 
 from activities.email import Mailer
-from schemas.notices import DeliveryInput, DeliveryOutcome, MessageRequest, Recipient
+from schemas.notices import DeliveryInput, DeliveryOutcome, DocumentsAt, MessageRequest, Notice, Recipient
 
 # Messages in flight at once, per notice: enough to keep SMTP busy, few enough that an
 # outage holds a handful of retrying activities rather than one per recipient.
@@ -35,6 +35,11 @@ MESSAGE_RETRY = RetryPolicy(
 )
 # Below this, a message is not worth attempting before the notice gives up.
 _LAST_CHANCE = timedelta(seconds=1)
+
+
+# Messages carry no documents; the mail activity reads them from this run's input (see DocumentsAt).
+# Deliveries recorded before this sent each reader's documents in every message: they replay that way.
+DOCUMENTS_BY_REFERENCE = "documents-by-reference"
 
 
 def delivery_workflow_id(issuer_workflow_id: str, sequence: int, kind: str) -> str:
@@ -61,6 +66,15 @@ class NoticeDelivery:
         now_due, later = notice.recipients[:RECIPIENTS_PER_RUN], notice.recipients[RECIPIENTS_PER_RUN:]
         slots = asyncio.Semaphore(CONCURRENCY)
         last_error: list[str] = []
+        by_reference = bool(notice.documents or notice.previous_documents) and workflow.patched(DOCUMENTS_BY_REFERENCE)
+        info = workflow.info()
+        documents_at = DocumentsAt(workflow_id=info.workflow_id, run_id=info.run_id) if by_reference else None
+
+        def request_for(recipient: Recipient) -> MessageRequest:
+            reader: Notice = notice.for_reader(recipient)
+            if documents_at is not None:
+                return MessageRequest(notice=reader.without_documents(), recipient=recipient, documents_at=documents_at)
+            return MessageRequest(notice=reader, recipient=recipient)
 
         async def deliver(recipient: Recipient) -> None:
             async with slots:
@@ -71,7 +85,7 @@ class NoticeDelivery:
                 try:
                     outcome = await workflow.execute_activity_method(
                         Mailer.send_message,
-                        MessageRequest(notice=notice.for_reader(recipient), recipient=recipient),
+                        request_for(recipient),
                         start_to_close_timeout=MESSAGE_TIMEOUT,
                         schedule_to_close_timeout=left,
                         retry_policy=MESSAGE_RETRY,

@@ -49,6 +49,11 @@ from workflows.rules import ClockEventKind, RequestRefused
 from workflows.timing import wait_until
 from workflows.validation import refuse_unless
 
+# The consultation hears of what it shows and acts on (state, deadlines, overdue, minutes, the meeting), not of
+# each input or decision: their grid reaches it with the next of those, and the round's own status is live.
+# Rounds recorded before this signalled every change: they replay that way.
+PROGRESS_WHEN_SIGNIFICANT = "progress-when-significant"
+
 
 def round_workflow_id(consultation_workflow_id: str, number: int) -> str:
     return f"{consultation_workflow_id}-round-{number}"
@@ -73,6 +78,7 @@ class TechnicalRound(ApprovalUpdates):
         self._closed_at: datetime | None = None
         self._progress_dirty = True
         self._progress_sending = False
+        self._progress_sent: dict[str, object] | None = None
         # Where the meeting stands: moved by `reschedule`, each move announced by `_announce_moves`.
         self._meeting_at = input.meeting_at
         self._inputs_due = input.inputs_due
@@ -429,10 +435,15 @@ class TechnicalRound(ApprovalUpdates):
             self._progress_dirty = False
             if parent is None:
                 continue
+            progress = self._progress()
+            significant = views.significant_progress(progress)
+            if significant == self._progress_sent and workflow.patched(PROGRESS_WHEN_SIGNIFICANT):
+                continue
+            self._progress_sent = significant
             self._progress_sending = True
             try:
                 handle = workflow.get_external_workflow_handle(parent.workflow_id)
-                await handle.signal(ROUND_PROGRESS_SIGNAL, self._progress())
+                await handle.signal(ROUND_PROGRESS_SIGNAL, progress)
             except Exception:
                 # The consultation may have ended (withdrawn); the round's own record stands.
                 workflow.logger.warning("round progress could not reach the consultation")

@@ -128,6 +128,9 @@ def current_details(
             line += f"; minutes v{r.minutes_version} `{r.minutes_sha256[:12]}…`"
         lines.append(line)
         if r.number == open_number:
+            if r.state is RoundState.COLLECTING:
+                # Inputs reach the consultation with the round's next change of state; the round shows them live.
+                lines.append(f"Inputs as last reported; live in the round's own workflow `{r.workflow_id}`:")
             lines.append(grid.grid_markdown(r.grid))
     for e in extensions:
         lines.append(f"Extended to {fmt(e.new_deadline, tz)} by {e.by}: {e.reason}")
@@ -233,6 +236,11 @@ def round_progress(
         next_deadline=deadline,
         overdue=bool(awaited and awaited.overdue),
     )
+
+
+def significant_progress(progress: RoundProgress) -> dict[str, object]:
+    """What of a round's progress its consultation must hear of at once: all but the grid of inputs."""
+    return progress.model_dump(exclude={"grid", "missing"})
 
 
 def round_details(number: int, state: RoundState, current: Grid, minutes: DocumentVersion | None) -> str:
