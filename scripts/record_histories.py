@@ -7,7 +7,9 @@ approved by all, conclusion — and saves the consultation's and the round's
 event histories as JSON, and the delivery of its first notice
 (tests/histories/withdrawn/ keeps an earlier recording that ends in a withdrawal;
 tests/histories/notices-beside/ one made since notices are delivered beside the
-lifecycle, patch `notices-beside-lifecycle`). Refresh them (`make histories`) only
+lifecycle, patch `notices-beside-lifecycle`; tests/histories/quiet-history/ one made
+since search attributes are upserted only when they change, rounds signal only
+significant progress and messages name their documents by reference). Refresh them (`make histories`) only
 when a change is meant to be incompatible and is guarded by `workflow.patched`,
 into a new folder beside the old ones, so both versions keep replaying:
 `python scripts/record_histories.py DIR` (`make histories DIR=...`). It refuses to
@@ -176,9 +178,18 @@ async def record(out: Path) -> None:
                     ),
                 )
             await handle.result()
-        # And one notice's delivery (workflows started since NoticeDelivery existed have them).
+        # And two notices' deliveries (workflows started since NoticeDelivery existed have them): the
+        # opening notice, and the first notice with a document (the minutes to approve), whose messages
+        # name their documents by reference since patch `documents-by-reference`.
         first = (await handle.result()).notices[0]
-        deliveries = [env.client.get_workflow_handle(first.delivery_workflow_id)] if first.delivery_workflow_id else []
+        with_document = next(n for n in (await round_.result()).notices if n.kind == "approval_request")
+        deliveries = [
+            env.client.get_workflow_handle(n.delivery_workflow_id)
+            for n in (first, with_document)
+            if n.delivery_workflow_id
+        ]
+        for delivery in deliveries:
+            await delivery.result()  # a whole delivery, not one caught mid-send
         for h in (handle, round_, *deliveries):
             # Named by workflow id: a replay must run under the id it was recorded with.
             history = await h.fetch_history()

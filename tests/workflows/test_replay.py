@@ -2,7 +2,9 @@
 
 The histories in tests/histories/ are whole lifecycles recorded by
 scripts/record_histories.py, each folder by the code of its time (notices-beside/:
-since notices are delivered beside the lifecycle, with one notice's delivery).
+since notices are delivered beside the lifecycle, with one notice's delivery;
+quiet-history/: since issue 11's patches upsert-when-changed, progress-when-significant
+and documents-by-reference, with a delivery of minutes).
 A change that would break a running workflow fails here with a non-determinism
 error; guard it with `workflow.patched`.
 """
@@ -33,6 +35,13 @@ def test_there_are_histories_to_replay() -> None:
         "consultation-replay-concluded-round-1",
         "consultation-replay-concluded-notice-001-opened",
     } <= beside
+    # quiet-history/: since upserts only on change, progress only when significant, documents by reference
+    quiet = {p.stem for p in HISTORIES if p.parent.name == "quiet-history"}
+    assert {
+        "consultation-replay-concluded",
+        "consultation-replay-concluded-round-1",
+        "consultation-replay-concluded-round-1-notice-002-approval_request",
+    } <= quiet
 
 
 @pytest.mark.parametrize("path", HISTORIES, ids=lambda p: str(p.relative_to(p.parents[1])))

@@ -1,0 +1,103 @@
+"""A lifecycle's history holds what happened, once: what issue 11 measured as bloat stays out.
+
+On the time-skipping server with the real worker and real SMTP, one round from opening to approved
+minutes, then the histories are read back event by event:
+- no search-attribute upsert on the consultation repeats the values it already had;
+- the round tells its consultation of its changes of state, not of every input and decision, and the
+  consultation still ends up with the round's final grid;
+- the messages of a notice with a document carry no document (the delivery's input does, once),
+  and every recipient's email still has the minutes in their language.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from temporalio.api.common.v1 import Payload
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import Client, WorkflowHistory
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from consult.outbox import Outbox
+from schemas import search_attributes as sa
+from schemas.notices import MessageRequest
+from schemas.rounds import RoundState
+from tests.helpers import (
+    body,
+    close_round_with_approval,
+    eventually,
+    open_round,
+    received,
+    round_closed,
+    running_worker,
+    two_approver_declaration,
+)
+
+
+def events_of(history: WorkflowHistory, kind: EventType.ValueType) -> list[Any]:
+    return [e for e in history.events if e.event_type == kind]
+
+
+def attribute_values(upsert: Any) -> dict[str, Any]:
+    fields = upsert.upsert_workflow_search_attributes_event_attributes.search_attributes.indexed_fields
+    return {name: json.loads(payload.data or b"null") for name, payload in fields.items()}
+
+
+async def decoded(payload: Payload, as_type: type[Any]) -> Any:
+    [value] = await pydantic_data_converter.decode([payload], [as_type])
+    return value
+
+
+async def history_of(client: Client, workflow_id: str) -> WorkflowHistory:
+    return await client.get_workflow_handle(workflow_id).fetch_history()
+
+
+async def test_a_round_writes_no_repeated_upserts_no_per_input_signals_and_no_document_per_message(
+    time_env: WorkflowEnvironment, outbox: Outbox
+) -> None:
+    client = time_env.client
+    declaration = two_approver_declaration(await time_env.get_current_time())
+    async with running_worker(client, outbox) as task_queue:
+        round_ = await open_round(time_env, declaration, task_queue)
+        await close_round_with_approval(round_)
+        status = await eventually(lambda: round_closed(round_.consultation))
+        final = await round_.handle.result()
+        notice = next(n for n in final.notices if n.kind == "approval_request")
+        approval_mail = await received(outbox, declaration.id, "approval_request", len(notice.recipients))
+
+    consultation = await history_of(client, round_.consultation.id)
+    upserts = [
+        attribute_values(e) for e in events_of(consultation, EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES)
+    ]
+    started = consultation.events[0].workflow_execution_started_event_attributes.search_attributes.indexed_fields
+    current = {name: json.loads(p.data or b"null") for name, p in started.items()}
+    assert upserts, "the consultation's stage changed: it must have been upserted"
+    for values in upserts:
+        changed = {k: v for k, v in values.items() if current.get(k) != v}
+        assert changed, f"an upsert that changes nothing: {values}"
+        current.update(values)
+    assert current[sa.STAGE.name] == "technical_rounds"
+
+    # 4 inputs and 3 decisions, but only the round's changes of state and minutes reach the consultation.
+    round_history = await history_of(client, round_.handle.id)
+    signals = events_of(round_history, EventType.EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED)
+    assert 1 <= len(signals) <= 4, f"{len(signals)} progress signals for 4 inputs and 3 decisions"
+    record = status.rounds[0]
+    assert record.state is RoundState.CLOSED
+    assert record.grid == final.grid and all(all(row.values()) for row in record.grid.values())
+
+    # The approval request's delivery: its input has the minutes once; its messages name them by reference.
+    assert notice.delivery_workflow_id
+    delivery = await history_of(client, notice.delivery_workflow_id)
+    scheduled = events_of(delivery, EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED)
+    assert len(scheduled) == len(notice.recipients)
+    for event in scheduled:
+        request = await decoded(event.activity_task_scheduled_event_attributes.input.payloads[0], MessageRequest)
+        assert request.notice.documents == {} and request.documents_at is not None
+    minutes = final.minutes[-1]
+    for message in approval_mail:
+        locale = message["Content-Language"]
+        first_line = minutes.documents[locale].splitlines()[0].lstrip("# ")
+        assert first_line in body(message), f"{message['To']} did not get the minutes in {locale}"
