@@ -39,6 +39,7 @@ from workflows import grid, rules, views
 from workflows.agreement import AgreementStage
 from workflows.approval import ApprovalStep
 from workflows.notifier import Notifier
+from workflows.pages import ConsultationPages
 from workflows.rules import ClockEventKind
 from workflows.technical_round import TechnicalRound, round_workflow_id
 from workflows.timing import wait_until
@@ -50,7 +51,7 @@ UPSERT_WHEN_CHANGED = "upsert-when-changed"
 
 
 @workflow.defn
-class Consultation(AgreementStage):
+class Consultation(ConsultationPages, AgreementStage):
     @workflow.init
     def __init__(self, input: ConsultationInput) -> None:
         self._declaration = input.declaration

@@ -45,6 +45,7 @@ from workflows import grid, rules, views
 from workflows.approval import ApprovalStep
 from workflows.approval_updates import ApprovalUpdates
 from workflows.notifier import Notifier
+from workflows.pages import RoundPages
 from workflows.rules import ClockEventKind, RequestRefused
 from workflows.timing import wait_until
 from workflows.validation import refuse_unless
@@ -60,7 +61,7 @@ def round_workflow_id(consultation_workflow_id: str, number: int) -> str:
 
 
 @workflow.defn
-class TechnicalRound(ApprovalUpdates):
+class TechnicalRound(RoundPages, ApprovalUpdates):
     @workflow.init
     def __init__(self, input: RoundInput) -> None:
         self._input = input
