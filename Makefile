@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 DATA_DIR ?= .consult
 EXAMPLE ?= examples/chile-us-2026.yaml
 
-.PHONY: run test chaos lint typecheck check install clean screenshots histories
+.PHONY: run test chaos bench lint typecheck check install clean screenshots histories
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,12 @@ test: install $(CHROMIUM)
 # and a non-zero exit on any loss, duplicate, stall or wrong answer. `make test` runs its fast part.
 chaos: install
 	$(BIN)/python -m tests.chaos $(CHAOS_ARGS)
+
+# The benchmark (bench/): the real parts as separate processes, every figure of issue 11 beside a bare-Temporal
+# baseline of the same shape, 3 repetitions; a table, and a non-zero exit on any missed target.
+# BENCH_ARGS=--quick runs small sizes once (development); --only history|links|lifecycles|scale.
+bench: install
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 lint: install
 	$(BIN)/ruff check .

@@ -1,0 +1,95 @@
+"""The benchmark's pure parts (no timing, nothing started): percentiles, ratios, targets, the table,
+and the history analysis on hand-made events. `make bench` itself is not a test."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from temporalio.api.common.v1 import Payload, SearchAttributes
+from temporalio.api.history.v1 import (
+    HistoryEvent,
+    UpsertWorkflowSearchAttributesEventAttributes,
+    WorkflowExecutionStartedEventAttributes,
+)
+
+from bench.figures import Figure, Target, missed, percentile, table
+from bench.history import noop_upserts, payloads
+from bench.scenario import bare_payloads, duplicates, updates_per_lifecycle
+
+
+def test_percentiles_interpolate_between_ranks() -> None:
+    assert percentile([1, 2, 3, 4], 50) == 2.5
+    assert percentile([5], 99) == 5
+    assert percentile(list(range(101)), 99) == 99
+    assert math.isclose(percentile([0, 10], 99), 9.9)
+    with pytest.raises(ValueError):
+        percentile([], 50)
+
+
+def test_ratios_say_how_many_times_worse_per_repetition() -> None:
+    latency = Figure("p99", "ms", Target("ratio", 1.5))
+    for project, bare in ((30, 10), (20, 10), (12, 10)):
+        latency.add(project, bare)
+    assert latency.ratio == 2.0 and latency.project_value == 20 and latency.met is False
+    throughput = Figure("rate", "/s", Target("ratio", 2), higher_is_better=True)
+    throughput.add(4, 6)
+    assert throughput.ratio == 1.5 and throughput.met is True
+
+
+def test_absolute_targets_and_unmeasured_figures() -> None:
+    zero = Figure("timeouts", "", Target("max", 0))
+    zero.add(0, 3)
+    assert zero.met is True
+    unmeasured = Figure("rss", "MB", Target("ratio", 1.5))
+    assert unmeasured.met is False and unmeasured.ratio is None
+    info = Figure("wall", "s")
+    info.add(1.0)
+    assert info.met is None
+    assert missed([zero, unmeasured, info]) == [unmeasured]
+    with pytest.raises(ValueError):
+        Figure("x", "furlongs")
+
+
+def test_the_table_has_every_column_and_row() -> None:
+    f = Figure("decision POST p99", "ms", Target("ratio", 1.5))
+    f.add(181, 73)
+    g = Figure("help", "s", Target("max", 0.3))
+    g.add(0.25)
+    lines = table([f, g]).splitlines()
+    assert "figure" in lines[0] and "met?" in lines[0]
+    assert "181 ms" in lines[2] and "73 ms" in lines[2] and "2.48×" in lines[2] and "**NO**" in lines[2]
+    assert "0.25 s" in lines[3] and "yes" in lines[3]
+    assert len({len(line) for line in lines}) == 1  # aligned
+
+
+def test_the_bare_lifecycle_sends_as_many_updates_as_the_project() -> None:
+    assert updates_per_lifecycle(1) == 17 == len(bare_payloads(1))
+    assert updates_per_lifecycle(2) == 29 == len(bare_payloads(2))
+    assert duplicates(["a", "b", "a", "a"]) == 2
+
+
+def _attrs(**values: str) -> SearchAttributes:
+    return SearchAttributes(indexed_fields={k: Payload(data=v.encode()) for k, v in values.items()})
+
+
+def test_an_upsert_that_sets_nothing_new_is_counted() -> None:
+    events = [
+        HistoryEvent(
+            workflow_execution_started_event_attributes=WorkflowExecutionStartedEventAttributes(
+                search_attributes=_attrs(Stage="declared")
+            )
+        ),
+        HistoryEvent(
+            upsert_workflow_search_attributes_event_attributes=UpsertWorkflowSearchAttributesEventAttributes(
+                search_attributes=_attrs(Stage="declared")
+            )
+        ),
+        HistoryEvent(
+            upsert_workflow_search_attributes_event_attributes=UpsertWorkflowSearchAttributesEventAttributes(
+                search_attributes=_attrs(Stage="technical_rounds")
+            )
+        ),
+    ]
+    assert noop_upserts(events) == (1, 2)
+    assert [p.data for p in payloads(events[0])] == [b"declared"]
