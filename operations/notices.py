@@ -5,29 +5,41 @@ ended only when the delivery ends, and not at all if it has ended itself by then
 (a withdrawal's notice). So a status read by a person is completed here: a
 pending notice whose delivery has finished gets its outcome, and one still being
 delivered gets the reason it is waiting (the SMTP error being retried).
+
+Only pending notices cost a request (a describe; the result too once finished),
+all of them at once; a settled notice costs nothing. The delivery workflow is
+named by string, so reading a status loads no workflow or activity code.
 """
 
 from __future__ import annotations
 
+import asyncio
+
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowFailureError
 from temporalio.service import RPCError
 
-from schemas.notices import NoticeRecord, NoticeState
-from workflows.delivery import NoticeDelivery
+from schemas.notices import DeliveryOutcome, NoticeRecord, NoticeState
 
 
 async def settle(client: Client, records: list[NoticeRecord]) -> list[NoticeRecord]:
-    return [await _settle(client, r) if r.state is NoticeState.PENDING else r for r in records]
+    pending = [i for i, r in enumerate(records) if r.state is NoticeState.PENDING and r.delivery_workflow_id]
+    if not pending:
+        return records
+    settled = await asyncio.gather(*(_settle(client, records[i]) for i in pending))
+    updated = list(records)
+    for i, record in zip(pending, settled, strict=True):
+        updated[i] = record
+    return updated
 
 
 async def _settle(client: Client, record: NoticeRecord) -> NoticeRecord:
-    if record.delivery_workflow_id is None:
-        return record
-    handle = client.get_workflow_handle_for(NoticeDelivery.run, record.delivery_workflow_id)
+    assert record.delivery_workflow_id is not None  # only such records are settled
+    handle = client.get_workflow_handle(record.delivery_workflow_id, result_type=DeliveryOutcome)
     try:
         description = await handle.describe()
         if description.status == WorkflowExecutionStatus.COMPLETED:
-            return record.settled(await handle.result())
+            outcome: DeliveryOutcome = await handle.result()
+            return record.settled(outcome)
         if description.status != WorkflowExecutionStatus.RUNNING:
             return record.gave_up(f"delivery {(description.status.name if description.status else '?').lower()}")
     except WorkflowFailureError as failure:
