@@ -8,6 +8,7 @@ separate database. The record's own SHA-256 is computed over its canonical JSON.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 from datetime import UTC, datetime
@@ -16,13 +17,11 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 
 from activities.documents import markdown_to_html
 from infra.i18n import Words
 from operations import consultations as operations
-from schemas.consultation import ConsultationInput
-from schemas.declaration import Locale, workflow_id_for
+from schemas.declaration import Locale
 
 _templates = Environment(
     loader=PackageLoader("operations", "templates"),
@@ -33,13 +32,14 @@ _templates = Environment(
 
 async def build(client: Client, consultation_id: str) -> dict[str, Any]:
     status = await operations.status(client, consultation_id)
-    history = await client.get_workflow_handle(workflow_id_for(consultation_id)).fetch_history()
-    started = history.events[0].workflow_execution_started_event_attributes
-    (input,) = await pydantic_data_converter.decode(started.input.payloads, [ConsultationInput])
-    rounds = [await operations.round_of(client, r.workflow_id, r.number) for r in status.rounds]
+    # The declaration from the first event of the history (not the whole history), the rounds together.
+    declaration, rounds = await asyncio.gather(
+        operations.declaration(client, consultation_id),
+        asyncio.gather(*(operations.round_of(client, r.workflow_id, r.number) for r in status.rounds)),
+    )
     record: dict[str, Any] = {
         "generated_at": datetime.now(UTC).isoformat(),
-        "declaration": input.declaration.model_dump(mode="json"),
+        "declaration": declaration.model_dump(mode="json"),
         "consultation": status.model_dump(mode="json"),
         "rounds": [r.model_dump(mode="json") for r in rounds],
     }
