@@ -1,9 +1,10 @@
 """The gateway: the pages behind the links in counterparts' emails.
 
-A thin layer: it verifies a link, reads the workflow it names (queries), shows
-a page, and on POST sends one Update to that workflow. GET and HEAD never change
-anything (mail scanners open links); the workflow is the source of truth for
-whether a decision is still open, so a second click records nothing.
+A thin layer: it verifies a link, reads the page from the workflow it names (one
+small query, `link_page`), and on POST sends one Update to that workflow first, with
+an id derived from the request: GET and HEAD never change anything (mail scanners
+open links); the workflow is the source of truth for whether a decision is still
+open, and the same form posted twice records once and is answered the same way.
 
 Where things are: one router per resource (gateway/routers/), what routes need as
 dependencies (deps.py), the page a verified link opens (page.py), form parsing
@@ -25,6 +26,7 @@ from gateway import render
 from gateway.deps import ClientProvider, GatewayConfig
 from gateway.errors import PageError
 from gateway.middleware import GatewayMiddleware
+from gateway.page import Readers
 from gateway.routers import approvals, calendar, health, inputs, links
 from gateway.routers.codec import router as codec_router
 from infra.links import LinkSigner
@@ -50,6 +52,7 @@ def create_app(
     app.state.config = GatewayConfig(
         signer, clients, codec, codec_token, ui_origin, dict(revoked_feeds or {}), calendar_domain
     )
+    app.state.readers = Readers()  # who reads which link, kept from the pages read (gateway/page.py)
     app.include_router(health.router)
     app.include_router(calendar.router)
     app.include_router(links.router)

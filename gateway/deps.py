@@ -1,8 +1,8 @@
 """What a route needs, as `Annotated` dependencies: configuration, the link signer, the
-Temporal client, the RPC timeout, and the verified link with its page.
+Temporal client, the RPC timeout, and the verified link (`VerifiedLink`) or its page (`VerifiedPage`).
 
 A route names what it needs in its signature (`page: VerifiedPage`); tests replace a
-piece with `app.dependency_overrides[deps.get_client] = ...`.
+piece with `app.dependency_overrides[deps.get_page] = ...`.
 """
 
 from __future__ import annotations
@@ -22,13 +22,12 @@ from temporalio.converter import PayloadCodec
 
 from gateway.errors import PageError, Unavailable, connecting_failed
 from gateway.forms import MAX_FORM_BYTES, MAX_FORM_FIELDS
-from gateway.page import Page, load_page, operators_of
+from gateway.page import Page, Reader, Readers, load_page, operators_of
 from gateway.render import locale_of
-from gateway.texts import texts
+from gateway.texts import texts, words_for
 from infra import logs
-from infra.i18n import Words
 from infra.links import LinkError, LinkSigner
-from schemas.declaration import Locale
+from schemas.declaration import Locale, Pillar
 from schemas.links import LinkClaims
 
 # Every Temporal call the gateway makes waits this long at most: a page answers within
@@ -86,13 +85,6 @@ async def connect(config: GatewayConfig) -> Client:
         raise
 
 
-async def get_client(config: Config) -> Client:
-    return await connect(config)
-
-
-TemporalClient = Annotated[Client, Depends(get_client)]
-
-
 async def get_claims(
     token: str, signer: Signer, config: Config, locale: ReaderLocale, rpc_timeout: RpcTimeout
 ) -> LinkClaims:
@@ -102,7 +94,7 @@ async def get_claims(
     except LinkError as error:
         if error.expired and error.claims is not None:
             detail = texts(locale)["expired_detail"].format(
-                when=Words(locale).when(error.claims.expires_at, UTC),
+                when=words_for(locale).when(error.claims.expires_at, UTC),
                 operators=await _operators(config, error.claims, rpc_timeout),
             )
             raise PageError(410, "expired", detail, locale) from None
@@ -120,28 +112,78 @@ async def _operators(config: GatewayConfig, claims: LinkClaims, rpc_timeout: Rpc
 VerifiedClaims = Annotated[LinkClaims, Depends(get_claims)]
 
 
-async def get_page(
-    token: str, claims: VerifiedClaims, client: TemporalClient, locale: ReaderLocale, rpc_timeout: RpcTimeout
-) -> Page:
-    # `claims` comes first: a link that cannot be trusted is refused without connecting to Temporal.
-    return await load_page(client, claims, token, locale, rpc_timeout)
+def get_readers(request: Request) -> Readers:
+    readers: Readers = request.app.state.readers
+    return readers
+
+
+KnownReaders = Annotated[Readers, Depends(get_readers)]
+
+
+@dataclass
+class Link:
+    """A verified link, and how to read its page: what the POST routes start from (they send their
+    update first, and read the page only to explain a refusal or to show the form again)."""
+
+    claims: LinkClaims
+    token: str
+    config: GatewayConfig
+    browser_locale: Locale  # for refusals before the reader is known
+    rpc_timeout: timedelta
+    readers: Readers
+
+    async def client(self) -> Client:
+        return await connect(self.config)
+
+    async def page(self, pillar: Pillar | None = None) -> Page:
+        """The page as the workflow has it now (one query)."""
+        client = await self.client()
+        return await load_page(
+            client, self.claims, self.token, self.browser_locale, self.rpc_timeout, self.readers, pillar
+        )
+
+    async def reader(self) -> Reader:
+        """Who reads the link: known from an earlier page of it, else read with its page."""
+        return self.readers.get(self.claims) or (await self.page()).reader
+
+    async def locale(self) -> Locale:
+        return (await self.reader()).locale
+
+
+async def get_link(
+    token: str,
+    claims: VerifiedClaims,
+    config: Config,
+    locale: ReaderLocale,
+    rpc_timeout: RpcTimeout,
+    readers: KnownReaders,
+) -> Link:
+    return Link(claims, token, config, locale, rpc_timeout, readers)
+
+
+VerifiedLink = Annotated[Link, Depends(get_link)]
+
+
+async def get_page(link: VerifiedLink) -> Page:
+    # `claims` are verified first: a link that cannot be trusted is refused without connecting to Temporal.
+    return await link.page()
 
 
 VerifiedPage = Annotated[Page, Depends(get_page)]
 
 
-async def get_form(request: Request, page: VerifiedPage) -> FormData:
+async def get_form(request: Request, link: VerifiedLink) -> FormData:
     """The posted form, read within the limits of the largest form a page offers; anything else is a
     page in the reader's language: 413 past MAX_FORM_BYTES, 400 for what no page sends (a file, too many
     fields, a broken multipart body)."""
     declared = request.headers.get("content-length", "")
     if len(declared) > 12 or (declared.isdecimal() and int(declared) > MAX_FORM_BYTES):
-        raise too_large(page.locale)
+        raise too_large(await link.locale())
     body = bytearray()
     async for chunk in request.stream():  # counted as it arrives: a chunked body declares no length
         body += chunk
         if len(body) > MAX_FORM_BYTES:
-            raise too_large(page.locale)
+            raise too_large(await link.locale())
 
     async def replay() -> Message:
         return {"type": "http.request", "body": bytes(body), "more_body": False}
@@ -152,7 +194,7 @@ async def get_form(request: Request, page: VerifiedPage) -> FormData:
             max_files=0, max_fields=MAX_FORM_FIELDS, max_part_size=MAX_FORM_BYTES
         )
     except (HTTPException, MultiPartException):  # Starlette words a MultiPartException as a 400 HTTPException
-        raise unreadable(page.locale) from None
+        raise unreadable(await link.locale()) from None
 
 
 def too_large(locale: Locale) -> PageError:

@@ -20,9 +20,10 @@ from schemas.pillar_inputs import ITEM_MODELS
 
 MAX_ROWS = 200  # items in one pillar input; a form cannot ask for more
 NUMBER_FIELDS = {"estimated_investment_usd", "amount_usd", "volume_tonnes_per_year", "public_share_pct"}
-# The largest form a page offers: MAX_ROWS rows of the widest pillar, plus summary, rows and action.
+# The largest form a page offers: MAX_ROWS rows of the widest pillar, plus summary, rows, revision and action.
 # Starlette refuses more than 1,000 fields by default, which a 200-row strategic-projects form exceeds.
-MAX_FORM_FIELDS = MAX_ROWS * max(len(model.model_fields) for model in ITEM_MODELS.values()) + 3
+FORM_FIELDS = ("summary", "rows", "revision", "action")
+MAX_FORM_FIELDS = MAX_ROWS * max(len(model.model_fields) for model in ITEM_MODELS.values()) + len(FORM_FIELDS)
 # A posted form's body, however encoded: far more than a person types into one form (a full form of
 # 200 rows of real projects is some 200 KB), small enough that a hostile post costs little to refuse.
 MAX_FORM_BYTES = 4 * 1024 * 1024
@@ -44,6 +45,8 @@ class InputForm:
     summary: str
     rows: list[Row]
     action: str  # "submit", "add", or "remove-<index>"
+    # The party's revision of the pillar when the form was opened (0: none yet); None if not said.
+    revision: int | None = None
 
     @property
     def removed_row(self) -> int | None:
@@ -76,9 +79,12 @@ def parse_input_form(form: Mapping[str, Any], pillar: Pillar) -> InputForm:
     remove = _REMOVE.fullmatch(action)
     if action not in ("submit", "add") and not (remove and int(remove[1]) < count):
         raise MalformedForm("action")
+    revision = _text(form, "revision")
+    if revision and not _COUNT.fullmatch(revision):
+        raise MalformedForm("revision")
     fields = fields_of(pillar)
     rows = [{f: _text(form, f"items-{i}-{f}") for f in fields} for i in range(count)]
-    return InputForm(_text(form, "summary"), rows, action)
+    return InputForm(_text(form, "summary"), rows, action, int(revision) if revision else None)
 
 
 def _text(form: Mapping[str, Any], name: str, default: str = "") -> str:

@@ -1,92 +1,115 @@
-"""The page a verified link opens: who reads it, and the round or agreement it is about.
+"""The page a verified link opens: who reads it, and the approval or inputs it is about.
 
-`load_page` reads the workflow the link names (queries only: opening a link never
-changes anything). `Page` is also where a route finds its words, in the reader's language.
+`load_page` asks the workflow the link names one small query (`link_page`, workflows/pages.py)
+shaped for the page: never the declaration or the whole status. Opening a link changes nothing.
+
+Who reads a link (name, party, language, the consultation's zone) never changes for a workflow
+run, so each page read keeps it in `Readers`: a decision posted from a page that was read answers
+in the reader's language without asking the workflow anything but the decision itself.
+`Page` is also where a route finds its words, in the reader's language.
 """
 
 from __future__ import annotations
 
+import time
+from collections import OrderedDict
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
 from gateway.errors import PageError
-from gateway.texts import DECISION_WORDS, FORM_LABELS, OUTCOME_WORDS, texts
-from infra.formatting import display_tz
+from gateway.texts import DECISION_WORDS, OUTCOME_WORDS, form_labels, texts, words_for
 from infra.i18n import Words
 from operations import links
-from schemas.approvals import ApprovalState, Decision, DecisionRecord
-from schemas.consultation import ConsultationStatus, Stage
-from schemas.declaration import Counterpart, Declaration, Locale, Party, Pillar
-from schemas.documents import DocumentVersion
-from schemas.links import LinkClaims, LinkPurpose
-from schemas.rounds import RoundState, RoundStatus
+from schemas.approvals import Decision
+from schemas.declaration import Locale, Pillar
+from schemas.links import LinkClaims
+from schemas.pages import ApprovalPage, InputPage, LinkPage, LinkPageRequest, PageReader
 
 
-@dataclass
-class ApprovalView:
-    """What an approval page shows, for minutes and agreement drafts alike."""
+@dataclass(frozen=True)
+class Reader:
+    """Who reads a link, and the consultation they read it in: fixed for the life of a workflow run."""
 
-    round_number: int | None  # None: the agreement
-    approval: ApprovalState | None
-    decisions: list[DecisionRecord]
-    versions: list[DocumentVersion]
-    open: bool
-    state: str
-    allowed: tuple[Decision, ...]
-
-    @property
-    def agreement(self) -> bool:
-        return self.round_number is None
-
-
-def minutes_view(s: RoundStatus) -> ApprovalView:
-    return ApprovalView(
-        s.number,
-        s.approval,
-        s.decisions,
-        s.minutes,
-        s.state is RoundState.MINUTES_APPROVAL,
-        s.state.value,
-        (Decision.APPROVE, Decision.REQUEST_CHANGES),
-    )
-
-
-def agreement_view(s: ConsultationStatus) -> ApprovalView:
-    return ApprovalView(
-        None,
-        s.agreement_approval,
-        s.agreement_decisions,
-        s.drafts,
-        s.stage is Stage.AWAITING_APPROVAL,
-        s.stage.value,
-        (Decision.APPROVE, Decision.REQUEST_CHANGES, Decision.DECLINE),
-    )
-
-
-@dataclass
-class Page:
-    """Everything a link page needs: who reads it, and the round it is about."""
-
-    claims: LinkClaims
-    token: str
-    declaration: Declaration
-    party: Party
-    person: Counterpart
-    view: ApprovalView | None = None  # approval links
-    round_status: RoundStatus | None = None  # round links
-
-    @property
-    def status(self) -> RoundStatus:
-        if self.round_status is None:  # an agreement link on a round page: refuse as a bad link
-            raise self.invalid()
-        return self.round_status
+    person: PageReader
+    title: str
+    tz: timezone
+    operators: tuple[str, ...]
 
     @property
     def locale(self) -> Locale:
         return self.person.locale
+
+    @classmethod
+    def of(cls, page: LinkPage) -> Reader | None:
+        if page.reader is None:
+            return None
+        tz = timezone(timedelta(minutes=page.utc_offset_minutes))
+        return cls(page.reader, page.title, tz, tuple(page.operators))
+
+
+class Readers:
+    """The readers of recently read links, by workflow and recipient (bounded, oldest first out).
+
+    Kept a while only: a workflow id can be used again by a new run once the old one is gone."""
+
+    def __init__(self, size: int = 10_000, ttl: timedelta = timedelta(minutes=30)) -> None:
+        self._size = size
+        self._ttl = ttl.total_seconds()
+        self._readers: OrderedDict[tuple[str, str], tuple[float, Reader]] = OrderedDict()
+
+    def get(self, claims: LinkClaims) -> Reader | None:
+        key = (claims.workflow_id, claims.recipient)
+        kept = self._readers.get(key)
+        if kept is None:
+            return None
+        if time.monotonic() - kept[0] > self._ttl:
+            del self._readers[key]
+            return None
+        return kept[1]
+
+    def put(self, claims: LinkClaims, reader: Reader) -> None:
+        key = (claims.workflow_id, claims.recipient)
+        self._readers[key] = (time.monotonic(), reader)
+        self._readers.move_to_end(key)
+        while len(self._readers) > self._size:
+            self._readers.popitem(last=False)
+
+
+@dataclass
+class Page:
+    """Everything a link page needs: who reads it, and what the workflow answered for it."""
+
+    claims: LinkClaims
+    token: str
+    reader: Reader
+    data: LinkPage
+
+    @property
+    def approval(self) -> ApprovalPage:
+        if self.data.approval is None:  # an input link on an approval page: refuse as a bad link
+            raise self.invalid()
+        return self.data.approval
+
+    @property
+    def inputs(self) -> InputPage:
+        if self.data.inputs is None:  # an approval link on an input page
+            raise self.invalid()
+        return self.data.inputs
+
+    @property
+    def person(self) -> PageReader:
+        return self.reader.person
+
+    @property
+    def title(self) -> str:
+        return self.reader.title
+
+    @property
+    def locale(self) -> Locale:
+        return self.reader.locale
 
     @property
     def t(self) -> dict[str, str]:
@@ -94,13 +117,13 @@ class Page:
 
     @property
     def words(self) -> Words:
-        return Words(self.locale)
+        return words_for(self.locale)
 
     def when(self, moment: datetime | None) -> str:
-        return self.words.when(moment, display_tz(self.declaration.signed_at)) if moment else ""
+        return when(self.reader, moment)
 
     def decision_word(self, decision: Decision) -> str:
-        return self.words.gettext(DECISION_WORDS[decision.value])
+        return decision_word(self.locale, decision)
 
     def outcome_word(self, outcome: str) -> str:
         return self.words.gettext(OUTCOME_WORDS[outcome]) if outcome in OUTCOME_WORDS else outcome
@@ -110,7 +133,7 @@ class Page:
 
     @property
     def field_labels(self) -> dict[str, str]:
-        return {field: self.words.gettext(label) for field, label in FORM_LABELS.items()}
+        return form_labels(self.locale)
 
     def invalid(self) -> PageError:
         return PageError(400, "invalid", self.t["invalid_detail"], self.locale)
@@ -119,35 +142,41 @@ class Page:
         return PageError(status, "closed", detail, self.locale)
 
 
-async def load_page(client: Client, claims: LinkClaims, token: str, locale: Locale, rpc_timeout: timedelta) -> Page:
-    """The page of a verified link; `locale` is the browser's, for refusals before the reader is known."""
-    agreement = claims.purpose is LinkPurpose.AGREEMENT_APPROVAL
-    view: ApprovalView | None = None
-    round_status: RoundStatus | None = None
+def when(reader: Reader, moment: datetime | None) -> str:
+    return words_for(reader.locale).when(moment, reader.tz) if moment else ""
+
+
+def decision_word(locale: Locale, decision: Decision) -> str:
+    return words_for(locale).gettext(DECISION_WORDS[decision.value])
+
+
+async def load_page(
+    client: Client,
+    claims: LinkClaims,
+    token: str,
+    locale: Locale,
+    rpc_timeout: timedelta,
+    readers: Readers,
+    pillar: Pillar | None = None,
+) -> Page:
+    """The page of a verified link; `locale` is the browser's, for refusals before the reader is known.
+    `pillar`: the input form being opened (its current input comes with the page)."""
+    request = LinkPageRequest(recipient=claims.recipient, purpose=claims.purpose, version=claims.version, pillar=pillar)
     try:
-        declaration = await links.declaration_for_link(
-            client, claims.workflow_id, agreement=agreement, rpc_timeout=rpc_timeout
-        )
-        if agreement:
-            view = agreement_view(await links.agreement_for_link(client, claims.workflow_id, rpc_timeout=rpc_timeout))
-        else:
-            round_status = await links.round_for_link(client, claims.workflow_id, rpc_timeout=rpc_timeout)
-            if claims.purpose is LinkPurpose.MINUTES_APPROVAL:
-                view = minutes_view(round_status)
+        data = await links.link_page(client, claims.workflow_id, request, rpc_timeout=rpc_timeout)
     except RPCError as error:
         if error.status is RPCStatusCode.NOT_FOUND:
             raise PageError(409, "closed", claims.workflow_id, locale) from None
         raise  # out of reach (a 503) or a bug (a 500): the middleware tells which
-    match = next(((p, c) for p in declaration.parties for c in p.counterparts if c.email == claims.recipient), None)
-    if match is None:  # a valid signature for someone no longer in the declaration
+    reader = Reader.of(data)
+    if reader is None:  # a valid signature for someone no longer in the declaration
         raise PageError(400, "invalid", texts(locale)["invalid_detail"], locale)
-    return Page(claims, token, declaration, match[0], match[1], view, round_status)
+    readers.put(claims, reader)
+    return Page(claims, token, reader, data)
 
 
 async def operators_of(client: Client, claims: LinkClaims, rpc_timeout: timedelta) -> str:
     """Whom to write to, for the page of an expired link."""
-    agreement = claims.purpose is LinkPurpose.AGREEMENT_APPROVAL
-    declaration = await links.declaration_for_link(
-        client, claims.workflow_id, agreement=agreement, rpc_timeout=rpc_timeout
-    )
-    return ", ".join(o.email for o in declaration.operators)
+    request = LinkPageRequest(recipient=claims.recipient, purpose=claims.purpose)
+    page = await links.link_page(client, claims.workflow_id, request, rpc_timeout=rpc_timeout)
+    return ", ".join(page.operators)

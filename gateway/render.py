@@ -2,22 +2,48 @@
 
 Every word a reader sees comes from the catalogs, through `gateway.texts` (by key)
 in this module or through `Page` (gateway/page.py).
+
+Nothing here is read or converted twice: the templates are compiled once per process and
+never checked for changes on disk (they ship with the code), and a document's HTML is kept
+by its version's SHA-256 and language (a version's text never changes).
 """
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
-from fastapi.templating import Jinja2Templates
+from jinja2 import Environment, FileSystemLoader, Template, select_autoescape
+from markupsafe import Markup
 
-from gateway.texts import texts
-from infra.i18n import Words, negotiate
+from activities.documents import markdown_to_html
+from gateway.texts import texts, words_for
+from infra.i18n import negotiate
 from schemas.declaration import Locale
+from schemas.pages import PageDocument
 
-TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+TEMPLATES_DIR = Path(__file__).parent / "templates"
+_ENV = Environment(loader=FileSystemLoader(TEMPLATES_DIR), autoescape=select_autoescape(), auto_reload=False)
+TEMPLATES: dict[str, Template] = {path.name: _ENV.get_template(path.name) for path in TEMPLATES_DIR.glob("*.html")}
+
+DOCUMENTS_KEPT = 256  # versions × languages: a few MB of HTML at most
+_documents: OrderedDict[tuple[str, Locale], Markup] = OrderedDict()
+
+
+def document_html(document: PageDocument) -> Markup:
+    """A document version as HTML, converted once per version and language for the life of the process."""
+    key = (document.sha256, document.locale)
+    html = _documents.get(key)
+    if html is None:
+        html = _documents[key] = Markup(markdown_to_html(document.text))
+        while len(_documents) > DOCUMENTS_KEPT:
+            _documents.popitem(last=False)
+    else:
+        _documents.move_to_end(key)
+    return html
 
 
 def locale_of(request: Request) -> Locale:
@@ -26,12 +52,10 @@ def locale_of(request: Request) -> Locale:
 
 
 def render(request: Request, template: str, status: int, locale: Locale, **context: Any) -> HTMLResponse:
-    return TEMPLATES.TemplateResponse(
-        request,
-        template,
-        {"locale": locale.value, "t": texts(locale), "colon": Words(locale).colon, **context},
-        status_code=status,
+    html = TEMPLATES[template].render(
+        locale=locale.value, t=texts(locale), colon=words_for(locale).colon, request=request, **context
     )
+    return HTMLResponse(html, status_code=status)
 
 
 def message(request: Request, status: int, locale: Locale, title: str, detail: str, **extra: Any) -> HTMLResponse:

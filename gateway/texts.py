@@ -101,7 +101,20 @@ OUTCOME_WORDS = {
 
 
 @functools.cache
+def words_for(locale: Locale) -> Words:
+    """One reader's words, made once per language and process."""
+    return Words(locale)
+
+
+@functools.cache
 def texts(locale: Locale) -> dict[str, str]:
     """Every text of the pages in one language, by key (placeholders left for the page to fill)."""
-    words = Words(locale)
+    words = words_for(locale)
     return {key: words.gettext(message) for key, message in TEXTS.items()}
+
+
+@functools.cache
+def form_labels(locale: Locale) -> dict[str, str]:
+    """The input form's field labels in one language."""
+    words = words_for(locale)
+    return {field: words.gettext(label) for field, label in FORM_LABELS.items()}

@@ -1,43 +1,47 @@
 """Approving minutes and agreement drafts through a link: the page, the decision, forwarding.
 
-The page is shown again before anything is sent, so a decision that is already recorded,
-or a request that is no longer open, is said rather than sent; the workflow stays the
-judge (its validators refuse a late or second decision).
+A decision (or a forwarding) is sent first, with an id derived from it and the link's version:
+the workflow is the judge (its validators refuse a late, second or stale decision), and the same
+form posted twice, or again after a timeout, records once and gets the same confirmation. The
+page is read only to explain a refusal, or to show the form again with what to correct.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
-from markupsafe import Markup
 from pydantic import ValidationError
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError, RPCStatusCode
 
-from activities.documents import markdown_to_html
-from gateway.deps import PostedForm, ReaderLocale, RpcTimeout, TemporalClient, VerifiedClaims, VerifiedPage
+from gateway.deps import Link, PostedForm, VerifiedLink
 from gateway.forms import field_errors
-from gateway.page import ApprovalView, Page, load_page
-from gateway.render import message, render
+from gateway.page import Page, Reader, decision_word, when
+from gateway.render import document_html, message, render
+from gateway.texts import texts
 from operations import links
-from schemas.approvals import Decision, DecisionRequest, DelegateRequest, Outcome
-from schemas.declaration import Role
+from schemas.approvals import Decision, DecisionRecord, DecisionRequest, DelegateRequest, Outcome
+from schemas.links import LinkPurpose
+from schemas.pages import ApprovalPage
 from schemas.pillar_inputs import Channel
 
 router = APIRouter(prefix="/l/{token}", tags=["approvals"])
 
+ALLOWED = {
+    LinkPurpose.MINUTES_APPROVAL: (Decision.APPROVE, Decision.REQUEST_CHANGES),
+    LinkPurpose.AGREEMENT_APPROVAL: (Decision.APPROVE, Decision.REQUEST_CHANGES, Decision.DECLINE),
+}
+
 
 def approval_page(request: Request, page: Page, status: int = 200, error: str = "", comment: str = "") -> Response:
     """The document to decide on with its buttons, or a 409 page saying why there is nothing to decide."""
-    claims, s = page.claims, page.view
-    if s is None:
-        raise page.invalid()
-    delegated_by = next(
-        (d for d in (s.approval.delegations if s.approval else []) if d.delegate == claims.recipient), None
-    )
-    acting_for = delegated_by.approver if delegated_by else claims.recipient
-    earlier = next((d for d in s.decisions if d.version == claims.version and d.approver == acting_for), None)
-    if earlier is not None:
+    s = page.approval
+    if s.earlier is not None:
+        earlier = s.earlier
         name = earlier.approver_name
         if earlier.delegate_name:
             name = f"{earlier.delegate_name} ({page.t['on_behalf'].format(name=earlier.approver_name)})"
@@ -45,48 +49,39 @@ def approval_page(request: Request, page: Page, status: int = 200, error: str = 
             when=page.when(earlier.at), name=name, decision=page.decision_word(earlier.decision)
         )
         return message(request, 409, page.locale, page.t["already"], detail)
-    approval = s.approval
-    if approval is None or approval.version != claims.version or approval.outcome is not Outcome.PENDING or not s.open:
+    document = s.document  # only while the link's version awaits this reader's decision
+    if document is None:
         return message(request, 409, page.locale, page.t["closed"], _why_closed(page, s))
-    minutes = s.versions[approval.version - 1]
-    approvers = {c.email for c in page.party.with_role(Role.APPROVER)}
-    is_approver = delegated_by is None and claims.recipient in approvers
-    already_forwarded = any(d.approver == claims.recipient for d in approval.delegations)
-    colleagues = (
-        [c for c in page.party.counterparts if c.email not in approvers]
-        if is_approver and not already_forwarded
-        else []
-    )
-    reader = f"{page.person.name} ({page.party.name})"
-    if delegated_by is not None:
-        reader += ", " + page.t["on_behalf"].format(name=delegated_by.approver_name)
+    reader = f"{page.person.name} ({page.person.party_name})"
+    if s.delegated_by is not None:
+        reader += ", " + page.t["on_behalf"].format(name=s.delegated_by.approver_name)
     return render(
         request,
         "approval.html",
         status,
         page.locale,
         title=page.t["minutes_of"].format(n=s.round_number) if s.round_number else page.t["agreement_draft"],
-        consultation_title=page.declaration.title,
+        consultation_title=page.title,
         reader=reader,
-        version=minutes.version,
-        sha=minutes.sha256,
-        deadline=page.when(approval.deadline),
-        document=Markup(markdown_to_html(minutes.text_for(page.locale))),
+        version=document.version,
+        sha=document.sha256,
+        deadline=page.when(s.deadline),
+        document=document_html(document),
         action=f"/l/{page.token}/decision",
         error=error,
         comment=comment,
-        colleagues=colleagues,
+        colleagues=s.colleagues,
         delegate_action=f"/l/{page.token}/delegate",
         can_decline=Decision.DECLINE in s.allowed,
     )
 
 
-def _why_closed(page: Page, s: ApprovalView) -> str:
-    approval, version = s.approval, page.claims.version
-    if approval and approval.version != version and approval.outcome is Outcome.PENDING and s.open:
-        return page.t["newer_version"].format(version=approval.version)
-    if approval and approval.version == version:
-        return page.outcome_word(approval.outcome.value)
+def _why_closed(page: Page, s: ApprovalPage) -> str:
+    version = page.claims.version
+    if s.version is not None and s.version != version and s.outcome is Outcome.PENDING and s.open:
+        return page.t["newer_version"].format(version=s.version)
+    if s.version is not None and s.version == version and s.outcome is not None:
+        return page.outcome_word(s.outcome.value)
     return page.outcome_word(s.state)
 
 
@@ -96,30 +91,69 @@ def _refusal(failure: WorkflowUpdateFailedError) -> str:
     return cause.message if isinstance(cause, ApplicationError) else ""
 
 
+async def _approval_link(link: Link) -> None:
+    """An approval route refuses any other link (as a bad link, in its reader's language)."""
+    if link.claims.purpose not in ALLOWED:
+        raise (await link.page()).invalid()
+
+
+def _recorded(request: Request, reader: Reader, record: DecisionRecord) -> Response:
+    t = texts(reader.locale)
+    detail = t["recorded_detail"].format(
+        decision=decision_word(reader.locale, record.decision),
+        version=record.version,
+        sha=record.sha256,
+        when=when(reader, record.at),
+    )
+    return message(request, 200, reader.locale, t["recorded"], detail)
+
+
+async def _again(request: Request, link: Link, text_key: str, comment: str = "") -> Response:
+    """The page again, with what to correct (a 409 instead if there is nothing left to decide)."""
+    page = await link.page()
+    return approval_page(request, page, 400, page.t[text_key], comment)
+
+
+def _explained(request: Request, fresh: Page, refusal: str, comment: str = "") -> Response:
+    """After a refusal: what is recorded now (already decided, closed, a newer version) as a 409, or the
+    form again with the workflow's reason."""
+    response = approval_page(request, fresh)
+    if response.status_code != 200:
+        return response
+    return approval_page(request, fresh, 400, refusal, comment)
+
+
+def _reader_alongside(link: Link) -> asyncio.Future[Reader]:
+    """Who reads the link, for the answer: known from the page they decided on, or else read while
+    the update is sent (the answer then waits for the slower of the two, not for both)."""
+    known = link.readers.get(link.claims)
+    if known is None:
+        return asyncio.ensure_future(link.reader())
+    done: asyncio.Future[Reader] = asyncio.get_running_loop().create_future()
+    done.set_result(known)
+    return done
+
+
+async def _dropped(reader: asyncio.Future[Reader]) -> None:
+    """The reader read alongside a refused update: not needed, the refusal reads the page afresh."""
+    reader.cancel()
+    with contextlib.suppress(BaseException):
+        await reader
+
+
 @router.post("/decision", response_class=HTMLResponse)
-async def decide(
-    request: Request,
-    page: VerifiedPage,
-    claims: VerifiedClaims,
-    form: PostedForm,
-    client: TemporalClient,
-    locale: ReaderLocale,
-    rpc_timeout: RpcTimeout,
-) -> Response:
-    if page.view is None:
-        raise page.invalid()
+async def decide(request: Request, link: VerifiedLink, form: PostedForm) -> Response:
+    await _approval_link(link)
+    claims = link.claims
     comment = str(form.get("comment", "")).strip()
     try:
         decision = Decision(str(form.get("decision", "")))
     except ValueError:
-        return approval_page(request, page, 400, page.t["need_comment"], comment)
-    if decision not in page.view.allowed:
-        return approval_page(request, page, 400, page.t["invalid_detail"], comment)
+        return await _again(request, link, "need_comment", comment)
+    if decision not in ALLOWED[claims.purpose]:
+        return await _again(request, link, "invalid_detail", comment)
     if decision is not Decision.APPROVE and not comment:
-        return approval_page(request, page, 400, page.t["need_comment"], comment)
-    response = approval_page(request, page)
-    if response.status_code != 200:  # already decided, or no longer open
-        return response
+        return await _again(request, link, "need_comment", comment)
     try:
         decision_request = DecisionRequest(
             approver=claims.recipient,
@@ -130,47 +164,72 @@ async def decide(
             recorded_by=claims.recipient,
         )
     except ValidationError as error:  # the comment past its limit, said in the reader's language
+        page = await link.page()
         errors = field_errors(error, page.words)
         return approval_page(request, page, 400, errors.get("comment", page.t["invalid_detail"]), comment)
+    reader = _reader_alongside(link)
     try:
-        record = await links.decide_by_link(client, claims.workflow_id, decision_request, rpc_timeout=rpc_timeout)
-    except WorkflowUpdateFailedError as failure:
-        # Lost a race with another click, or the request closed meanwhile: show what is recorded.
-        fresh = await load_page(client, claims, page.token, locale, rpc_timeout)
-        response = approval_page(request, fresh)
-        if response.status_code != 200:
-            return response
-        return approval_page(request, fresh, 400, _refusal(failure), comment)
-    detail = page.t["recorded_detail"].format(
-        decision=page.decision_word(record.decision),
-        version=record.version,
-        sha=record.sha256,
-        when=page.when(record.at),
-    )
-    return message(request, 200, page.locale, page.t["recorded"], detail)
+        record = await links.decide_by_link(
+            await link.client(),
+            claims.workflow_id,
+            decision_request,
+            version=claims.version,
+            rpc_timeout=link.rpc_timeout,
+        )
+    except (WorkflowUpdateFailedError, RPCError) as failure:
+        await _dropped(reader)
+        if isinstance(failure, RPCError) and failure.status is not RPCStatusCode.NOT_FOUND:
+            raise  # out of reach (a 503) or a bug (a 500)
+        # Lost a race with another click, the request closed meanwhile, or a newer version is out (or
+        # the workflow has ended: NOT_FOUND): show what is recorded. The same decision, recorded from
+        # this link already (its workflow gone since), is confirmed as it was the first time.
+        fresh = await link.page()
+        earlier = fresh.approval.earlier
+        if earlier is not None and _same(earlier, decision_request):
+            return _recorded(request, fresh.reader, earlier)
+        refusal = _refusal(failure) if isinstance(failure, WorkflowUpdateFailedError) else ""
+        return _explained(request, fresh, refusal, comment)
+    return _recorded(request, await reader, record)
+
+
+def _same(record: DecisionRecord, request: DecisionRequest) -> bool:
+    """The record of this very request: same sender, decision and comment (on the link's version)."""
+    return (record.recorded_by, record.decision, record.comment) == (
+        request.recorded_by,
+        request.decision,
+        request.comment.strip(),
+    ) and record.sha256 == request.sha256
 
 
 @router.post("/delegate", response_class=HTMLResponse)
-async def delegate(
-    request: Request, page: VerifiedPage, form: PostedForm, client: TemporalClient, rpc_timeout: RpcTimeout
-) -> Response:
-    response = approval_page(request, page)
-    if response.status_code != 200 or page.view is None:
-        return response
+async def delegate(request: Request, link: VerifiedLink, form: PostedForm) -> Response:
+    await _approval_link(link)
+    claims = link.claims
     try:
         delegate_request = DelegateRequest(
-            approver=page.claims.recipient,
+            approver=claims.recipient,
             delegate=str(form.get("delegate", "")),
             channel=Channel.EMAIL_LINK,
-            recorded_by=page.claims.recipient,
+            recorded_by=claims.recipient,
         )
     except ValidationError:  # not an address: the page offers a list, so this is a hand-made request
-        return approval_page(request, page, 400, page.t["choose_colleague"])
+        return await _again(request, link, "choose_colleague")
+    reader = _reader_alongside(link)
     try:
         record = await links.delegate_by_link(
-            client, page.claims.workflow_id, delegate_request, rpc_timeout=rpc_timeout
+            await link.client(),
+            claims.workflow_id,
+            delegate_request,
+            version=claims.version,
+            rpc_timeout=link.rpc_timeout,
         )
-    except WorkflowUpdateFailedError as failure:
-        return approval_page(request, page, 400, _refusal(failure))
-    detail = page.t["forwarded_detail"].format(name=record.delegate_name, version=record.version)
-    return message(request, 200, page.locale, page.t["forwarded"], detail)
+    except (WorkflowUpdateFailedError, RPCError) as failure:
+        await _dropped(reader)
+        if isinstance(failure, RPCError) and failure.status is not RPCStatusCode.NOT_FOUND:
+            raise
+        refusal = _refusal(failure) if isinstance(failure, WorkflowUpdateFailedError) else ""
+        return _explained(request, await link.page(), refusal)
+    known = await reader
+    t = texts(known.locale)
+    detail = t["forwarded_detail"].format(name=record.delegate_name, version=record.version)
+    return message(request, 200, known.locale, t["forwarded"], detail)

@@ -1,14 +1,22 @@
-"""Pillar inputs through a link: the party's overview, one form per pillar, its submission."""
+"""Pillar inputs through a link: the party's overview, one form per pillar, its submission.
+
+A submission is sent first, with an id derived from it and the revision the form was opened on: the
+same form posted twice, or again after a timeout, records once. The page is read to show the form
+again (a row added or removed, a field to correct) or to explain a refusal.
+"""
 
 from __future__ import annotations
+
+from typing import NoReturn
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError, RPCStatusCode
 
-from gateway.deps import PostedForm, RpcTimeout, TemporalClient, VerifiedPage, unreadable
+from gateway.deps import Link, PostedForm, VerifiedLink, unreadable
 from gateway.forms import MalformedForm, Row, as_row, field_errors, fields_of, parse_input_form
 from gateway.page import Page
 from gateway.render import message, render
@@ -16,29 +24,29 @@ from operations import links
 from schemas.declaration import Pillar
 from schemas.links import LinkPurpose
 from schemas.pillar_inputs import PILLAR_INPUT, Channel
-from schemas.rounds import RoundState, SubmitInputRequest
+from schemas.rounds import SubmitInputRequest
 
 router = APIRouter(prefix="/l/{token}/input", tags=["inputs"])
 
 
 def inputs_page(request: Request, page: Page) -> Response:
     """The pillars the reader's party owes this round, each with its state and its form."""
-    s = page.status
-    if s.state is not RoundState.COLLECTING or s.inputs_closed_at is not None:
+    s = page.inputs
+    if not s.collecting:
         return message(request, 409, page.locale, page.t["closed"], page.t["inputs_closed"])
-    row = s.grid.get(page.party.code, {})
     recorded = request.query_params.get("recorded", "")
     notice = ""
     if recorded in {p.value for p in s.pillars}:
+        submitted = s.submitted.get(Pillar(recorded))
         notice = page.t["input_recorded_detail"].format(
             pillar=page.pillar_name(Pillar(recorded)),
             rev=request.query_params.get("revision", "?"),
-            when=page.when(next((x.submitted_at for x in reversed(s.submissions)), None)),
+            when=page.when(submitted.submitted_at if submitted else None),
         )
     pillars = [
         {
             "name": page.pillar_name(p),
-            "state": page.t["submitted"].format(rev=row[p]) if row.get(p) else page.t["missing"],
+            "state": page.t["submitted"].format(rev=s.submitted[p].revision) if p in s.submitted else page.t["missing"],
             "href": f"/l/{page.token}/input/{p.value}",
         }
         for p in s.pillars
@@ -48,9 +56,9 @@ def inputs_page(request: Request, page: Page) -> Response:
         "inputs.html",
         200,
         page.locale,
-        title=page.t["inputs_title"].format(n=s.number),
-        consultation_title=page.declaration.title,
-        reader=f"{page.person.name} ({page.party.name})",
+        title=page.t["inputs_title"].format(n=s.round_number),
+        consultation_title=page.title,
+        reader=f"{page.person.name} ({page.person.party_name})",
         due=page.when(s.inputs_due),
         pillars=pillars,
         recorded_title=page.t["input_recorded"] if notice else "",
@@ -64,6 +72,7 @@ def form_page(
     pillar: Pillar,
     summary: str,
     rows: list[Row],
+    revision: int | None,
     errors: dict[str, str] | None = None,
     status: int = 200,
 ) -> Response:
@@ -72,11 +81,12 @@ def form_page(
         "input_form.html",
         status,
         page.locale,
-        title=f"{page.pillar_name(pillar)} — {page.t['inputs_title'].format(n=page.status.number)}",
-        reader=f"{page.person.name} ({page.party.name})",
-        due=page.when(page.status.inputs_due),
+        title=f"{page.pillar_name(pillar)} — {page.t['inputs_title'].format(n=page.inputs.round_number)}",
+        reader=f"{page.person.name} ({page.person.party_name})",
+        due=page.when(page.inputs.inputs_due),
         summary=summary,
         rows=rows,
+        revision=revision,
         fields=fields_of(pillar),
         labels=page.field_labels,
         errors=errors or {},
@@ -93,58 +103,77 @@ def input_target(page: Page, pillar_name: str) -> Pillar:
         pillar = Pillar(pillar_name)
     except ValueError:
         raise page.closed(pillar_name, 404) from None
-    if pillar not in page.status.pillars:
+    if pillar not in page.inputs.pillars:
         raise page.closed(page.pillar_name(pillar), 404)
-    if page.status.state is not RoundState.COLLECTING or page.status.inputs_closed_at is not None:
+    if not page.inputs.collecting:
         raise page.closed(page.t["inputs_closed"])
     return pillar
 
 
+def _pillar(pillar_name: str) -> Pillar | None:
+    try:
+        return Pillar(pillar_name)
+    except ValueError:
+        return None
+
+
+async def _refused(link: Link, pillar_name: str) -> NoReturn:
+    """A link that is not an input link, or a pillar that does not exist: said on a page of its reader's."""
+    input_target(await link.page(), pillar_name)
+    raise AssertionError(f"input_target took {pillar_name!r} on a {link.claims.purpose} link")
+
+
+async def _form_page(link: Link, pillar_name: str) -> tuple[Page, Pillar]:
+    page = await link.page(_pillar(pillar_name))
+    return page, input_target(page, pillar_name)
+
+
 @router.api_route("/{pillar_name}", methods=["GET", "HEAD"], response_class=HTMLResponse)
-async def input_form(request: Request, page: VerifiedPage, pillar_name: str) -> Response:
-    pillar = input_target(page, pillar_name)
-    current = next(
-        (
-            s.input
-            for s in page.status.submissions
-            if s.superseded_at is None and s.input.party == page.party.code and s.input.pillar is pillar
-        ),
-        None,
-    )
+async def input_form(request: Request, link: VerifiedLink, pillar_name: str) -> Response:
+    page, pillar = await _form_page(link, pillar_name)
+    submitted = page.inputs.submitted.get(pillar)
+    revision = submitted.revision if submitted else 0
+    current = page.inputs.current
     if current is None:
-        return form_page(request, page, pillar, "", [{}])
+        return form_page(request, page, pillar, "", [{}], revision)
     rows = [as_row(item.model_dump()) for item in current.items] or [{}]
-    return form_page(request, page, pillar, current.summary, rows)
+    return form_page(request, page, pillar, current.summary, rows, revision)
 
 
 @router.post("/{pillar_name}", response_class=HTMLResponse)
-async def submit_input(
-    request: Request,
-    page: VerifiedPage,
-    pillar_name: str,
-    posted: PostedForm,
-    client: TemporalClient,
-    rpc_timeout: RpcTimeout,
-) -> Response:
-    pillar = input_target(page, pillar_name)
+async def submit_input(request: Request, link: VerifiedLink, pillar_name: str, posted: PostedForm) -> Response:
+    claims = link.claims
+    pillar = _pillar(pillar_name)
+    if claims.purpose is not LinkPurpose.PILLAR_INPUT or pillar is None:
+        await _refused(link, pillar_name)
     try:
         form = parse_input_form(posted, pillar)
     except MalformedForm:
-        raise unreadable(page.locale) from None
-    if form.action == "add":
-        return form_page(request, page, pillar, form.summary, form.with_row_added())
-    if form.removed_row is not None:
-        return form_page(request, page, pillar, form.summary, form.without_removed_row())
+        raise unreadable(await link.locale()) from None
+    if form.action == "add" or form.removed_row is not None:
+        page, _ = await _form_page(link, pillar_name)
+        rows = form.with_row_added() if form.action == "add" else form.without_removed_row()
+        return form_page(request, page, pillar, form.summary, rows, form.revision)
+    reader = await link.reader()
     try:
-        submitted = PILLAR_INPUT.validate_python(form.payload(page.party.code, pillar, page.claims.recipient))
+        submitted = PILLAR_INPUT.validate_python(form.payload(reader.person.party, pillar, claims.recipient))
     except ValidationError as error:
-        return form_page(request, page, pillar, form.summary, form.rows, field_errors(error, page.words), 422)
-    submission = SubmitInputRequest(input=submitted, submitted_by=page.claims.recipient, channel=Channel.EMAIL_LINK)
+        page, _ = await _form_page(link, pillar_name)
+        errors = field_errors(error, page.words)
+        return form_page(request, page, pillar, form.summary, form.rows, form.revision, errors, 422)
+    submission = SubmitInputRequest(input=submitted, submitted_by=claims.recipient, channel=Channel.EMAIL_LINK)
     try:
-        record = await links.submit_input_by_link(client, page.claims.workflow_id, submission, rpc_timeout=rpc_timeout)
-    except WorkflowUpdateFailedError as failure:
-        cause = failure.cause
+        record = await links.submit_input_by_link(
+            await link.client(), claims.workflow_id, submission, after=form.revision, rpc_timeout=link.rpc_timeout
+        )
+    except (WorkflowUpdateFailedError, RPCError) as failure:
+        if isinstance(failure, RPCError) and failure.status is not RPCStatusCode.NOT_FOUND:
+            raise  # out of reach (a 503) or a bug (a 500)
+        # Refused: the page says why when it can (inputs closed, a pillar off the agenda), else the form
+        # again with the workflow's reason. A workflow that has ended (NOT_FOUND) is a closed page.
+        page, _ = await _form_page(link, pillar_name)
+        cause = failure.cause if isinstance(failure, WorkflowUpdateFailedError) else None
         refusal = cause.message if isinstance(cause, ApplicationError) else str(failure)
-        return form_page(request, page, pillar, form.summary, form.rows, {"": refusal}, 409)
+        return form_page(request, page, pillar, form.summary, form.rows, form.revision, {"": refusal}, 409)
     # Back to the overview with a GET, so reloading the page cannot submit the form again.
-    return RedirectResponse(f"/l/{page.token}?recorded={pillar.value}&revision={record.revision}", status_code=303)
+    return RedirectResponse(f"/l/{link.token}?recorded={pillar.value}&revision={record.revision}", status_code=303)

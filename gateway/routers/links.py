@@ -17,6 +17,6 @@ router = APIRouter(tags=["links"])
 
 @router.api_route("/l/{token}", methods=["GET", "HEAD"], response_class=HTMLResponse)
 async def open_link(request: Request, page: VerifiedPage) -> Response:
-    if page.view is not None:
+    if page.data.approval is not None:
         return approval_page(request, page)
     return inputs_page(request, page)

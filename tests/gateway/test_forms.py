@@ -64,7 +64,7 @@ def test_the_largest_form_stays_the_largest() -> None:
     form = parse_input_form({"rows": str(MAX_ROWS), "action": "add"}, Pillar.FINANCING)
     assert len(form.rows) == MAX_ROWS and len(form.with_row_added()) == MAX_ROWS
     widest = max(len(fields_of(pillar)) for pillar in Pillar)
-    assert MAX_ROWS * widest + len(["summary", "rows", "action"]) == MAX_FORM_FIELDS
+    assert MAX_ROWS * widest + len(["summary", "rows", "revision", "action"]) == MAX_FORM_FIELDS
 
 
 def test_items_and_rows_convert_both_ways() -> None:
