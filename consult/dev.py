@@ -177,7 +177,7 @@ async def run_dev(
     try:
         client = await _wait_for_temporal(settings, server, data_dir)
         client_holder.append(client)
-        worker = build_worker(client, settings.task_queue, smtp, signer, gateway_url)
+        worker = build_worker(client, settings.task_queue, smtp, signer, gateway_url, shared_project_code=True)
         tasks = [
             asyncio.create_task(worker.run(), name="worker"),
             asyncio.create_task(gateway.serve(), name="gateway"),

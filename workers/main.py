@@ -56,8 +56,15 @@ class LogContext(Interceptor):
 
 
 def build_worker(
-    client: Client, task_queue: str, smtp: SmtpSettings, links: LinkSigner | None = None, gateway_url: str = ""
+    client: Client,
+    task_queue: str,
+    smtp: SmtpSettings,
+    links: LinkSigner | None = None,
+    gateway_url: str = "",
+    *,
+    shared_project_code: bool = False,
 ) -> Worker:
+    """`shared_project_code`: the production sandbox (see workers/sandbox.py); tests keep the checked one."""
     mailer = Mailer(smtp, links, gateway_url, client)
     scheduler = Scheduler(client)
     return Worker(
@@ -67,14 +74,21 @@ def build_worker(
         # send_notice: the one-activity send that consultations started before NoticeDelivery still await.
         activities=[mailer.send_message, mailer.send_notice, render_minutes, scheduler.create_review_schedule],
         interceptors=[LogContext()],
-        workflow_runner=workflow_runner(),
+        workflow_runner=workflow_runner(shared_project_code=shared_project_code),
     )
 
 
 async def run(settings: Settings) -> None:
     runtime = metrics_runtime(settings.metrics_port) if settings.metrics_port else None
     client = await connect(settings, runtime)
-    worker = build_worker(client, settings.task_queue, settings.smtp, settings.link_signer(), settings.gateway_url)
+    worker = build_worker(
+        client,
+        settings.task_queue,
+        settings.smtp,
+        settings.link_signer(),
+        settings.gateway_url,
+        shared_project_code=True,
+    )
     logs.get_logger(__name__).info("worker started", task_queue=settings.task_queue, temporal=settings.temporal_address)
     await worker.run()
 

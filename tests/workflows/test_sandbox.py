@@ -2,8 +2,9 @@
 
 A passed-through module is not checked by the sandbox, so a helper there that calls
 `datetime.now()` would run silently and break replay months later. The project's
-workflows import their helpers normally and the worker passes through only the
-schemas, the activity interfaces and third-party libraries.
+workflows import their helpers normally and the checked runner (every test, the
+replayer) passes through only the schemas, the activity interfaces and third-party
+libraries; production workers also share the project's workflow code (workers/sandbox.py).
 """
 
 from __future__ import annotations
@@ -71,5 +72,10 @@ def test_project_workflow_helpers_are_not_passed_through() -> None:
     modules = sorted(WORKFLOWS_DIR.glob("*.py"))
     assert len(modules) > 5
     assert [p.name for p in modules if _passes_through(p)] == []
-    # ...and the worker does not pass them through either: only data, activity interfaces and libraries.
+    # ...and the checked runner (tests, replay) does not pass them through either: only data, activity
+    # interfaces and libraries. Production workers share `workflows` and `infra` (workers/sandbox.py), nothing else.
     assert not {"workflows", "infra", "operations", "gateway", "consult", "workers"} & set(PASSTHROUGH)
+    checked = workflow_runner().restrictions.passthrough_modules
+    shared = workflow_runner(shared_project_code=True).restrictions.passthrough_modules
+    assert not {"workflows", "infra"} & checked
+    assert shared - checked == {"workflows", "infra"}
