@@ -6,8 +6,6 @@ import typer
 
 from consult.cli.options import ConsultationId, Operator
 from consult.cli.session import Session, out
-from operations import consultations as operations
-from schemas.consultation import StartDraftingRequest
 
 app = typer.Typer(no_args_is_help=True, help="The definitive agreement: end the rounds and start drafting it.")
 
@@ -15,5 +13,8 @@ app = typer.Typer(no_args_is_help=True, help="The definitive agreement: end the 
 @app.command("start")
 def start(ctx: typer.Context, consultation: ConsultationId, by: Operator = "") -> None:
     """End the technical rounds and start drafting the agreement (then `consult draft submit`)."""
+    from operations import consultations as operations
+    from schemas.consultation import StartDraftingRequest
+
     Session.of(ctx).run(operations.start_drafting, consultation, StartDraftingRequest(requested_by=by))
     out.print("Stage: drafting_agreement.")

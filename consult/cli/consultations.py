@@ -1,4 +1,8 @@
-"""The top-level commands on a consultation: start, status, list, extend, withdraw, dossier; and calendar-url."""
+"""The top-level commands on a consultation: start, status, list, extend, withdraw, dossier; and calendar-url.
+
+What a command needs beyond reading its options (the operations, the schemas, the views) is imported in
+its body: `consult --help` imports none of it, `consult status` only what a status needs.
+"""
 
 from __future__ import annotations
 
@@ -9,15 +13,8 @@ from typing import Annotated
 
 import typer
 
-from consult.cli.options import AsJson, ConsultationId, Operator, parse_date
-from consult.cli.session import BAD_INPUT, Failure, Session, out
-from consult.files import check_signed_in_the_past, load_declaration
-from consult.views import listing_rows, show_listing, show_schedules, show_status
-from infra.formatting import display_tz, fmt, fmt_counted
-from operations import consultations as operations
-from operations.calendars import UnknownCalendar, today_in, working_calendar
-from schemas.consultation import ConsultationInput, ExtendDeadlineRequest, Stage, WithdrawRequest
-from schemas.links import FEED_LIFETIME
+from consult.cli.options import AsJson, ConsultationId, Operator, StageChoice, parse_date
+from consult.cli.session import BAD_INPUT, Failure, Session, out, print_json
 
 PANEL = "Consultations"
 
@@ -36,6 +33,12 @@ def start(
     first-round deadline. A declaration starts one consultation, ever:
     starting it again is refused.
     """
+    from consult.files import check_signed_in_the_past, load_declaration
+    from infra.formatting import display_tz, fmt_counted
+    from operations import consultations as operations
+    from operations.calendars import UnknownCalendar, today_in, working_calendar
+    from schemas.consultation import ConsultationInput
+
     declaration = load_declaration(file)
     now = datetime.now(UTC)
     check_signed_in_the_past(declaration, now)
@@ -54,17 +57,21 @@ def start(
 @app.command(rich_help_panel=PANEL)
 def status(ctx: typer.Context, consultation: ConsultationId, as_json: AsJson = False) -> None:
     """Show a consultation: stage, deadlines, rounds, extensions, notices sent."""
+    from operations import consultations as operations
+
     result = Session.of(ctx).run(operations.status, consultation)
     if as_json:
-        out.print_json(result.model_dump_json())
+        print_json(result.model_dump_json(indent=2))
     else:
+        from consult.views import show_status
+
         show_status(out, result)
 
 
 @app.command("list", rich_help_panel=PANEL)
 def list_(
     ctx: typer.Context,
-    stage: Annotated[Stage | None, typer.Option(help="Only consultations in this stage.")] = None,
+    stage: Annotated[StageChoice | None, typer.Option(help="Only consultations in this stage.")] = None,
     overdue: Annotated[bool, typer.Option("--overdue", help="Only overdue consultations.")] = False,
     as_json: AsJson = False,
 ) -> None:
@@ -73,11 +80,16 @@ def list_(
     Review schedules are listed when no filter is given (with --json, as rows
     of kind review_schedule).
     """
+    from consult.views import listing_rows, show_listing, show_schedules
+    from operations import consultations as operations
+    from schemas.consultation import Stage
+
     session = Session.of(ctx)
-    rows = listing_rows(session.run(operations.list_consultations, stage=stage, overdue=overdue))
+    wanted = Stage(stage.value) if stage else None
+    rows = listing_rows(session.run(operations.list_consultations, stage=wanted, overdue=overdue))
     schedules = [] if stage or overdue else session.run(operations.list_review_schedules)
     if as_json:
-        out.print_json(json.dumps(rows + schedules))
+        print_json(json.dumps(rows + schedules))
     else:
         show_listing(out, rows)
         show_schedules(out, schedules)
@@ -103,8 +115,12 @@ def extend(
     from the new date. A date without an offset is read in the declaration's
     time zone.
     """
+    from infra.formatting import display_tz, fmt
+    from operations import consultations as operations
+    from schemas.consultation import ExtendDeadlineRequest
+
     session = Session.of(ctx)
-    tz = display_tz(session.run(operations.status, consultation).signed_at)
+    tz = display_tz(session.run(operations.declaration, consultation).signed_at)
     request = ExtendDeadlineRequest(
         until=parse_date(until, "--until", tz, end_of_day=True), reason=reason, requested_by=by
     )
@@ -125,6 +141,9 @@ def withdraw(
     """
     if not reason.strip():
         raise Failure("--reason: a withdrawal needs a reason", BAD_INPUT)
+    from operations import consultations as operations
+    from schemas.consultation import WithdrawRequest
+
     Session.of(ctx).run(operations.withdraw, consultation, WithdrawRequest(reason=reason, requested_by=by))
     out.print(f"Consultation {consultation} withdrawn.")
 
@@ -166,6 +185,8 @@ def calendar_url(ctx: typer.Context, by: Operator = "") -> None:
     revoked one (CONSULT_CALENDAR_REVOKED=EMAIL:N on the gateway refuses URLs 1 to N).
     Signed with CONSULT_LINK_KEYS (or `consult dev`'s key in the data directory).
     """
+    from schemas.links import FEED_LIFETIME
+
     settings = Session.of(ctx).settings
     operator = by.strip().lower()
     if "@" not in operator:

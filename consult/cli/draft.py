@@ -6,11 +6,16 @@ from typing import Annotated
 
 import typer
 
-from consult.cli.options import Approver, ConsultationId, EnglishText, Operator, SpanishText, read_documents
+from consult.cli.options import (
+    Approver,
+    ConsultationId,
+    DecisionChoice,
+    EnglishText,
+    Operator,
+    SpanishText,
+    read_documents,
+)
 from consult.cli.session import Session, out
-from operations import consultations as operations
-from schemas.approvals import Decision
-from schemas.consultation import SubmitDraftRequest
 
 app = typer.Typer(no_args_is_help=True, help="Agreement drafts: submit versions, record approvers' decisions.")
 
@@ -32,6 +37,9 @@ def submit(
     Every approver receives it (with a diff from the previous version) and a
     link to decide.
     """
+    from operations import consultations as operations
+    from schemas.consultation import SubmitDraftRequest
+
     request = SubmitDraftRequest(documents=read_documents(en, es), requested_by=by)
     draft = Session.of(ctx).run(operations.submit_draft, consultation, request)
     out.print(f"Draft version {draft.version} submitted (SHA-256 {draft.sha256}); sent to every approver.")
@@ -42,7 +50,7 @@ def decide(
     ctx: typer.Context,
     consultation: ConsultationId,
     approver: Approver,
-    decision: Annotated[Decision, typer.Option(help="approve, request_changes or decline.")],
+    decision: Annotated[DecisionChoice, typer.Option(help="approve, request_changes or decline.")],
     comment: Annotated[str, typer.Option(help="Required to request changes or decline.")] = "",
     by: Operator = "",
 ) -> None:
@@ -52,6 +60,9 @@ def decide(
     The agreement is concluded when every party approves; a party that
     declines ends it.
     """
-    on_behalf = operations.DecisionOnBehalf(approver, decision, recorded_by=by, comment=comment)
+    from operations import consultations as operations
+    from schemas.approvals import Decision
+
+    on_behalf = operations.DecisionOnBehalf(approver, Decision(decision.value), recorded_by=by, comment=comment)
     record = Session.of(ctx).run(operations.decide_current_draft, consultation, on_behalf)
     out.print(f"Recorded: {record.approver_name} ({record.party}) {record.decision.value} v{record.version}.")

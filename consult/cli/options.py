@@ -1,19 +1,61 @@
-"""Arguments and options several commands share, and reading what an operator types (dates, pillars, files)."""
+"""Arguments and options several commands share, and reading what an operator types (dates, pillars, files).
+
+The choices an option offers (pillars, stages, decisions) are spelt here rather than taken from the
+schemas' enums: importing those loads pydantic and every model, which would double the time `consult
+--help` takes. `tests/cli/test_startup.py` checks that they match the schemas.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime, tzinfo
+from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from consult.cli.session import BAD_INPUT, Failure
-from consult.files import read_document
-from consult.timeparse import parse_when
-from schemas.declaration import Locale, Pillar
+
+if TYPE_CHECKING:
+    from schemas.declaration import Locale, Pillar
 
 OPERATOR_ENV = "CONSULT_OPERATOR"
+
+
+class PillarChoice(StrEnum):
+    """`schemas.declaration.Pillar`."""
+
+    SUPPLY_CHAIN = "supply_chain"
+    STRATEGIC_PROJECTS = "strategic_projects"
+    RECYCLING = "recycling"
+    FINANCING = "financing"
+
+
+class StageChoice(StrEnum):
+    """`schemas.consultation.Stage`."""
+
+    DECLARED = "declared"
+    TECHNICAL_ROUNDS = "technical_rounds"
+    DRAFTING_AGREEMENT = "drafting_agreement"
+    AWAITING_APPROVAL = "awaiting_approval"
+    CONCLUDED = "concluded"
+    DECLINED = "declined"
+    WITHDRAWN = "withdrawn"
+
+
+class DecisionChoice(StrEnum):
+    """`schemas.approvals.Decision`: what can be decided on a draft."""
+
+    APPROVE = "approve"
+    REQUEST_CHANGES = "request_changes"
+    DECLINE = "decline"
+
+
+class MinutesDecision(StrEnum):
+    """What can be decided on minutes (declining belongs to the agreement)."""
+
+    APPROVE = DecisionChoice.APPROVE.value
+    REQUEST_CHANGES = DecisionChoice.REQUEST_CHANGES.value
 
 
 def _consultation_id(value: str) -> str:
@@ -59,6 +101,8 @@ Approver = Annotated[str, typer.Option(metavar="EMAIL", help="The approver whose
 
 def parse_date(text: str, option: str, tz: tzinfo, *, end_of_day: bool) -> datetime:
     """A date typed for `option`; without an offset it is read in `tz` (the declaration's time zone)."""
+    from consult.timeparse import parse_when
+
     try:
         return parse_when(text, tz, end_of_day=end_of_day)
     except ValueError as error:
@@ -67,6 +111,9 @@ def parse_date(text: str, option: str, tz: tzinfo, *, end_of_day: bool) -> datet
 
 def read_documents(en: Path | None, es: Path | None, hint: str = "") -> dict[Locale, str]:
     """A document in one or both languages, from the `--en` / `--es` files."""
+    from consult.files import read_document
+    from schemas.declaration import Locale
+
     files = {locale: path for locale, path in ((Locale.EN, en), (Locale.ES, es)) if path is not None}
     if not files:
         raise Failure(f"give the text: --en FILE and/or --es FILE {hint}".strip(), BAD_INPUT)
@@ -75,6 +122,8 @@ def read_documents(en: Path | None, es: Path | None, hint: str = "") -> dict[Loc
 
 def parse_pillars(text: str | None) -> list[Pillar] | None:
     """`supply_chain,financing` as pillars, each once, in the order given; None for "all of them"."""
+    from schemas.declaration import Pillar
+
     if text is None:
         return None
     names = [name.strip() for name in text.split(",") if name.strip()]

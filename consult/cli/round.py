@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -13,19 +12,14 @@ from consult.cli.options import (
     AsJson,
     ConsultationId,
     EnglishText,
+    MinutesDecision,
     Operator,
     SpanishText,
     parse_date,
     parse_pillars,
     read_documents,
 )
-from consult.cli.session import Session, out
-from consult.views import show_round
-from infra.formatting import display_tz, fmt
-from operations import consultations as operations
-from schemas.approvals import Decision
-from schemas.consultation import OpenRoundRequest
-from schemas.rounds import CloseRoundRequest, ReissueMinutesRequest, RescheduleMeetingRequest
+from consult.cli.session import Session, out, print_json
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -33,13 +27,6 @@ app = typer.Typer(
 )
 
 RoundNumber = Annotated[int | None, typer.Option("--number", metavar="N", help="Which round (default: the latest).")]
-
-
-class MinutesDecision(StrEnum):
-    """What can be decided on minutes (declining belongs to the agreement)."""
-
-    APPROVE = Decision.APPROVE.value
-    REQUEST_CHANGES = Decision.REQUEST_CHANGES.value
 
 
 @app.command(
@@ -72,9 +59,13 @@ def open_(
     Round 1's meeting must fall within the first-round deadline (extend it first
     otherwise); a later round opens once the previous one is closed.
     """
+    from infra.formatting import display_tz, fmt
+    from operations import consultations as operations
+    from schemas.consultation import OpenRoundRequest
+
     agenda = parse_pillars(pillars)
     session = Session.of(ctx)
-    tz = display_tz(session.run(operations.status, consultation).signed_at)
+    tz = display_tz(session.run(operations.declaration, consultation).signed_at)
     request = OpenRoundRequest(
         meeting_at=parse_date(meeting, "--meeting", tz, end_of_day=False),
         inputs_due=parse_date(inputs_due, "--inputs-due", tz, end_of_day=True),
@@ -92,10 +83,14 @@ def status(
     ctx: typer.Context, consultation: ConsultationId, number: RoundNumber = None, as_json: AsJson = False
 ) -> None:
     """Show a round: its party × pillar grid of inputs, minutes, approvals and decisions."""
+    from operations import consultations as operations
+
     result = Session.of(ctx).run(operations.round_status, consultation, number)
     if as_json:
-        out.print_json(result.model_dump_json())
+        print_json(result.model_dump_json(indent=2))
     else:
+        from consult.views import show_round
+
         show_round(out, result)
 
 
@@ -111,6 +106,9 @@ def close(
     The minutes are written from what has arrived (the missing inputs are
     named) and sent for approval.
     """
+    from operations import consultations as operations
+    from schemas.rounds import CloseRoundRequest
+
     Session.of(ctx).run(operations.close_round, consultation, CloseRoundRequest(reason=reason, requested_by=by))
     out.print("Inputs closed; the minutes are being written and sent for approval.")
 
@@ -138,8 +136,12 @@ def reschedule(
     Everyone receives the calendar invitation updated: the same event moves in
     their calendar. Dates are read like `round open`.
     """
+    from infra.formatting import display_tz, fmt
+    from operations import consultations as operations
+    from schemas.rounds import RescheduleMeetingRequest
+
     session = Session.of(ctx)
-    tz = display_tz(session.run(operations.status, consultation).signed_at)
+    tz = display_tz(session.run(operations.declaration, consultation).signed_at)
     request = RescheduleMeetingRequest(
         meeting_at=parse_date(meeting, "--meeting", tz, end_of_day=False),
         inputs_due=parse_date(inputs_due, "--inputs-due", tz, end_of_day=True) if inputs_due else None,
@@ -163,6 +165,8 @@ def export(
     number: RoundNumber = None,
 ) -> None:
     """Write the current minutes, one Markdown file per language, to edit and re-issue them."""
+    from operations import consultations as operations
+
     round_number, minutes = Session.of(ctx).run(operations.current_minutes, consultation, number)
     out_dir.mkdir(parents=True, exist_ok=True)
     for locale, text in minutes.documents.items():
@@ -189,6 +193,9 @@ def minutes(
     Approval starts again on the new version.
     Give both languages; with one, every reader receives that text.
     """
+    from operations import consultations as operations
+    from schemas.rounds import ReissueMinutesRequest
+
     documents = read_documents(en, es, "(`consult round export` writes the current minutes)")
     request = ReissueMinutesRequest(documents=documents, requested_by=by)
     version = Session.of(ctx).run(operations.reissue_minutes, consultation, request)
@@ -212,6 +219,9 @@ def decide(
     For a decision taken in a meeting, say. It is recorded against the SHA-256
     of the version current now.
     """
+    from operations import consultations as operations
+    from schemas.approvals import Decision
+
     on_behalf = operations.DecisionOnBehalf(approver, Decision(decision.value), recorded_by=by, comment=comment)
     record = Session.of(ctx).run(operations.decide_current_minutes, consultation, on_behalf)
     out.print(f"Recorded: {record.approver_name} ({record.party}) {record.decision.value} v{record.version}.")

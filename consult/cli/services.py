@@ -1,24 +1,23 @@
 """The commands that run the system's processes: `consult worker`, `consult gateway`, `consult dev`.
 
-Their heavy modules (the worker, FastAPI and uvicorn, the dev stack) are imported inside each command,
-so that the operators' commands start quickly.
+Everything they run (the worker, FastAPI and uvicorn, the dev stack, logging, link keys) is imported
+inside each command, so that the operators' commands start quickly.
 """
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from temporalio.client import Client
 
 from consult.cli.session import BAD_INPUT, FAILED, Failure, Session, out
-from consult.files import load_declaration
-from infra import logs
-from infra.links import LinkSigner
-from infra.settings import Settings
-from infra.temporal import connect, data_converter
+
+if TYPE_CHECKING:
+    from temporalio.client import Client
+
+    from infra.links import LinkSigner
+    from infra.settings import Settings
 
 PANEL = "Running the system"
 
@@ -28,6 +27,8 @@ app = typer.Typer()
 
 def _started(ctx: typer.Context) -> tuple[Settings, LinkSigner]:
     """The settings, logging as they say, and the link signer both processes need (CONSULT_LINK_KEYS)."""
+    from infra import logs
+
     settings = Session.of(ctx).settings
     logs.configure(settings.log_format, settings.log_level)
     try:
@@ -44,6 +45,8 @@ def worker(ctx: typer.Context) -> None:
     Needs CONSULT_LINK_KEYS (it signs the links in emails);
     CONSULT_SMTP_* say where mail goes.
     """
+    import asyncio
+
     from workers import main as worker_main  # here, for start-up speed
 
     settings, _ = _started(ctx)
@@ -65,6 +68,7 @@ def gateway(
 
     from activities.calendar import domain_of
     from gateway.app import create_app
+    from infra.temporal import connect, data_converter
 
     settings, signer = _started(ctx)
     connected: list[Client] = []
@@ -111,7 +115,11 @@ def dev(
     Every email lands in the outbox as an .eml file. Ctrl-C stops every part;
     run it again and consultations carry on where they were.
     """
+    import asyncio
+
     from consult.dev import DevError, Ports, run_dev  # here, for start-up speed
+    from consult.files import load_declaration
+    from infra import logs
 
     settings = Session.of(ctx).settings
     logs.configure("console", settings.log_level)
