@@ -32,6 +32,7 @@ from temporalio.exceptions import ApplicationError
 
 from activities.calendar import invitations
 from activities.documents import markdown_to_html
+from activities.smtp import SmtpPool
 from activities.wording import footer, greeting, link_label, word
 from infra import logs
 from infra.i18n import Words
@@ -160,6 +161,7 @@ class Mailer:
         self._gateway_url = gateway_url.rstrip("/")
         # Reads a delivery run's input when its messages name their documents by reference (DocumentsAt).
         self._temporal = client
+        self._pool = SmtpPool(self._client)
         self._documents: OrderedDict[DocumentsAt, asyncio.Task[Notice]] = OrderedDict()
 
     async def _with_documents(self, request: MessageRequest) -> Notice:
@@ -219,20 +221,20 @@ class Mailer:
         except (ValueError, TypeError) as error:
             # A message that cannot be written now never will be: say why instead of retrying for a day.
             raise ApplicationError(f"the message cannot be written: {error}", non_retryable=True) from error
-        smtp = self._client()
-        await smtp.connect()
-        try:
-            await smtp.sendmail(self._smtp.sender, [recipient.email], wire)
-        except aiosmtplib.SMTPRecipientsRefused as refused:
-            return MessageOutcome(refused="; ".join(str(e) for e in refused.recipients))
-        except aiosmtplib.SMTPDataError as error:
-            if error.code < 500:
-                raise
-            return MessageOutcome(refused=str(error))
-        finally:
-            # QUIT after returning, not before: between the server's acceptance and Temporal recording
-            # this activity as done, a crash means the message is sent again; keep that moment short.
-            _quit_later(smtp)
+        # A connection kept open between messages (no QUIT before the activity returns): between the
+        # server's acceptance and Temporal recording this activity as done, a crash means the message is
+        # sent again, so that moment is kept short.
+        async with self._pool.connection() as smtp:
+            try:
+                await smtp.sendmail(self._smtp.sender, [recipient.email], wire)
+            except aiosmtplib.SMTPRecipientsRefused as refused:
+                await smtp.rset()  # the connection goes back to the pool ready for the next message
+                return MessageOutcome(refused="; ".join(str(e) for e in refused.recipients))
+            except aiosmtplib.SMTPDataError as error:
+                if error.code < 500:
+                    raise
+                await smtp.rset()
+                return MessageOutcome(refused=str(error))
         return MessageOutcome()
 
     @activity.defn(name="send_notice")
@@ -260,20 +262,3 @@ class Mailer:
             "notice sent", notice_id=notice.notice_id, delivered=len(report.delivered), refused=len(report.refused)
         )
         return report
-
-
-_closing: set[asyncio.Task[None]] = set()
-
-
-def _quit_later(smtp: aiosmtplib.SMTP) -> None:
-    async def quit() -> None:
-        try:
-            await smtp.quit()
-        except aiosmtplib.SMTPException:
-            smtp.close()
-
-    if not smtp.is_connected:
-        return
-    task = asyncio.get_running_loop().create_task(quit())
-    _closing.add(task)  # a strong reference until it is done (the loop keeps only weak ones)
-    task.add_done_callback(_closing.discard)

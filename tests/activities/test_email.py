@@ -241,3 +241,34 @@ def test_an_approval_request_carries_its_due_date_in_the_readers_language(
     assert str(event["SUMMARY"]) == summary
     what = f"round-{round_number}-minutes" if round_number else "agreement"
     assert str(event["UID"]) == f"cl-us-{what}-v3-approval-due@consult.example"
+
+
+class _CountSessions(_RefuseBounces):
+    """Counts the SMTP sessions (one EHLO each) the messages came in."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sessions = 0
+
+    async def handle_EHLO(
+        self, server: Any, session: Any, envelope: Any, hostname: str, responses: list[str]
+    ) -> list[str]:
+        self.sessions += 1
+        session.host_name = hostname
+        return responses
+
+
+async def test_messages_one_after_another_share_one_connection_and_a_refusal_does_not_spoil_it() -> None:
+    handler = _CountSessions()
+    port = free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        mailer = Mailer(SmtpSettings(host="127.0.0.1", port=port))
+        env = ActivityEnvironment()
+        outcomes = [await env.run(mailer.send_message, request_for(r)) for r in (ANA, BOUNCE, JOHN, ANA)]
+    finally:
+        controller.stop()
+    assert [o.refused is not None for o in outcomes] == [False, True, False, False]
+    assert [e.rcpt_tos for e in handler.received] == [[ANA.email], [JOHN.email], [ANA.email]]
+    assert handler.sessions == 1
