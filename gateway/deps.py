@@ -53,7 +53,7 @@ class GatewayConfig:
     calendar_domain: str = "consult.localhost"
 
 
-def get_config(request: Request) -> GatewayConfig:
+async def get_config(request: Request) -> GatewayConfig:
     config: GatewayConfig = request.app.state.config
     return config
 
@@ -61,19 +61,26 @@ def get_config(request: Request) -> GatewayConfig:
 Config = Annotated[GatewayConfig, Depends(get_config)]
 
 
-def get_signer(config: Config) -> LinkSigner:
+async def get_signer(config: Config) -> LinkSigner:
     return config.signer
 
 
 Signer = Annotated[LinkSigner, Depends(get_signer)]
 
 
-def get_rpc_timeout() -> timedelta:
+async def get_rpc_timeout() -> timedelta:
     return RPC_TIMEOUT
 
 
 RpcTimeout = Annotated[timedelta, Depends(get_rpc_timeout)]
-ReaderLocale = Annotated[Locale, Depends(locale_of)]
+
+
+async def get_browser_locale(request: Request) -> Locale:
+    return locale_of(request)
+
+
+# Every dependency is `async def`: FastAPI runs a plain `def` one in a worker thread, a hop per request.
+ReaderLocale = Annotated[Locale, Depends(get_browser_locale)]
 
 
 async def connect(config: GatewayConfig) -> Client:
@@ -112,7 +119,7 @@ async def _operators(config: GatewayConfig, claims: LinkClaims, rpc_timeout: Rpc
 VerifiedClaims = Annotated[LinkClaims, Depends(get_claims)]
 
 
-def get_readers(request: Request) -> Readers:
+async def get_readers(request: Request) -> Readers:
     readers: Readers = request.app.state.readers
     return readers
 

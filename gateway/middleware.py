@@ -9,8 +9,8 @@ import secrets
 import time
 
 from fastapi import Request
-from fastapi.responses import Response
-from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway import render
 from gateway.errors import out_of_reach
@@ -33,13 +33,36 @@ SECURITY_HEADERS = {
 log = logs.get_logger("gateway")
 
 
-class GatewayMiddleware(BaseHTTPMiddleware):
-    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
+class GatewayMiddleware:
+    """Plain ASGI (not Starlette's BaseHTTPMiddleware, which runs every request through an extra task
+    and memory streams): the headers are added to the response as it starts."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
         started = time.monotonic()
-        path = TOKEN_IN_PATH.sub(r"/\1/…", request.url.path)  # links are credentials: never logged
+        path = TOKEN_IN_PATH.sub(r"/\1/…", scope["path"])  # links are credentials: never logged
+        status = 500
+        answering = False
+
+        async def send_with_headers(message: Message) -> None:
+            nonlocal status, answering
+            if message["type"] == "http.response.start":
+                answering = True
+                status = message["status"]
+                MutableHeaders(scope=message).update(SECURITY_HEADERS)
+            await send(message)
+
         try:
-            response = await call_next(request)
+            await self.app(scope, receive, send_with_headers)
         except Exception as error:
+            if answering:  # too late for a page: the answer has begun
+                raise
+            request = Request(scope)
             if out_of_reach(error):
                 log.warning("temporal out of reach", method=request.method, path=path, error=repr(error))
                 response = render.unavailable(request)
@@ -48,12 +71,7 @@ class GatewayMiddleware(BaseHTTPMiddleware):
                 error_id = secrets.token_hex(4)
                 log.error("unexpected error", method=request.method, path=path, error_id=error_id, exc_info=error)
                 response = render.fault(request, error_id)
-        response.headers.update(SECURITY_HEADERS)
+            await response(scope, receive, send_with_headers)
         log.info(
-            "request",
-            method=request.method,
-            path=path,
-            status=response.status_code,
-            ms=round((time.monotonic() - started) * 1000),
+            "request", method=scope["method"], path=path, status=status, ms=round((time.monotonic() - started) * 1000)
         )
-        return response

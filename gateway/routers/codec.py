@@ -20,7 +20,7 @@ from gateway.deps import Config
 router = APIRouter(prefix="/codec", tags=["codec"])
 
 
-def get_codec(request: Request, config: Config) -> PayloadCodec | None:
+async def get_codec(request: Request, config: Config) -> PayloadCodec | None:
     """The codec, for a caller with the bearer token; None for any other."""
     if config.codec is None or not config.codec_token:
         return None
