@@ -11,6 +11,7 @@ are imported when a command first needs them, so `consult --help` starts in a fr
 
 from __future__ import annotations
 
+import logging
 import sys
 from collections.abc import Awaitable, Callable
 from functools import cached_property
@@ -114,6 +115,21 @@ def _rpc_message(error: RPCError, session: Session) -> str:
     return f"Temporal refused the request ({error.status.name if error.status else 'error'}): {error.message}"
 
 
+class _LogsOnFirstWarning(logging.Handler):
+    """The project's logging (`infra.logs`, structlog) for a command's warnings, set up by the first one:
+    most commands log nothing, and importing structlog would be a tenth of what `consult status` takes."""
+
+    def __init__(self, log_format: str) -> None:
+        super().__init__(logging.WARNING)
+        self._format = log_format
+
+    def emit(self, record: logging.LogRecord) -> None:
+        from infra import logs
+
+        logs.configure(self._format, "WARNING")  # replaces this handler on the root logger
+        logging.getLogger().handle(record)
+
+
 class Session:
     """One command's shared state, made by the root callback: the settings (read on first use), one event
     loop for the whole command, and one Temporal connection opened on the first operation."""
@@ -162,11 +178,12 @@ class Session:
 
     async def _connected(self) -> Client:
         if self._client is None:
-            from infra import logs
             from infra.temporal import connect, connect_options
 
             settings = self.settings
-            logs.configure(settings.log_format, "WARNING")
+            root = logging.getLogger()
+            root.handlers[:] = [_LogsOnFirstWarning(settings.log_format)]
+            root.setLevel(logging.WARNING)
             try:
                 self._client = await connect(settings)
             except Exception as error:

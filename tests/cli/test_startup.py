@@ -2,8 +2,9 @@
 
 `consult --help` loads neither the Temporal SDK nor pydantic and the schemas; `consult status ID` loads no
 workflow code, and none of what only the worker, the gateway or the dossier use (Jinja, the SMTP client,
-Markdown, PyJWT). Each is checked in a fresh interpreter, running the command for real. (Typer's own help
-renders through Rich's Markdown, so markdown-it is loaded by `--help`, never by a command.)
+Markdown, PyJWT), nor structlog until something logs. Each is checked in a fresh interpreter, running the
+command for real. (Typer's own help renders through Rich's Markdown, so markdown-it is loaded by `--help`,
+never by a command.)
 """
 
 from __future__ import annotations
@@ -37,7 +38,15 @@ from consult.cli import app
 result = CliRunner().invoke(app, sys.argv[1:])
 print(json.dumps({"exit_code": result.exit_code, "output": result.output, "modules": sorted(sys.modules)}))
 """
-STATUS_MUST_NOT_LOAD = ["jinja2", "aiosmtplib", "markdown_it", "workflows", "workflows.consultation", "activities"]
+STATUS_MUST_NOT_LOAD = [
+    "jinja2",
+    "aiosmtplib",
+    "markdown_it",
+    "workflows",
+    "workflows.consultation",
+    "activities",
+    "structlog",
+]
 HELP_MUST_NOT_LOAD = ["temporalio", "pydantic", "schemas", "operations", "infra", "jinja2", "aiosmtplib", "jwt"]
 
 
