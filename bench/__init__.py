@@ -19,11 +19,11 @@ back, answers a query with its count and last request, and waits on a 15-day tim
 Figures and baselines (targets from issue 11):
 
 1. **Email-link decision, POST → response p99** (group `links`): each approver's real link, read
-   from the approval email the sink received, POSTed `decision=approve`, one at a time (24
+   from the approval email the sink received, POSTed `decision=approve`, one at a time (20
    consultations at minutes approval × 3 approvers per repetition). Bare: a FastAPI route reading
    the form and doing one `execute_update`. Target ≤ 1.5×.
 2. **Decision visible in status, p50** (`links`): from `decide_current_minutes` until `round_status`
-   shows the decision (8 consultations × 3 approvers). Bare: `execute_update` then the query until it
+   shows the decision (6 consultations × 3 approvers). Bare: `execute_update` then the query until it
    shows it. Target ≤ 1.5×.
 3. **100 concurrent full lifecycles** (`lifecycles`): start, open round 1, 8 inputs, 3 decisions on
    the minutes, drafting, a draft, 3 decisions on it, concluded: 17 updates, with the waits an

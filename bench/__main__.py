@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from pathlib import Path
 
-from bench.figures import missed, table
+from bench.figures import missed, notes, table
 from bench.run import FULL, QUICK, Bench, Figures, Noise, machine, say
 from bench.stack import Stack
 
@@ -35,10 +35,14 @@ async def run(args: argparse.Namespace, root: Path) -> int:
     say(f"bench: machine: {machine()}")
     say(f"bench: {'quick' if args.quick else 'full'} run, {sizes.reps} repetition(s); files under {root}")
     groups = args.only or GROUPS
+    bench = Bench(stack, sizes, figures)
     try:
-        await stack.start()
+        try:
+            await stack.start()
+        except Exception as error:
+            say(f"bench: the stack did not start: {type(error).__name__}: {error}")
+            return 1
         say(f"bench: stack up in {time.monotonic() - started:.0f} s (Temporal {stack.address})")
-        bench = Bench(stack, sizes, figures)
         steps: list[tuple[str, str, Callable[[], Awaitable[None]]]] = [
             ("history", "history of one lifecycle", bench.history),
             ("links", "consultations at minutes approval (setup)", bench.setup_links),
@@ -73,6 +77,8 @@ async def run(args: argparse.Namespace, root: Path) -> int:
     say("bench: the median of the per-repetition ratios")
     say()
     say(table(figures.of(groups)))
+    for note in notes(figures.of(groups)):
+        say(f"  - {note}")
     if "history" in groups and bench.type_table:
         say()
         say("\n".join(bench.type_table))

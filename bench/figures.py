@@ -71,6 +71,8 @@ class Figure:
     project: list[float] = field(default_factory=list)
     bare: list[float] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # Some repetition stopped waiting at a bound: the project's value is at least what it shows.
+    at_least: bool = False
 
     def __post_init__(self) -> None:
         if self.unit not in UNITS:
@@ -78,7 +80,8 @@ class Figure:
         if self.target is not None and self.target.kind == "max" and self.higher_is_better:
             raise ValueError("a `max` target is for values where lower is better")
 
-    def add(self, project: float | None, bare: float | None = None) -> None:
+    def add(self, project: float | None, bare: float | None = None, *, at_least: bool = False) -> None:
+        self.at_least = self.at_least or (at_least and project is not None)
         if project is not None:
             self.project.append(project)
         if bare is not None:
@@ -125,7 +128,7 @@ class Figure:
         met = {None: "", True: "yes", False: "**NO**"}[self.met]
         return [
             self.name,
-            fmt(self.project_value, self.unit),
+            ("≥" if self.at_least else "") + fmt(self.project_value, self.unit),
             fmt(self.bare_value, self.unit),
             "—" if ratio is None else ("∞" if math.isinf(ratio) else f"{ratio:.2f}×"),
             str(self.target) if self.target else "",
@@ -146,6 +149,11 @@ def table(figures: Sequence[Figure]) -> str:
 
     rule = "|" + "|".join("-" * (w + 2) for w in widths) + "|"
     return "\n".join([line(rows[0]), rule, *(line(r) for r in rows[1:])])
+
+
+def notes(figures: Sequence[Figure]) -> list[str]:
+    """What the table cannot say in a cell, once each."""
+    return list(dict.fromkeys(f"{f.name}: {note}" for f in figures for note in f.notes))
 
 
 def missed(figures: Sequence[Figure]) -> list[Figure]:

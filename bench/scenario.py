@@ -47,7 +47,7 @@ APPROVERS = ("cfuentes@minrel.example", "scollins@state.example", "dpark@doe.exa
 PILLARS = tuple(Pillar)
 # An action tried this many times in all before its lifecycle is given up as failed.
 ATTEMPTS = 4
-POLL = 0.25
+POLL_FIRST, POLL_LAST = 0.1, 1.0
 # Waiting for a state the system reaches by itself (a round opening, minutes written, a round closing).
 STATE_BOUND = 300.0
 # What an operator reads as "it did not answer" rather than "it said no".
@@ -208,8 +208,10 @@ class Lifecycle:
         return await attempt(self.tally, f"{self.cid} {what}", action)
 
     async def until(self, what: str, check: Callable[[], Awaitable[bool]], bound: float = STATE_BOUND) -> None:
-        """Polls `check` until it is true; a poll that fails other than "not yet" is counted."""
+        """Polls `check` until it is true, as a patient operator would (0.1 s, then less often, up to every
+        second); a poll that fails other than "not yet" is counted."""
         deadline = time.monotonic() + bound
+        pause = POLL_FIRST
         while True:
             try:
                 if await check():
@@ -219,7 +221,8 @@ class Lifecycle:
                     self.tally.note(kind_of(error), f"{self.cid} waiting for {what}: {error}")
             if time.monotonic() > deadline:
                 raise LifecycleFailed(f"{self.cid}: {what} not reached within {bound:.0f} s")
-            await asyncio.sleep(POLL)
+            await asyncio.sleep(pause)
+            pause = min(pause * 1.5, POLL_LAST)
 
     # --- states ---------------------------------------------------------------------------------
 
@@ -291,10 +294,14 @@ class Lifecycle:
         """Inputs recorded more than once per party and pillar, decisions more than once per approver and version."""
         found = 0
         for number in range(1, rounds + 1):
-            r = await operations.round_status(self.client, self.cid, number)
+            r = await self.act(
+                f"round {number} status", partial(operations.round_status, self.client, self.cid, number)
+            )
+            assert r is not None
             found += duplicates((s.input.party, s.input.pillar) for s in r.submissions)
             found += duplicates((d.approver, d.version) for d in r.decisions)
-        s = await operations.status(self.client, self.cid)
+        s = await self.act("status", partial(operations.status, self.client, self.cid))
+        assert s is not None
         found += duplicates((d.approver, d.version) for d in s.agreement_decisions)
         self.tally.duplicates += found
         return found
