@@ -19,9 +19,12 @@ import email.policy
 import functools
 import hashlib
 from collections import OrderedDict
+from collections.abc import Callable, Coroutine, Hashable
+from datetime import timedelta
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
+from typing import Any
 
 import aiosmtplib
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
@@ -38,10 +41,12 @@ from infra import logs
 from infra.i18n import Words
 from infra.links import LinkSigner
 from infra.settings import SmtpSettings
+from schemas.documents import DOCUMENT_VERSION_QUERY, DocumentVersion
 from schemas.notices import (
     DeliveryInput,
     DeliveryReport,
     DocumentsAt,
+    DocumentSource,
     MessageOutcome,
     MessageRequest,
     Notice,
@@ -162,33 +167,60 @@ class Mailer:
         # Reads a delivery run's input when its messages name their documents by reference (DocumentsAt).
         self._temporal = client
         self._pool = SmtpPool(self._client)
-        self._documents: OrderedDict[DocumentsAt, asyncio.Task[Notice]] = OrderedDict()
+        self._documents: OrderedDict[Hashable, asyncio.Task[Any]] = OrderedDict()
 
     async def _with_documents(self, request: MessageRequest) -> Notice:
-        """The notice with its documents, read from the delivery run's input when the message left them there."""
+        """The notice with its documents, wherever the message left them: in the notice itself, in the
+        delivery run's input (DocumentsAt), or with the workflow that issued the notice (DocumentSource)."""
+        notice = request.notice
         at = request.documents_at
-        if at is None:
-            return request.notice
-        task = self._documents.get(at)
+        if at is not None:
+            source = await self._once(at, lambda: self._delivered_notice(at))
+            return notice.model_copy(
+                update={"documents": source.documents, "previous_documents": source.previous_documents}
+            )
+        issued = notice.document_source
+        if issued is None:
+            return notice
+        current = await self._once((issued.workflow_id, issued.version), lambda: self._version(issued, issued.version))
+        update = {"documents": current.documents}
+        if issued.previous_version:
+            previous = issued.previous_version
+            update["previous_documents"] = (
+                await self._once((issued.workflow_id, previous), lambda: self._version(issued, previous))
+            ).documents
+        return notice.model_copy(update=update)
+
+    async def _once(self, key: Hashable, read: Callable[[], Coroutine[Any, Any, Any]]) -> Any:
+        """One read per key for all the messages in flight at once, kept for the next notices (bounded)."""
+        task = self._documents.get(key)
         if task is None or (task.done() and task.exception() is not None):
-            # One read for all the messages of a notice in flight at once.
-            task = asyncio.get_running_loop().create_task(self._delivered_notice(at))
-            self._documents[at] = task
+            task = asyncio.get_running_loop().create_task(read())
+            self._documents[key] = task
             while len(self._documents) > self.DOCUMENTS_KEPT:
                 self._documents.popitem(last=False)
-        self._documents.move_to_end(at)
-        source = await asyncio.shield(task)
-        return request.notice.model_copy(
-            update={"documents": source.documents, "previous_documents": source.previous_documents}
-        )
+        self._documents.move_to_end(key)
+        return await asyncio.shield(task)
 
-    async def _delivered_notice(self, at: DocumentsAt) -> Notice:
+    def _reader(self) -> Client:
         if self._temporal is None:
             raise ApplicationError("this worker cannot read documents by reference (no Temporal client)")
-        handle = self._temporal.get_workflow_handle(at.workflow_id, run_id=at.run_id)
+        return self._temporal
+
+    async def _version(self, source: DocumentSource, version: int) -> DocumentVersion:
+        """A document version from the workflow that issued it (answered even once that workflow has closed)."""
+        handle = self._reader().get_workflow_handle(source.workflow_id)
+        result: DocumentVersion = await handle.query(
+            DOCUMENT_VERSION_QUERY, version, result_type=DocumentVersion, rpc_timeout=timedelta(seconds=30)
+        )
+        return result
+
+    async def _delivered_notice(self, at: DocumentsAt) -> Notice:
+        client = self._reader()
+        handle = client.get_workflow_handle(at.workflow_id, run_id=at.run_id)
         async for event in handle.fetch_history_events(page_size=1):
             payloads = list(event.workflow_execution_started_event_attributes.input.payloads)
-            [delivery] = await self._temporal.data_converter.decode(payloads, [DeliveryInput])
+            [delivery] = await client.data_converter.decode(payloads, [DeliveryInput])
             assert isinstance(delivery, DeliveryInput)
             return delivery.notice
         raise ApplicationError(f"delivery {at.workflow_id} has no history")

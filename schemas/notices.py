@@ -70,6 +70,21 @@ class Attendee(BaseModel):
     role: str = "REQ-PARTICIPANT"  # RFC 5545 ROLE: REQ-PARTICIPANT, OPT-PARTICIPANT, CHAIR
 
 
+class DocumentSource(BaseModel):
+    """Where a notice's document is: a version held by the workflow that issued the notice.
+
+    Read with that workflow's `document_version` query (workflows/documents.py) by the mail
+    activity, so the text is in history where it was issued, not again in every notice.
+    """
+
+    model_config = ConfigDict(frozen=True)  # a cache key
+
+    workflow_id: str
+    version: int
+    # The version a reader gets a diff against (a re-issued draft), if any.
+    previous_version: int | None = None
+
+
 class NoticeFacts(BaseModel):
     """What one notice says beyond who sends it to whom: the facts the mail activity words.
 
@@ -100,6 +115,8 @@ class NoticeFacts(BaseModel):
     documents: dict[Locale, str] = Field(default_factory=dict)
     # The previous version, so the reader gets a diff against it.
     previous_documents: dict[Locale, str] = Field(default_factory=dict)
+    # Or, instead of both, where they are (notices issued since patch `documents-from-issuer`).
+    document_source: DocumentSource | None = None
     comments: list[str] = Field(default_factory=list)
     # A page to act on; the mail activity turns it into a signed link per recipient.
     link: LinkSpec | None = None

@@ -38,6 +38,7 @@ from schemas.rounds import ROUND_PROGRESS_SIGNAL, RoundProgress, RoundState
 from workflows import grid, rules, views
 from workflows.agreement import AgreementStage
 from workflows.approval import ApprovalStep
+from workflows.documents import DraftVersions
 from workflows.notifier import Notifier
 from workflows.pages import ConsultationPages
 from workflows.rules import ClockEventKind
@@ -51,7 +52,7 @@ UPSERT_WHEN_CHANGED = "upsert-when-changed"
 
 
 @workflow.defn
-class Consultation(ConsultationPages, AgreementStage):
+class Consultation(ConsultationPages, DraftVersions, AgreementStage):
     @workflow.init
     def __init__(self, input: ConsultationInput) -> None:
         self._declaration = input.declaration

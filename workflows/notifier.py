@@ -29,6 +29,7 @@ from schemas.notices import (
     Attendee,
     DeliveryInput,
     DeliveryOutcome,
+    DocumentSource,
     Notice,
     NoticeFacts,
     NoticeKind,
@@ -39,6 +40,9 @@ from schemas.notices import (
 from workflows.delivery import NoticeDelivery, delivery_workflow_id
 
 BESIDE_THE_LIFECYCLE = "notices-beside-lifecycle"
+# A notice names its document (a version of this workflow's minutes or drafts) instead of carrying its text:
+# the mail activity reads it with the `document_version` query. Notices recorded before carried the text.
+DOCUMENTS_FROM_ISSUER = "documents-from-issuer"
 
 MAIL_TIMEOUT = timedelta(minutes=2)
 # SMTP outages are retried with backoff for up to a day; after that the notice (or, delivered
@@ -94,6 +98,18 @@ class Notifier:
 
     async def send(self, kind: NoticeKind, recipients: list[Recipient], facts: NoticeFacts) -> NoticeRecord:
         d = self._declaration
+        if facts.documents and facts.version and workflow.patched(DOCUMENTS_FROM_ISSUER):
+            facts = facts.model_copy(
+                update={
+                    "documents": {},
+                    "previous_documents": {},
+                    "document_source": DocumentSource(
+                        workflow_id=workflow.info().workflow_id,
+                        version=facts.version,
+                        previous_version=facts.version - 1 if facts.previous_documents else None,
+                    ),
+                }
+            )
         notice = Notice.model_validate(
             {
                 **dict(facts),

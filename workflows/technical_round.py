@@ -44,6 +44,7 @@ from schemas.rounds import (
 from workflows import grid, rules, views
 from workflows.approval import ApprovalStep
 from workflows.approval_updates import ApprovalUpdates
+from workflows.documents import MinutesVersions
 from workflows.notifier import Notifier
 from workflows.pages import RoundPages
 from workflows.rules import ClockEventKind, RequestRefused
@@ -61,7 +62,7 @@ def round_workflow_id(consultation_workflow_id: str, number: int) -> str:
 
 
 @workflow.defn
-class TechnicalRound(RoundPages, ApprovalUpdates):
+class TechnicalRound(RoundPages, MinutesVersions, ApprovalUpdates):
     @workflow.init
     def __init__(self, input: RoundInput) -> None:
         self._input = input

@@ -5,8 +5,9 @@ minutes, then the histories are read back event by event:
 - no search-attribute upsert on the consultation repeats the values it already had;
 - the round tells its consultation of its changes of state, not of every input and decision, and the
   consultation still ends up with the round's final grid;
-- the messages of a notice with a document carry no document (the delivery's input does, once),
-  and every recipient's email still has the minutes in their language.
+- a notice with a document names it (the round and the version) instead of carrying it: neither the
+  delivery's input nor its messages hold the text, and every recipient's email still has the
+  minutes in their language (read with the round's `document_version` query).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from consult.outbox import Outbox
 from schemas import search_attributes as sa
-from schemas.notices import MessageRequest
+from schemas.notices import DeliveryInput, MessageRequest
 from schemas.rounds import RoundState
 from tests.helpers import (
     body,
@@ -88,15 +89,23 @@ async def test_a_round_writes_no_repeated_upserts_no_per_input_signals_and_no_do
     assert record.state is RoundState.CLOSED
     assert record.grid == final.grid and all(all(row.values()) for row in record.grid.values())
 
-    # The approval request's delivery: its input has the minutes once; its messages name them by reference.
+    # The approval request names the minutes (the round, the version): neither its delivery's input nor any
+    # of its messages carries their text, which is in the round's history where they were written.
+    minutes = final.minutes[-1]
     assert notice.delivery_workflow_id
     delivery = await history_of(client, notice.delivery_workflow_id)
+    started = delivery.events[0].workflow_execution_started_event_attributes.input.payloads[0]
+    delivered = (await decoded(started, DeliveryInput)).notice
+    assert delivered.documents == {} and delivered.document_source is not None
+    assert (delivered.document_source.workflow_id, delivered.document_source.version) == (
+        round_.handle.id,
+        minutes.version,
+    )
     scheduled = events_of(delivery, EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED)
     assert len(scheduled) == len(notice.recipients)
     for event in scheduled:
         request = await decoded(event.activity_task_scheduled_event_attributes.input.payloads[0], MessageRequest)
-        assert request.notice.documents == {} and request.documents_at is not None
-    minutes = final.minutes[-1]
+        assert request.notice.documents == {} and request.notice.document_source == delivered.document_source
     for message in approval_mail:
         locale = message["Content-Language"]
         first_line = minutes.documents[locale].splitlines()[0].lstrip("# ")
