@@ -23,7 +23,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from temporalio.converter import PayloadCodec
 
 from gateway import render
-from gateway.deps import ClientProvider, GatewayConfig
+from gateway.deps import ClientProvider, GatewayConfig, VerifiedTokens
 from gateway.errors import PageError
 from gateway.middleware import GatewayMiddleware
 from gateway.page import Readers
@@ -53,6 +53,7 @@ def create_app(
         signer, clients, codec, codec_token, ui_origin, dict(revoked_feeds or {}), calendar_domain
     )
     app.state.readers = Readers()  # who reads which link, kept from the pages read (gateway/page.py)
+    app.state.tokens = VerifiedTokens(signer)
     app.include_router(health.router)
     app.include_router(calendar.router)
     app.include_router(links.router)

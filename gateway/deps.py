@@ -1,5 +1,6 @@
-"""What a route needs, as `Annotated` dependencies: configuration, the link signer, the
-Temporal client, the RPC timeout, and the verified link (`VerifiedLink`) or its page (`VerifiedPage`).
+"""What a route needs, as `Annotated` dependencies: configuration, the RPC timeout, and the
+verified link (`VerifiedLink`: its claims, and how to read its page and reach Temporal) or its
+page (`VerifiedPage`).
 
 A route names what it needs in its signature (`page: VerifiedPage`); tests replace a
 piece with `app.dependency_overrides[deps.get_page] = ...`.
@@ -7,9 +8,10 @@ piece with `app.dependency_overrides[deps.get_page] = ...`.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -61,13 +63,6 @@ async def get_config(request: Request) -> GatewayConfig:
 Config = Annotated[GatewayConfig, Depends(get_config)]
 
 
-async def get_signer(config: Config) -> LinkSigner:
-    return config.signer
-
-
-Signer = Annotated[LinkSigner, Depends(get_signer)]
-
-
 async def get_rpc_timeout() -> timedelta:
     return RPC_TIMEOUT
 
@@ -75,12 +70,8 @@ async def get_rpc_timeout() -> timedelta:
 RpcTimeout = Annotated[timedelta, Depends(get_rpc_timeout)]
 
 
-async def get_browser_locale(request: Request) -> Locale:
-    return locale_of(request)
-
-
-# Every dependency is `async def`: FastAPI runs a plain `def` one in a worker thread, a hop per request.
-ReaderLocale = Annotated[Locale, Depends(get_browser_locale)]
+# Every dependency is `async def` (FastAPI runs a plain `def` one in a worker thread, a hop per request),
+# and a link's route has few of them: each one resolved costs every request.
 
 
 async def connect(config: GatewayConfig) -> Client:
@@ -92,12 +83,35 @@ async def connect(config: GatewayConfig) -> Client:
         raise
 
 
-async def get_claims(
-    token: str, signer: Signer, config: Config, locale: ReaderLocale, rpc_timeout: RpcTimeout
+class VerifiedTokens:
+    """Link tokens whose signature was checked lately, with their claims: a reader's page, its form and
+    their posts are the same token, checked once. The keys cannot change while the process runs, so
+    a token verified stays verified; only its expiry is checked again, on every use."""
+
+    def __init__(self, signer: LinkSigner, size: int = 10_000) -> None:
+        self._signer = signer
+        self._size = size
+        self._claims: OrderedDict[str, LinkClaims] = OrderedDict()
+
+    def verify(self, token: str) -> LinkClaims:
+        """The claims, or LinkError (the signer's: damaged, or expired with its claims)."""
+        claims = self._claims.get(token)
+        if claims is not None and claims.expires_at > datetime.now(UTC):
+            self._claims.move_to_end(token)
+            return claims
+        claims = self._signer.verify(token)
+        self._claims[token] = claims
+        while len(self._claims) > self._size:
+            self._claims.popitem(last=False)
+        return claims
+
+
+async def verified(
+    token: str, tokens: VerifiedTokens, config: GatewayConfig, locale: Locale, rpc_timeout: timedelta
 ) -> LinkClaims:
     """The link's claims, or a page that says why it cannot be trusted (before Temporal is asked anything)."""
     try:
-        return signer.verify(token)
+        return tokens.verify(token)
     except LinkError as error:
         if error.expired and error.claims is not None:
             detail = texts(locale)["expired_detail"].format(
@@ -108,23 +122,12 @@ async def get_claims(
         raise PageError(400, "invalid", texts(locale)["invalid_detail"], locale) from None
 
 
-async def _operators(config: GatewayConfig, claims: LinkClaims, rpc_timeout: RpcTimeout) -> str:
+async def _operators(config: GatewayConfig, claims: LinkClaims, rpc_timeout: timedelta) -> str:
     try:
         return await operators_of(await connect(config), claims, rpc_timeout)
     except Exception as error:  # only a detail of a page that already says what to do
         log.warning("operators not found for an expired link", error=repr(error))
         return "—"
-
-
-VerifiedClaims = Annotated[LinkClaims, Depends(get_claims)]
-
-
-async def get_readers(request: Request) -> Readers:
-    readers: Readers = request.app.state.readers
-    return readers
-
-
-KnownReaders = Annotated[Readers, Depends(get_readers)]
 
 
 @dataclass
@@ -157,15 +160,14 @@ class Link:
         return (await self.reader()).locale
 
 
-async def get_link(
-    token: str,
-    claims: VerifiedClaims,
-    config: Config,
-    locale: ReaderLocale,
-    rpc_timeout: RpcTimeout,
-    readers: KnownReaders,
-) -> Link:
-    return Link(claims, token, config, locale, rpc_timeout, readers)
+async def get_link(token: str, request: Request, rpc_timeout: RpcTimeout) -> Link:
+    """The verified link (one dependency: the configuration, the browser's language and the known
+    readers come from the app and the request, not as dependencies of their own)."""
+    state = request.app.state
+    config: GatewayConfig = state.config
+    locale = locale_of(request)
+    claims = await verified(token, state.tokens, config, locale, rpc_timeout)
+    return Link(claims, token, config, locale, rpc_timeout, state.readers)
 
 
 VerifiedLink = Annotated[Link, Depends(get_link)]

@@ -11,6 +11,7 @@ in the reader's language without asking the workflow anything but the decision i
 
 from __future__ import annotations
 
+import functools
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -143,7 +144,13 @@ class Page:
 
 
 def when(reader: Reader, moment: datetime | None) -> str:
-    return words_for(reader.locale).when(moment, reader.tz) if moment else ""
+    return _when(reader.locale, reader.tz, moment) if moment else ""
+
+
+@functools.lru_cache(maxsize=4096)
+def _when(locale: Locale, tz: timezone, moment: datetime) -> str:
+    """A date as a reader reads it: the same deadline is on every view of a page, formatted once."""
+    return words_for(locale).when(moment, tz)
 
 
 def decision_word(locale: Locale, decision: Decision) -> str:
