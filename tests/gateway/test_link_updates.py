@@ -4,16 +4,22 @@ version that was replaced is still explained (409). Real dev server, worker, SMT
 
 from __future__ import annotations
 
+import asyncio
 import re
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+import pytest
 from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
 from consult.outbox import Outbox
+from gateway.deps import VerifiedTokens
 from gateway.render import document_html
+from infra.links import LinkError, LinkSigner, parse_keys
 from schemas.declaration import Locale, Pillar
+from schemas.links import LinkPurpose, LinkSpec
 from schemas.pages import PageDocument
 from schemas.rounds import CloseRoundRequest, ReissueMinutesRequest, RoundState
 from tests.helpers import (
@@ -28,7 +34,7 @@ from tests.helpers import (
     start_with_round,
     two_approver_declaration,
 )
-from tests.helpers.gateway import Gateway, link_in, mail_to
+from tests.helpers.gateway import LINK_KEYS, Gateway, link_in, mail_to
 from workflows.technical_round import TechnicalRound
 
 MINUTES_V2 = {
@@ -147,3 +153,25 @@ def test_a_documents_html_is_made_once_per_version_and_language() -> None:
     assert document_html(document.model_copy()) is html
     other = document_html(document.model_copy(update={"locale": Locale.EN, "text": "# Minutes\n"}))
     assert "<h1>Minutes</h1>" in other
+
+
+async def test_a_verified_token_is_checked_for_expiry_on_every_use() -> None:
+    signer = LinkSigner(parse_keys(LINK_KEYS))
+    spec = LinkSpec(
+        purpose=LinkPurpose.MINUTES_APPROVAL,
+        workflow_id="consultation-x-round-1",
+        consultation_id="x",
+        round_number=1,
+        version=1,
+        sha256="0" * 64,
+        expires_at=datetime.now(UTC) + timedelta(seconds=1),
+    )
+    token = signer.sign(spec, CL_APPROVER)
+    tokens = VerifiedTokens(signer)
+    assert tokens.verify(token) == tokens.verify(token) == signer.verify(token)
+    with pytest.raises(LinkError):
+        tokens.verify(token[:-2] + ("AA" if token[-2:] != "AA" else "BB"))
+    await asyncio.sleep(1.2)
+    with pytest.raises(LinkError) as expired:
+        tokens.verify(token)
+    assert expired.value.expired
