@@ -36,6 +36,8 @@ class SmtpPool:
         finally:
             if clean and smtp.is_connected and len(self._idle) < self._size:
                 self._idle.append((smtp, time.monotonic()))
+                # Closed once idle too long, used or not: a stopped worker leaves no connection open.
+                asyncio.get_running_loop().call_later(self._idle_seconds, self._close_if_idle, smtp)
             else:
                 self._close_later(smtp)
 
@@ -47,6 +49,13 @@ class SmtpPool:
                 return smtp
             self._close_later(smtp)
         return None
+
+    def _close_if_idle(self, smtp: aiosmtplib.SMTP) -> None:
+        now = time.monotonic()
+        for entry in list(self._idle):
+            if entry[0] is smtp and now - entry[1] >= self._idle_seconds - 0.001:
+                self._idle.remove(entry)
+                self._close_later(smtp)
 
     async def _open(self) -> aiosmtplib.SMTP:
         smtp = self._connect()
