@@ -48,6 +48,7 @@ from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from operations import notices
+from operations.documents import with_minutes_texts
 from operations.update_ids import update_id
 from schemas import search_attributes as sa
 from schemas.approvals import Decision, DecisionRecord, DecisionRequest
@@ -205,6 +206,8 @@ async def round_of(client: Client, workflow_id: str, number: int) -> RoundStatus
         return OperationError(f"round {number} is opening; try again in a moment")
 
     current = await _read(client, workflow_id, RoundStatus, TECHNICAL_ROUND, f"round {number}", opening)
+    # A closed round's result names its minutes without their text: read from where it was written.
+    current = await with_minutes_texts(client, current)
     return current.model_copy(update={"notices": await notices.settle(client, current.notices)})
 
 

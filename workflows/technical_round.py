@@ -55,6 +55,10 @@ from workflows.validation import refuse_unless
 # each input or decision: their grid reaches it with the next of those, and the round's own status is live.
 # Rounds recorded before this signalled every change: they replay that way.
 PROGRESS_WHEN_SIGNIFICANT = "progress-when-significant"
+# The round's result (its final status) names each minutes version by number and SHA-256 without its text:
+# the text is in this history where it was written (the minutes activity's result, a re-issue's request),
+# and the result is copied into the consultation's history too. Rounds recorded before returned the text.
+MINUTES_TEXT_ONCE = "minutes-text-once"
 
 
 def round_workflow_id(consultation_workflow_id: str, number: int) -> str:
@@ -154,7 +158,13 @@ class TechnicalRound(RoundPages, MinutesVersions, ApprovalUpdates):
         )
         pump.cancel()
         announcer.cancel()
-        return self.status()
+        return self._result()
+
+    def _result(self) -> RoundStatus:
+        status = self.status()
+        if not workflow.patched(MINUTES_TEXT_ONCE):
+            return status
+        return status.model_copy(update={"minutes": [m.model_copy(update={"documents": {}}) for m in status.minutes]})
 
     async def _wait_for_new_minutes(self, versions: int) -> None:
         await workflow.wait_condition(lambda: len(self._minutes) > versions)

@@ -7,7 +7,9 @@ minutes, then the histories are read back event by event:
   consultation still ends up with the round's final grid;
 - a notice with a document names it (the round and the version) instead of carrying it: neither the
   delivery's input nor its messages hold the text, and every recipient's email still has the
-  minutes in their language (read with the round's `document_version` query).
+  minutes in their language (read with the round's `document_version` query);
+- a closed round's result (copied into the consultation's history) names its minutes without their
+  text, and the operator reads each version's text back from the round's history, with no worker.
 """
 
 from __future__ import annotations
@@ -22,10 +24,17 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from consult.outbox import Outbox
+from operations import consultations as operations
 from schemas import search_attributes as sa
+from schemas.approvals import Decision
+from schemas.declaration import Locale
+from schemas.documents import document_sha256
 from schemas.notices import DeliveryInput, MessageRequest
-from schemas.rounds import RoundState
+from schemas.rounds import ReissueMinutesRequest, RoundState, RoundStatus
 from tests.helpers import (
+    APPROVERS,
+    CL_APPROVER,
+    CL_OPERATOR,
     body,
     close_round_with_approval,
     eventually,
@@ -33,8 +42,10 @@ from tests.helpers import (
     received,
     round_closed,
     running_worker,
+    submit_all,
     two_approver_declaration,
 )
+from workflows.technical_round import TechnicalRound
 
 
 def events_of(history: WorkflowHistory, kind: EventType.ValueType) -> list[Any]:
@@ -91,11 +102,11 @@ async def test_a_round_writes_no_repeated_upserts_no_per_input_signals_and_no_do
 
     # The approval request names the minutes (the round, the version): neither its delivery's input nor any
     # of its messages carries their text, which is in the round's history where they were written.
-    minutes = final.minutes[-1]
+    minutes = (await operations.round_of(client, round_.handle.id, 1)).minutes[-1]
     assert notice.delivery_workflow_id
     delivery = await history_of(client, notice.delivery_workflow_id)
-    started = delivery.events[0].workflow_execution_started_event_attributes.input.payloads[0]
-    delivered = (await decoded(started, DeliveryInput)).notice
+    delivery_input = delivery.events[0].workflow_execution_started_event_attributes.input.payloads[0]
+    delivered = (await decoded(delivery_input, DeliveryInput)).notice
     assert delivered.documents == {} and delivered.document_source is not None
     assert (delivered.document_source.workflow_id, delivered.document_source.version) == (
         round_.handle.id,
@@ -110,3 +121,41 @@ async def test_a_round_writes_no_repeated_upserts_no_per_input_signals_and_no_do
         locale = message["Content-Language"]
         first_line = minutes.documents[locale].splitlines()[0].lstrip("# ")
         assert first_line in body(message), f"{message['To']} did not get the minutes in {locale}"
+
+
+async def test_a_closed_rounds_result_names_its_minutes_and_their_text_is_read_back_from_its_history(
+    time_env: WorkflowEnvironment, outbox: Outbox
+) -> None:
+    client = time_env.client
+    declaration = two_approver_declaration(await time_env.get_current_time())
+    async with running_worker(client, outbox) as task_queue:
+        round_ = await open_round(time_env, declaration, task_queue)
+        await submit_all(round_)
+        await round_.in_state(RoundState.MINUTES_APPROVAL)
+        await round_.decide(CL_APPROVER, Decision.REQUEST_CHANGES, comment="more detail")
+        await round_.in_state(RoundState.CHANGES_REQUESTED)
+        reissued = {Locale.EN: "# Minutes, version 2\n", Locale.ES: "  # Acta, versión 2  "}
+        await round_.handle.execute_update(
+            TechnicalRound.reissue_minutes, ReissueMinutesRequest(documents=reissued, requested_by=CL_OPERATOR)
+        )
+        await round_.in_state(RoundState.MINUTES_APPROVAL)
+        for approver in APPROVERS:
+            await round_.decide(approver)
+        result = await round_.handle.result()
+        await eventually(lambda: round_closed(round_.consultation))
+
+    # The result, and its copy in the consultation's history, name both versions without their text.
+    assert [m.version for m in result.minutes] == [1, 2] and all(m.documents == {} for m in result.minutes)
+    consultation = await history_of(client, round_.consultation.id)
+    [copied] = [
+        e.child_workflow_execution_completed_event_attributes.result.payloads[0]
+        for e in events_of(consultation, EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_COMPLETED)
+        if e.child_workflow_execution_completed_event_attributes.workflow_execution.workflow_id == round_.handle.id
+    ]
+    assert all(m.documents == {} for m in (await decoded(copied, RoundStatus)).minutes)
+
+    # With no worker running, the operator still reads every version's text, matching its SHA-256.
+    closed = await operations.round_of(client, round_.handle.id, 1)
+    assert [document_sha256(m.documents) for m in closed.minutes] == [m.sha256 for m in result.minutes]
+    assert closed.minutes[1].documents == {Locale.EN: "# Minutes, version 2\n", Locale.ES: "# Acta, versión 2\n"}
+    assert "Acta" in closed.minutes[0].documents[Locale.ES]
