@@ -11,7 +11,8 @@ lifecycle, patch `notices-beside-lifecycle`; tests/histories/quiet-history/ one 
 since search attributes are upserted only when they change, rounds signal only
 significant progress and messages name their documents by reference;
 tests/histories/documents-from-issuer/ since notices name their document's version in
-the workflow that issued it). Refresh them (`make histories`) only
+the workflow that issued it; tests/histories/minutes-text-once/ since a round's result
+names its minutes without their text). Refresh them (`make histories`) only
 when a change is meant to be incompatible and is guarded by `workflow.patched`,
 into a new folder beside the old ones, so both versions keep replaying:
 `python scripts/record_histories.py DIR` (`make histories DIR=...`). It refuses to

@@ -45,6 +45,9 @@ def test_there_are_histories_to_replay() -> None:
     # documents-from-issuer/: since notices name their document's version in the issuing workflow
     issuer = {p.stem for p in HISTORIES if p.parent.name == "documents-from-issuer"}
     assert {"consultation-replay-concluded", "consultation-replay-concluded-round-1"} <= issuer
+    # minutes-text-once/: since a round's result names its minutes without their text
+    once = {p.stem for p in HISTORIES if p.parent.name == "minutes-text-once"}
+    assert {"consultation-replay-concluded", "consultation-replay-concluded-round-1"} <= once
 
 
 @pytest.mark.parametrize("path", HISTORIES, ids=lambda p: str(p.relative_to(p.parents[1])))
