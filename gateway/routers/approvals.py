@@ -134,8 +134,16 @@ def _reader_alongside(link: Link) -> asyncio.Future[Reader]:
     return done
 
 
+def _refused(failure: BaseException) -> bool:
+    """The workflow refused the update, or has ended (NOT_FOUND): a page explains; anything else is
+    Temporal out of reach (a 503) or a bug (a 500)."""
+    if isinstance(failure, RPCError):
+        return failure.status is RPCStatusCode.NOT_FOUND
+    return isinstance(failure, WorkflowUpdateFailedError)
+
+
 async def _dropped(reader: asyncio.Future[Reader]) -> None:
-    """The reader read alongside a refused update: not needed, the refusal reads the page afresh."""
+    """The reader read alongside an update that failed: not needed (a refusal reads the page afresh)."""
     reader.cancel()
     with contextlib.suppress(BaseException):
         await reader
@@ -167,18 +175,15 @@ async def decide(request: Request, link: VerifiedLink, form: PostedForm) -> Resp
         page = await link.page()
         errors = field_errors(error, page.words)
         return approval_page(request, page, 400, errors.get("comment", page.t["invalid_detail"]), comment)
+    client = await link.client()
     reader = _reader_alongside(link)
     try:
         record = await links.decide_by_link(
-            await link.client(),
-            claims.workflow_id,
-            decision_request,
-            version=claims.version,
-            rpc_timeout=link.rpc_timeout,
+            client, claims.workflow_id, decision_request, version=claims.version, rpc_timeout=link.rpc_timeout
         )
-    except (WorkflowUpdateFailedError, RPCError) as failure:
+    except BaseException as failure:
         await _dropped(reader)
-        if isinstance(failure, RPCError) and failure.status is not RPCStatusCode.NOT_FOUND:
+        if not _refused(failure):
             raise  # out of reach (a 503) or a bug (a 500)
         # Lost a race with another click, the request closed meanwhile, or a newer version is out (or
         # the workflow has ended: NOT_FOUND): show what is recorded. The same decision, recorded from
@@ -214,18 +219,15 @@ async def delegate(request: Request, link: VerifiedLink, form: PostedForm) -> Re
         )
     except ValidationError:  # not an address: the page offers a list, so this is a hand-made request
         return await _again(request, link, "choose_colleague")
+    client = await link.client()
     reader = _reader_alongside(link)
     try:
         record = await links.delegate_by_link(
-            await link.client(),
-            claims.workflow_id,
-            delegate_request,
-            version=claims.version,
-            rpc_timeout=link.rpc_timeout,
+            client, claims.workflow_id, delegate_request, version=claims.version, rpc_timeout=link.rpc_timeout
         )
-    except (WorkflowUpdateFailedError, RPCError) as failure:
+    except BaseException as failure:
         await _dropped(reader)
-        if isinstance(failure, RPCError) and failure.status is not RPCStatusCode.NOT_FOUND:
+        if not _refused(failure):
             raise
         refusal = _refusal(failure) if isinstance(failure, WorkflowUpdateFailedError) else ""
         return _explained(request, await link.page(), refusal)
