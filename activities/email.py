@@ -20,7 +20,6 @@ import functools
 import hashlib
 from collections import OrderedDict
 from collections.abc import Callable, Coroutine, Hashable
-from datetime import timedelta
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
@@ -40,13 +39,13 @@ from activities.wording import footer, greeting, link_label, word
 from infra import logs
 from infra.i18n import Words
 from infra.links import LinkSigner
+from infra.recorded import Texts, document_texts
 from infra.settings import SmtpSettings
-from schemas.documents import DOCUMENT_VERSION_QUERY, DocumentVersion
+from schemas.declaration import Locale
 from schemas.notices import (
     DeliveryInput,
     DeliveryReport,
     DocumentsAt,
-    DocumentSource,
     MessageOutcome,
     MessageRequest,
     Notice,
@@ -182,14 +181,20 @@ class Mailer:
         issued = notice.document_source
         if issued is None:
             return notice
-        current = await self._once((issued.workflow_id, issued.version), lambda: self._version(issued, issued.version))
-        update = {"documents": current.documents}
-        if issued.previous_version:
-            previous = issued.previous_version
-            update["previous_documents"] = (
-                await self._once((issued.workflow_id, previous), lambda: self._version(issued, previous))
-            ).documents
+        update = {"documents": await self._recorded(issued.workflow_id, issued.sha256)}
+        if issued.previous_sha256:
+            update["previous_documents"] = await self._recorded(issued.workflow_id, issued.previous_sha256)
         return notice.model_copy(update=update)
+
+    async def _recorded(self, workflow_id: str, sha256: str | None) -> dict[Locale, str]:
+        """A version's text from the history of the workflow that made it (read again if it is newer than the copy)."""
+        texts: Texts = await self._once(workflow_id, lambda: document_texts(self._reader(), workflow_id))
+        if sha256 not in texts:
+            self._documents.pop(workflow_id, None)
+            texts = await self._once(workflow_id, lambda: document_texts(self._reader(), workflow_id))
+        if sha256 not in texts:
+            raise ApplicationError(f"no document with SHA-256 {sha256} in the history of {workflow_id}")
+        return texts[sha256]
 
     async def _once(self, key: Hashable, read: Callable[[], Coroutine[Any, Any, Any]]) -> Any:
         """One read per key for all the messages in flight at once, kept for the next notices (bounded)."""
@@ -206,14 +211,6 @@ class Mailer:
         if self._temporal is None:
             raise ApplicationError("this worker cannot read documents by reference (no Temporal client)")
         return self._temporal
-
-    async def _version(self, source: DocumentSource, version: int) -> DocumentVersion:
-        """A document version from the workflow that issued it (answered even once that workflow has closed)."""
-        handle = self._reader().get_workflow_handle(source.workflow_id)
-        result: DocumentVersion = await handle.query(
-            DOCUMENT_VERSION_QUERY, version, result_type=DocumentVersion, rpc_timeout=timedelta(seconds=30)
-        )
-        return result
 
     async def _delivered_notice(self, at: DocumentsAt) -> Notice:
         client = self._reader()

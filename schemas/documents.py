@@ -29,11 +29,6 @@ def as_issued(documents: dict[Locale, str]) -> dict[Locale, str]:
     return {locale: text.strip() + "\n" for locale, text in documents.items()}
 
 
-# The query by which a round (its minutes) or a consultation (its drafts) hands out one version: notices
-# name their document by reference to it (workflows/documents.py), the mail activity reads it.
-DOCUMENT_VERSION_QUERY = "document_version"
-
-
 class DocumentVersion(BaseModel):
     model_config = ConfigDict(frozen=True)
 

@@ -71,18 +71,22 @@ class Attendee(BaseModel):
 
 
 class DocumentSource(BaseModel):
-    """Where a notice's document is: a version held by the workflow that issued the notice.
+    """Where a notice's document is: a version made in the workflow that issued the notice.
 
-    Read with that workflow's `document_version` query (workflows/documents.py) by the mail
-    activity, so the text is in history where it was issued, not again in every notice.
+    The mail activity reads its text back from that workflow's history by SHA-256
+    (infra/recorded.py), so the text is in history where the version was made, not again
+    in every notice and delivery.
     """
 
-    model_config = ConfigDict(frozen=True)  # a cache key
+    model_config = ConfigDict(frozen=True)
 
     workflow_id: str
     version: int
     # The version a reader gets a diff against (a re-issued draft), if any.
     previous_version: int | None = None
+    # SHA-256 of each (None in notices issued before the texts were read from history).
+    sha256: str | None = None
+    previous_sha256: str | None = None
 
 
 class NoticeFacts(BaseModel):

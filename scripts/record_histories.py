@@ -7,12 +7,8 @@ approved by all, conclusion — and saves the consultation's and the round's
 event histories as JSON, and the delivery of its first notice
 (tests/histories/withdrawn/ keeps an earlier recording that ends in a withdrawal;
 tests/histories/notices-beside/ one made since notices are delivered beside the
-lifecycle, patch `notices-beside-lifecycle`; tests/histories/quiet-history/ one made
-since search attributes are upserted only when they change, rounds signal only
-significant progress and messages name their documents by reference;
-tests/histories/documents-from-issuer/ since notices name their document's version in
-the workflow that issued it; tests/histories/minutes-text-once/ since a round's result
-names its minutes without their text). Refresh them (`make histories`) only
+lifecycle, patch `notices-beside-lifecycle`; tests/histories/issue-11/ one made since
+issue 11's quieter history, patch `quiet-history`). Refresh them (`make histories`) only
 when a change is meant to be incompatible and is guarded by `workflow.patched`,
 into a new folder beside the old ones, so both versions keep replaying:
 `python scripts/record_histories.py DIR` (`make histories DIR=...`). It refuses to

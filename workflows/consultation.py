@@ -38,8 +38,7 @@ from schemas.rounds import ROUND_PROGRESS_SIGNAL, RoundProgress, RoundState
 from workflows import grid, rules, views
 from workflows.agreement import AgreementStage
 from workflows.approval import ApprovalStep
-from workflows.documents import DraftVersions
-from workflows.notifier import Notifier
+from workflows.notifier import QUIET_HISTORY, Notifier
 from workflows.pages import ConsultationPages
 from workflows.rules import ClockEventKind
 from workflows.technical_round import TechnicalRound, round_workflow_id
@@ -47,12 +46,10 @@ from workflows.timing import wait_until
 from workflows.validation import refuse_unless
 
 CANCEL_MEETINGS = "cancel-meetings"
-# Search attributes are upserted only when one of them changes (every upsert is an event, changed or not).
-UPSERT_WHEN_CHANGED = "upsert-when-changed"
 
 
 @workflow.defn
-class Consultation(ConsultationPages, DraftVersions, AgreementStage):
+class Consultation(ConsultationPages, AgreementStage):
     @workflow.init
     def __init__(self, input: ConsultationInput) -> None:
         self._declaration = input.declaration
@@ -101,7 +98,7 @@ class Consultation(ConsultationPages, DraftVersions, AgreementStage):
                 self._notifier.everyone(),
                 self._with_cancelled_meeting(NoticeFacts(reason=self._withdrawal.reason, actor=self._withdrawal.by)),
             )
-        await self._notifier.wait_for_last_notices()
+        await self._notifier.wait_for_last_notices(or_end_at_once=True)
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self.status()
 
@@ -355,7 +352,7 @@ class Consultation(ConsultationPages, DraftVersions, AgreementStage):
         """Keep what the Temporal UI shows (search attributes, current details) in step with the state."""
         overdue = self._is_overdue()
         values = (self._stage, overdue, self._next_deadline(), self._open_round_number())
-        if values != self._published or not workflow.patched(UPSERT_WHEN_CHANGED):
+        if values != self._published or not workflow.patched(QUIET_HISTORY):
             workflow.upsert_search_attributes(views.search_attributes(*values))
             self._published = values
         details = views.current_details(

@@ -24,6 +24,7 @@ from temporalio.workflow import ChildWorkflowHandle, ParentClosePolicy
 from activities.email import Mailer
 from infra.formatting import display_tz, offset_minutes
 from schemas.declaration import Declaration, Role
+from schemas.documents import document_sha256
 from schemas.notices import (
     MEETING_KINDS,
     Attendee,
@@ -40,9 +41,16 @@ from schemas.notices import (
 from workflows.delivery import NoticeDelivery, delivery_workflow_id
 
 BESIDE_THE_LIFECYCLE = "notices-beside-lifecycle"
-# A notice names its document (a version of this workflow's minutes or drafts) instead of carrying its text:
-# the mail activity reads it with the `document_version` query. Notices recorded before carried the text.
-DOCUMENTS_FROM_ISSUER = "documents-from-issuer"
+# Issue 11's quieter history, one patch for all of it (each patch id costs every run two events, a marker and
+# an upsert of TemporalChangeVersion). Since it, in the consultation and its rounds:
+# - a notice names its document (a version of this workflow's minutes or drafts, by SHA-256) instead of
+#   carrying its text; the mail activity reads the text back from this workflow's history (infra/recorded.py);
+# - the consultation upserts its search attributes only when one changes, and ends without waiting for its
+#   last notices (a reader's status settles them from their deliveries: operations/notices.py);
+# - a round signals its consultation only on significant progress, not to echo its opening, and returns its
+#   minutes without their text (it is in the round's history, where it was written).
+# Workflows recorded before take the earlier paths when replayed.
+QUIET_HISTORY = "quiet-history"
 
 MAIL_TIMEOUT = timedelta(minutes=2)
 # SMTP outages are retried with backoff for up to a day; after that the notice (or, delivered
@@ -53,6 +61,8 @@ MAIL_GIVE_UP_AFTER = timedelta(days=1)
 # final record says how they went. They go on after it regardless (ABANDON); a longer wait
 # would hold up whatever awaits the workflow's end (the consultation, for a round).
 LAST_NOTICES_GRACE = timedelta(seconds=10)
+# Since QUIET_HISTORY a consultation ends without that wait. A round still waits: its consultation goes on
+# after it, and a delivery that outlives its round holds the time-skipping test server's clock.
 
 
 class Notifier:
@@ -98,7 +108,7 @@ class Notifier:
 
     async def send(self, kind: NoticeKind, recipients: list[Recipient], facts: NoticeFacts) -> NoticeRecord:
         d = self._declaration
-        if facts.documents and facts.version and workflow.patched(DOCUMENTS_FROM_ISSUER):
+        if facts.documents and facts.version and workflow.patched(QUIET_HISTORY):
             facts = facts.model_copy(
                 update={
                     "documents": {},
@@ -107,6 +117,8 @@ class Notifier:
                         workflow_id=workflow.info().workflow_id,
                         version=facts.version,
                         previous_version=facts.version - 1 if facts.previous_documents else None,
+                        sha256=document_sha256(facts.documents),
+                        previous_sha256=document_sha256(facts.previous_documents) if facts.previous_documents else None,
                     ),
                 }
             )
@@ -146,8 +158,9 @@ class Notifier:
             return self.records[index]
         return await self._send_and_wait(index, notice)
 
-    async def wait_for_last_notices(self) -> None:
-        """Called just before the workflow ends: gives pending deliveries a moment to settle.
+    async def wait_for_last_notices(self, *, or_end_at_once: bool = False) -> None:
+        """Called just before the workflow ends: gives pending deliveries a moment to settle (not a consultation's,
+        since QUIET_HISTORY).
 
         Adds nothing to history when nothing is pending (always so on the earlier path).
         """
@@ -155,7 +168,7 @@ class Notifier:
         def settled() -> bool:
             return all(r.state is not NoticeState.PENDING for r in self.records)
 
-        if settled():
+        if settled() or (or_end_at_once and workflow.patched(QUIET_HISTORY)):
             return
         try:
             await workflow.wait_condition(

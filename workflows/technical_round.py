@@ -44,21 +44,17 @@ from schemas.rounds import (
 from workflows import grid, rules, views
 from workflows.approval import ApprovalStep
 from workflows.approval_updates import ApprovalUpdates
-from workflows.documents import MinutesVersions
-from workflows.notifier import Notifier
+from workflows.notifier import QUIET_HISTORY, Notifier
 from workflows.pages import RoundPages
 from workflows.rules import ClockEventKind, RequestRefused
 from workflows.timing import wait_until
 from workflows.validation import refuse_unless
 
-# The consultation hears of what it shows and acts on (state, deadlines, overdue, minutes, the meeting), not of
-# each input or decision: their grid reaches it with the next of those, and the round's own status is live.
-# Rounds recorded before this signalled every change: they replay that way.
-PROGRESS_WHEN_SIGNIFICANT = "progress-when-significant"
-# The round's result (its final status) names each minutes version by number and SHA-256 without its text:
-# the text is in this history where it was written (the minutes activity's result, a re-issue's request),
-# and the result is copied into the consultation's history too. Rounds recorded before returned the text.
-MINUTES_TEXT_ONCE = "minutes-text-once"
+# Since QUIET_HISTORY (workflows/notifier.py) the consultation hears of what it shows and acts on (state,
+# deadlines, overdue, minutes, the meeting), not of each input and decision (their grid reaches it with the
+# next of those; the round's own status is live) nor of the round's opening, which it recorded itself; and
+# the round's result names each minutes version by number and SHA-256 without its text (the text is in this
+# history where it was written, and the result is copied into the consultation's history too).
 
 
 def round_workflow_id(consultation_workflow_id: str, number: int) -> str:
@@ -66,7 +62,7 @@ def round_workflow_id(consultation_workflow_id: str, number: int) -> str:
 
 
 @workflow.defn
-class TechnicalRound(RoundPages, MinutesVersions, ApprovalUpdates):
+class TechnicalRound(RoundPages, ApprovalUpdates):
     @workflow.init
     def __init__(self, input: RoundInput) -> None:
         self._input = input
@@ -162,7 +158,7 @@ class TechnicalRound(RoundPages, MinutesVersions, ApprovalUpdates):
 
     def _result(self) -> RoundStatus:
         status = self.status()
-        if not workflow.patched(MINUTES_TEXT_ONCE):
+        if not workflow.patched(QUIET_HISTORY):
             return status
         return status.model_copy(update={"minutes": [m.model_copy(update={"documents": {}}) for m in status.minutes]})
 
@@ -449,7 +445,10 @@ class TechnicalRound(RoundPages, MinutesVersions, ApprovalUpdates):
                 continue
             progress = self._progress()
             significant = views.significant_progress(progress)
-            if significant == self._progress_sent and workflow.patched(PROGRESS_WHEN_SIGNIFICANT):
+            if self._progress_sent is None and workflow.patched(QUIET_HISTORY):
+                self._progress_sent = significant
+                continue
+            if significant == self._progress_sent and workflow.patched(QUIET_HISTORY):
                 continue
             self._progress_sent = significant
             self._progress_sending = True

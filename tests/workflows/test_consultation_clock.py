@@ -171,11 +171,11 @@ async def test_withdrawal_notifies_everyone_and_ends_the_consultation(
         after = await notices.settle(time_env.client, result.notices)
 
     assert result.stage is Stage.WITHDRAWN
-    # The workflow gave its last notice a moment to go out (it would go out after the end otherwise),
-    # so its final record, and the status read from it, say it was delivered.
-    assert result.notices[-1].kind == "withdrawn" and result.notices[-1].state is NoticeState.DELIVERED
-    assert after == result.notices
-    assert set(after[-1].delivered) == everyone(declaration)
+    # The workflow ends without waiting for its last notice (patch end-without-waiting-for-notices): its
+    # record may still say pending, and the status an operator reads settles it from the delivery.
+    assert result.notices[-1].kind == "withdrawn"
+    assert after[-1].state is NoticeState.DELIVERED and set(after[-1].delivered) == everyone(declaration)
+    assert after[:-1] == result.notices[:-1]
     assert result.withdrawal is not None and result.withdrawal.by == US_OPERATOR
     assert result.next_deadline is None
     withdrawn = notices_of(outbox, declaration.id, "withdrawn")

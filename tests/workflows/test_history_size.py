@@ -7,7 +7,7 @@ minutes, then the histories are read back event by event:
   consultation still ends up with the round's final grid;
 - a notice with a document names it (the round and the version) instead of carrying it: neither the
   delivery's input nor its messages hold the text, and every recipient's email still has the
-  minutes in their language (read with the round's `document_version` query);
+  minutes in their language (read back from the round's history);
 - a closed round's result (copied into the consultation's history) names its minutes without their
   text, and the operator reads each version's text back from the round's history, with no worker.
 """

@@ -3,8 +3,7 @@
 The histories in tests/histories/ are whole lifecycles recorded by
 scripts/record_histories.py, each folder by the code of its time (notices-beside/:
 since notices are delivered beside the lifecycle, with one notice's delivery;
-quiet-history/: since issue 11's patches upsert-when-changed, progress-when-significant
-and documents-by-reference, with a delivery of minutes).
+issue-11/: since issue 11's patch quiet-history, with a delivery of minutes).
 A change that would break a running workflow fails here with a non-determinism
 error; guard it with `workflow.patched`.
 """
@@ -35,19 +34,13 @@ def test_there_are_histories_to_replay() -> None:
         "consultation-replay-concluded-round-1",
         "consultation-replay-concluded-notice-001-opened",
     } <= beside
-    # quiet-history/: since upserts only on change, progress only when significant, documents by reference
-    quiet = {p.stem for p in HISTORIES if p.parent.name == "quiet-history"}
+    # issue-11/: since the quieter history of issue 11 (patch quiet-history), with a delivery of minutes
+    quiet = {p.stem for p in HISTORIES if p.parent.name == "issue-11"}
     assert {
         "consultation-replay-concluded",
         "consultation-replay-concluded-round-1",
         "consultation-replay-concluded-round-1-notice-002-approval_request",
     } <= quiet
-    # documents-from-issuer/: since notices name their document's version in the issuing workflow
-    issuer = {p.stem for p in HISTORIES if p.parent.name == "documents-from-issuer"}
-    assert {"consultation-replay-concluded", "consultation-replay-concluded-round-1"} <= issuer
-    # minutes-text-once/: since a round's result names its minutes without their text
-    once = {p.stem for p in HISTORIES if p.parent.name == "minutes-text-once"}
-    assert {"consultation-replay-concluded", "consultation-replay-concluded-round-1"} <= once
 
 
 @pytest.mark.parametrize("path", HISTORIES, ids=lambda p: str(p.relative_to(p.parents[1])))
