@@ -169,9 +169,29 @@ async def start(
 
 
 async def status(client: Client, consultation_id: str) -> ConsultationStatus:
-    """The consultation as a person reads it, with where each notice's delivery stands."""
+    """The consultation as a person reads it, with where each notice's delivery stands.
+
+    A round collecting inputs tells its consultation of them only with its next change of state (patch
+    quiet-history): its live grid is read from the round itself, one query while a round collects.
+    """
     current = await _consultation_status(client, consultation_id)
-    return current.model_copy(update={"notices": await notices.settle(client, current.notices)})
+    settled, rounds = await asyncio.gather(notices.settle(client, current.notices), _with_live_grid(client, current))
+    return current.model_copy(update={"notices": settled, "rounds": rounds})
+
+
+async def _with_live_grid(client: Client, current: ConsultationStatus) -> list[RoundRecord]:
+    rounds = list(current.rounds)
+    if not rounds or rounds[-1].state is not RoundState.COLLECTING:
+        return rounds
+    last = rounds[-1]
+    try:
+        live = await client.get_workflow_handle(last.workflow_id).query(
+            STATUS_QUERY, result_type=RoundStatus, rpc_timeout=QUERY_TIMEOUT
+        )
+    except (RPCError, WorkflowQueryFailedError):
+        return rounds  # the round is starting, or gone: its record as last reported
+    rounds[-1] = last.model_copy(update={"grid": live.grid, "missing": live.missing})
+    return rounds
 
 
 async def declaration(client: Client, consultation_id: str) -> Declaration:
