@@ -8,8 +8,8 @@ repetitions (the order alternates), and prints a table: figure | project | bare 
 The ratio says how many times worse the project is (project/bare; bare/project for throughput), as
 the median of the per-repetition ratios. It exits 1 if a target is missed or could not be measured.
 Everything it started is stopped on the way out (process groups, `finally`, `atexit`, and each child
-gets SIGTERM if the benchmark dies); every wait is bounded. On 2 cores the full run takes minutes;
-`--quick` runs small sizes once, for development; `--only GROUP...` runs some groups.
+gets SIGTERM if the benchmark dies); every wait is bounded. `--quick` runs small sizes once, for
+development (about 3 minutes); `--only GROUP...` runs some groups; `--reps N`.
 
 The consultation is the founding case's shape (examples/chile-us-2026.yaml): 2 parties, 4 pillars,
 8 people; driven with the operations API (`operations.consultations`) from this process, as the CLI
@@ -23,15 +23,16 @@ Figures and baselines (targets from issue 11):
    consultations at minutes approval × 3 approvers per repetition). Bare: a FastAPI route reading
    the form and doing one `execute_update`. Target ≤ 1.5×.
 2. **Decision visible in status, p50** (`links`): from `decide_current_minutes` until `round_status`
-   shows the decision (6 consultations × 3 approvers). Bare: `execute_update` then the query until it
+   shows the decision (5 consultations × 3 approvers). Bare: `execute_update` then the query until it
    shows it. Target ≤ 1.5×.
 3. **100 concurrent full lifecycles** (`lifecycles`): start, open round 1, 8 inputs, 3 decisions on
    the minutes, drafting, a draft, 3 decisions on it, concluded: 17 updates, with the waits an
    operator has (round opened, minutes written, draft awaiting approval, concluded) polled through
    `status`/`round_status`. Throughput (lifecycles concluded per second), wall time, operator-visible
-   timeouts and other errors (each retried with the same request), lifecycles that never concluded,
-   duplicates (an input or decision recorded twice), and the CPU the worker, the server and this
-   client used. Bare: the same 17 requests as updates (with update ids) on a trivial workflow that
+   timeouts (on actions, each retried with the same request, and on the status reads) and other
+   errors, lifecycles not concluded within 180 s (then terminated, so their leftovers do not weigh on
+   what follows), duplicates (an input or decision recorded twice), and the CPU the worker, the server
+   and this client used. Bare: the same 17 requests as updates (with update ids) on a trivial workflow that
    ends after the last. Targets: throughput ratio ≤ 2× (≥ 50% of bare), zero timeouts, zero
    lifecycles lost, zero duplicates.
 4. **History of one 2-round lifecycle** (`history`, once: it is deterministic): events and bytes
@@ -46,7 +47,8 @@ Figures and baselines (targets from issue 11):
    worker is idle (and its growth from its own start). Bare: a fresh bare worker holding 1,000 trivial
    workflows waiting on a timer. Target ≤ 1.5× (absolute RSS).
 6. **1,000 opening notices delivered** (`scale`, same run as 5): from the first start until the sink
-   has all 8,000 emails. Target ≤ 30 s (absolute; scaled to the count with `--quick`).
+   has all 8,000 emails. Target ≤ 30 s (absolute; scaled to the count with `--quick`). It waits 90 s
+   at most (then shows "≥", and figure 5's RSS is read with mail still going out, as it says).
 7. **The CLI** (`links`, and `scale` for `list`): `consult status ID` wall time as a subprocess
    (median of 5) vs a bare SDK script (`bench/bare_cli.py`: connect, one query, print JSON), target
    ≤ 1.3×; `consult --help`, target < 0.3 s; `consult list --json` with the 1,000 consultations of

@@ -133,14 +133,17 @@ class LifecycleFailed(Exception):
 
 @dataclass
 class Tally:
-    timeouts: int = 0
+    timeouts: int = 0  # actions (updates, starts) with no answer in time
+    read_timeouts: int = 0  # reads (status, round status) no worker answered in time
     errors: int = 0
     duplicates: int = 0
-    failed: int = 0
+    failed: int = 0  # not finished: given up after failures, or out of time
     examples: list[str] = field(default_factory=list)
 
-    def note(self, kind: str, what: str) -> None:
-        if kind == "timeout":
+    def note(self, kind: str, what: str, *, read: bool = False) -> None:
+        if kind == "timeout" and read:
+            self.read_timeouts += 1
+        elif kind == "timeout":
             self.timeouts += 1
         else:
             self.errors += 1
@@ -149,6 +152,7 @@ class Tally:
 
     def merge(self, other: Tally) -> None:
         self.timeouts += other.timeouts
+        self.read_timeouts += other.read_timeouts
         self.errors += other.errors
         self.duplicates += other.duplicates
         self.failed += other.failed
@@ -175,14 +179,31 @@ def duplicates(keys: Iterable[Any]) -> int:
     return sum(n - 1 for n in Counter(keys).values() if n > 1)
 
 
-async def attempt(tally: Tally, what: str, action: Callable[[], Awaitable[T]]) -> T | None:
+class OutOfTime(LifecycleFailed):
+    """The figure's time is up: given up before finishing, not a failure the system showed."""
+
+
+def _check(deadline: float | None, what: str) -> None:
+    if deadline is not None and time.monotonic() > deadline:
+        raise OutOfTime(f"{what}: out of time")
+
+
+async def attempt(
+    tally: Tally, what: str, action: Callable[[], Awaitable[T]], deadline: float | None = None
+) -> T | None:
     """The action, tried again (same request) after a failure, each failure counted; a refusal after a
-    timeout means the timed-out attempt was recorded after all."""
+    timeout means the timed-out attempt was recorded after all.
+
+    Time is bounded by `deadline`, checked between attempts, never by cancelling: the SDK turns a
+    cancelled `execute_update` into `WorkflowUpdateRPCTimeoutOrCancelledError`, which would read here as
+    one more timeout to retry."""
     timed_out = False
     for n in range(ATTEMPTS):
+        _check(deadline, what)
         try:
             return await action()
         except Exception as error:
+            _check(deadline, what)
             kind = kind_of(error)
             if timed_out and kind == "error" and "refused" in str(error):
                 return None
@@ -199,13 +220,14 @@ async def attempt(tally: Tally, what: str, action: Callable[[], Awaitable[T]]) -
 class Lifecycle:
     """One consultation driven through the operations API; what went wrong is in `tally`."""
 
-    def __init__(self, client: Client, task_queue: str, cid: str) -> None:
+    def __init__(self, client: Client, task_queue: str, cid: str, deadline: float | None = None) -> None:
         self.client, self.task_queue, self.cid = client, task_queue, cid
+        self.deadline = deadline  # time.monotonic() after which it gives up (OutOfTime)
         self.declaration = declaration(cid)
         self.tally = Tally()
 
     async def act(self, what: str, action: Callable[[], Awaitable[T]]) -> T | None:
-        return await attempt(self.tally, f"{self.cid} {what}", action)
+        return await attempt(self.tally, f"{self.cid} {what}", action, self.deadline)
 
     async def until(self, what: str, check: Callable[[], Awaitable[bool]], bound: float = STATE_BOUND) -> None:
         """Polls `check` until it is true, as a patient operator would (0.1 s, then less often, up to every
@@ -213,12 +235,14 @@ class Lifecycle:
         deadline = time.monotonic() + bound
         pause = POLL_FIRST
         while True:
+            _check(self.deadline, f"{self.cid} waiting for {what}")
             try:
                 if await check():
                     return
             except Exception as error:
+                _check(self.deadline, f"{self.cid} waiting for {what}")
                 if not not_yet(error):
-                    self.tally.note(kind_of(error), f"{self.cid} waiting for {what}: {error}")
+                    self.tally.note(kind_of(error), f"{self.cid} waiting for {what}: {error}", read=True)
             if time.monotonic() > deadline:
                 raise LifecycleFailed(f"{self.cid}: {what} not reached within {bound:.0f} s")
             await asyncio.sleep(pause)
