@@ -171,8 +171,9 @@ class Mailer:
     async def _with_documents(self, request: MessageRequest) -> Notice:
         """The notice with its documents, wherever the message left them: in the notice itself, in the
         delivery run's input (DocumentsAt), or with the workflow that issued the notice (DocumentSource)."""
-        notice = request.notice
-        at = request.documents_at
+        return await self._resolved(request.notice, request.documents_at)
+
+    async def _resolved(self, notice: Notice, at: DocumentsAt | None = None) -> Notice:
         if at is not None:
             source = await self._once(at, lambda: self._delivered_notice(at))
             return notice.model_copy(
@@ -190,16 +191,22 @@ class Mailer:
         """A version's text from the history of the workflow that made it (read again if it is newer than the copy)."""
         texts: Texts = await self._once(workflow_id, lambda: document_texts(self._reader(), workflow_id))
         if sha256 not in texts:
-            self._documents.pop(workflow_id, None)
+            # A version newer than the copy: read again, once for all the messages that found it missing.
+            stale = self._documents.get(workflow_id)
+            if stale is not None and stale.done() and not stale.cancelled() and stale.result() is texts:
+                self._documents.pop(workflow_id, None)
             texts = await self._once(workflow_id, lambda: document_texts(self._reader(), workflow_id))
         if sha256 not in texts:
-            raise ApplicationError(f"no document with SHA-256 {sha256} in the history of {workflow_id}")
+            # The text is recorded before any notice names it: missing, it never will be there.
+            raise ApplicationError(
+                f"no document with SHA-256 {sha256} in the history of {workflow_id}", non_retryable=True
+            )
         return texts[sha256]
 
     async def _once(self, key: Hashable, read: Callable[[], Coroutine[Any, Any, Any]]) -> Any:
         """One read per key for all the messages in flight at once, kept for the next notices (bounded)."""
         task = self._documents.get(key)
-        if task is None or (task.done() and task.exception() is not None):
+        if task is None or (task.done() and (task.cancelled() or task.exception() is not None)):
             task = asyncio.get_running_loop().create_task(read())
             self._documents[key] = task
             while len(self._documents) > self.DOCUMENTS_KEPT:
@@ -257,12 +264,10 @@ class Mailer:
             try:
                 await smtp.sendmail(self._smtp.sender, [recipient.email], wire)
             except aiosmtplib.SMTPRecipientsRefused as refused:
-                await smtp.rset()  # the connection goes back to the pool ready for the next message
                 return MessageOutcome(refused="; ".join(str(e) for e in refused.recipients))
             except aiosmtplib.SMTPDataError as error:
                 if error.code < 500:
                     raise
-                await smtp.rset()
                 return MessageOutcome(refused=str(error))
         return MessageOutcome()
 
@@ -276,6 +281,9 @@ class Mailer:
         pending = [r for r in notice.recipients if r.email not in done]
         if not pending:
             return report
+        # A consultation recorded before per-message delivery that took patch quiet-history live names its
+        # document instead of carrying it: read it back here as send_message does.
+        notice = await self._resolved(notice)
         async with self._client() as smtp:
             for recipient in pending:
                 message = render(notice, recipient, self._smtp.sender, self._link_for(notice, recipient))

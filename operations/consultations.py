@@ -514,7 +514,9 @@ async def _round_status(client: Client, consultation_id: str, number: int | None
     if round_number < 1:
         raise await missing()
     workflow_id = round_workflow_id(workflow_id_for(consultation_id), round_number)
-    return await _read(client, workflow_id, RoundStatus, TECHNICAL_ROUND, f"round {round_number}", missing)
+    current = await _read(client, workflow_id, RoundStatus, TECHNICAL_ROUND, f"round {round_number}", missing)
+    # A closed round's result names its minutes without their text: read from where it was written.
+    return await with_minutes_texts(client, current)
 
 
 async def _read(

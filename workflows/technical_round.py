@@ -86,6 +86,8 @@ class TechnicalRound(RoundPages, ApprovalUpdates):
         self._inputs_due = input.inputs_due
         self._moves: list[MeetingRescheduled] = []
         self._moves_announced = 0
+        # The progress the consultation recorded itself when it opened the round (not echoed back to it).
+        self._opening = views.significant_progress(self._progress())
 
     @workflow.run
     async def run(self, input: RoundInput) -> RoundStatus:
@@ -446,8 +448,8 @@ class TechnicalRound(RoundPages, ApprovalUpdates):
             progress = self._progress()
             significant = views.significant_progress(progress)
             if self._progress_sent is None and workflow.patched(QUIET_HISTORY):
-                self._progress_sent = significant
-                continue
+                # What the consultation recorded when it opened the round: a change since then is still sent.
+                self._progress_sent = self._opening
             if significant == self._progress_sent and workflow.patched(QUIET_HISTORY):
                 continue
             self._progress_sent = significant

@@ -159,3 +159,6 @@ async def test_a_closed_rounds_result_names_its_minutes_and_their_text_is_read_b
     assert [document_sha256(m.documents) for m in closed.minutes] == [m.sha256 for m in result.minutes]
     assert closed.minutes[1].documents == {Locale.EN: "# Minutes, version 2\n", Locale.ES: "# Acta, versión 2\n"}
     assert "Acta" in closed.minutes[0].documents[Locale.ES]
+    # ...and what `consult round export` writes of a closed round: its current minutes, with their text.
+    number, current = await operations.current_minutes(client, declaration.id, 1)
+    assert (number, current.version, current.documents) == (1, 2, closed.minutes[1].documents)
