@@ -37,6 +37,9 @@ class Outbox:
         self.port = port
         folder.mkdir(parents=True, exist_ok=True)
         self._controller: Controller | None = None
+        # Each saved message parsed once: a message is never changed once saved, and reading them all
+        # again on every look cost seconds of CPU once a folder held thousands.
+        self._parsed: dict[Path, EmailMessage] = {}
 
     def start(self) -> Outbox:
         # A new controller each time: a stopped one cannot start again, and a test stops the
@@ -52,7 +55,13 @@ class Outbox:
 
     def messages(self) -> list[EmailMessage]:
         """Every message received so far, oldest first."""
-        return [read_eml(p) for p in sorted(self.folder.glob("*.eml"))]
+        messages = []
+        for path in sorted(self.folder.glob("*.eml")):
+            message = self._parsed.get(path)
+            if message is None:
+                message = self._parsed[path] = read_eml(path)
+            messages.append(message)
+        return messages
 
 
 def read_eml(path: Path) -> EmailMessage:
