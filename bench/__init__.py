@@ -30,7 +30,7 @@ Figures and baselines (targets from issue 11):
    operator has (round opened, minutes written, draft awaiting approval, concluded) polled through
    `status`/`round_status`. Throughput (lifecycles concluded per second), wall time, operator-visible
    timeouts (on actions, each retried with the same request, and on the status reads) and other
-   errors, lifecycles not concluded within 180 s (then terminated, so their leftovers do not weigh on
+   errors, lifecycles not concluded within 150 s (then terminated, so their leftovers do not weigh on
    what follows), duplicates (an input or decision recorded twice), and the CPU the worker, the server
    and this client used. Bare: the same 17 requests as updates (with update ids) on a trivial workflow that
    ends after the last. Targets: throughput ratio ≤ 2× (≥ 50% of bare), zero timeouts, zero
@@ -47,7 +47,7 @@ Figures and baselines (targets from issue 11):
    worker is idle (and its growth from its own start). Bare: a fresh bare worker holding 1,000 trivial
    workflows waiting on a timer. Target ≤ 1.5× (absolute RSS).
 6. **1,000 opening notices delivered** (`scale`, same run as 5): from the first start until the sink
-   has all 8,000 emails. Target ≤ 30 s (absolute; scaled to the count with `--quick`). It waits 90 s
+   has all 8,000 emails. Target ≤ 30 s (absolute; scaled to the count with `--quick`). It waits 60 s
    at most (then shows "≥", and figure 5's RSS is read with mail still going out, as it says).
 7. **The CLI** (`links`, and `scale` for `list`): `consult status ID` wall time as a subprocess
    (median of 5) vs a bare SDK script (`bench/bare_cli.py`: connect, one query, print JSON), target

@@ -47,7 +47,7 @@ APPROVERS = ("cfuentes@minrel.example", "scollins@state.example", "dpark@doe.exa
 PILLARS = tuple(Pillar)
 # An action tried this many times in all before its lifecycle is given up as failed.
 ATTEMPTS = 4
-POLL_FIRST, POLL_LAST = 0.1, 1.0
+POLL_FIRST, POLL_LAST = 0.1, 2.0
 # Waiting for a state the system reaches by itself (a round opening, minutes written, a round closing).
 STATE_BOUND = 300.0
 # What an operator reads as "it did not answer" rather than "it said no".
@@ -231,7 +231,7 @@ class Lifecycle:
 
     async def until(self, what: str, check: Callable[[], Awaitable[bool]], bound: float = STATE_BOUND) -> None:
         """Polls `check` until it is true, as a patient operator would (0.1 s, then less often, up to every
-        second); a poll that fails other than "not yet" is counted."""
+        2 s); a poll that fails other than "not yet" is counted."""
         deadline = time.monotonic() + bound
         pause = POLL_FIRST
         while True:
