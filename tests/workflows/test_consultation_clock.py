@@ -25,7 +25,7 @@ from schemas.consultation import (
     WithdrawRequest,
 )
 from schemas.declaration import Pillar
-from schemas.notices import NoticeState
+from schemas.notices import NoticeRecord, NoticeState
 from tests.helpers import (
     CL_OPERATOR,
     US_OPERATOR,
@@ -168,7 +168,13 @@ async def test_withdrawal_notifies_everyone_and_ends_the_consultation(
         result = await handle.result()
         # The withdrawal's notice is delivered beside the lifecycle, so it may land after the end.
         await eventually(lambda: len(notices_of(outbox, declaration.id, "withdrawn")) == len(everyone(declaration)))
-        after = await notices.settle(time_env.client, result.notices)
+
+        async def settled() -> list[NoticeRecord] | None:
+            # The last message received, its delivery ends a moment later: the status says so then.
+            read = await notices.settle(time_env.client, result.notices)
+            return read if read[-1].state is not NoticeState.PENDING else None
+
+        after = await eventually(settled)
 
     assert result.stage is Stage.WITHDRAWN
     # The workflow ends without waiting for its last notice (patch end-without-waiting-for-notices): its
