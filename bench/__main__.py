@@ -91,6 +91,15 @@ async def run(args: argparse.Namespace, root: Path) -> int:
     return 0
 
 
+_signals: list[str] = []
+
+
+def _interrupted(number: int, _frame: object) -> None:
+    """SIGTERM unwinds like Ctrl-C, so the stack is stopped on the way out."""
+    _signals.append(signal.Signals(number).name)
+    raise KeyboardInterrupt
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="small sizes and one repetition, for development")
@@ -101,12 +110,12 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the run's files (logs, server database)")
     args = parser.parse_args()
     root = args.data_dir or Path(tempfile.mkdtemp(prefix="consult-bench-"))
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    signal.signal(signal.SIGTERM, _interrupted)
     code = 1
     try:
         code = asyncio.run(run(args, root))
     except KeyboardInterrupt:
-        say("bench: interrupted; every process it started is stopped")
+        say(f"bench: interrupted ({_signals[-1] if _signals else 'SIGINT'}); every process it started is stopped")
         code = 130
     finally:
         if not args.keep and args.data_dir is None and code == 0:

@@ -310,11 +310,13 @@ class Bench:
                     tally.merge(life.tally)
 
         cids = [c for c in await asyncio.gather(*(to_minutes(c) for c in cids)) if c]
-        if tally.timeouts or tally.errors or tally.failed:
+        if tally.timeouts or tally.read_timeouts or tally.errors or tally.failed:
             say(
-                f"bench:   setup met {tally.timeouts} timeout(s), {tally.errors} error(s), {tally.failed} "
-                f"consultation(s) not at minutes approval: {tally.examples[:2]}"
+                f"bench:   setup met {tally.timeouts} timeout(s) on actions, {tally.read_timeouts} on reads, "
+                f"{tally.errors} error(s); {tally.failed} consultation(s) not at minutes approval"
             )
+            for example in tally.examples[:3]:
+                say(f"bench:     {example}")
         per_rep = len(cids) // s.reps
         if min(s.post_consultations, per_rep - s.post_consultations) < 1:
             raise RuntimeError(f"only {len(cids)} consultations reached minutes approval")

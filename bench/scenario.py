@@ -147,8 +147,12 @@ class Tally:
             self.timeouts += 1
         else:
             self.errors += 1
-        if len(self.examples) < 8:
-            self.examples.append(f"{kind}: {what}"[:300])
+        example = f"{kind}: {what}"[:300]
+        if kind != "timeout":  # rarer than timeouts, and they say more: first
+            self.examples.insert(0, example)
+        elif len(self.examples) < 8:
+            self.examples.append(example)
+        del self.examples[8:]
 
     def merge(self, other: Tally) -> None:
         self.timeouts += other.timeouts
@@ -156,7 +160,8 @@ class Tally:
         self.errors += other.errors
         self.duplicates += other.duplicates
         self.failed += other.failed
-        self.examples += other.examples[: max(0, 8 - len(self.examples))]
+        errors = [e for e in other.examples if not e.startswith("timeout")]
+        self.examples = [*errors, *self.examples, *other.examples[len(errors) :]][:8]
 
 
 def kind_of(error: BaseException) -> str:
