@@ -10,13 +10,15 @@ from __future__ import annotations
 import secrets
 from functools import cached_property
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from infra.links import DEV_KEYS_FILE, LinkSigner, parse_keys, parse_revoked
 from schemas.consultation import TASK_QUEUE
+
+if TYPE_CHECKING:  # PyJWT and cryptography load only where links are signed or checked
+    from infra.links import LinkSigner
 
 
 class SmtpSettings(BaseSettings):
@@ -67,6 +69,8 @@ class Settings(BaseSettings):
         return SmtpSettings()
 
     def link_signer(self) -> LinkSigner:
+        from infra.links import LinkSigner, parse_keys
+
         if self.link_keys is None:
             raise ValueError("CONSULT_LINK_KEYS is not set: the worker and the gateway need it to sign and check links")
         return LinkSigner(parse_keys(self.link_keys.get_secret_value()))
@@ -74,6 +78,8 @@ class Settings(BaseSettings):
     def dev_link_signer(self, data_dir: Path, *, create: bool) -> LinkSigner:
         """CONSULT_LINK_KEYS if set; otherwise the key `consult dev` keeps in its data directory (made
         there once with `create`, so links survive a restart)."""
+        from infra.links import DEV_KEYS_FILE, LinkSigner, parse_keys
+
         if self.link_keys is not None:
             return self.link_signer()
         key_file = data_dir / DEV_KEYS_FILE
@@ -86,4 +92,6 @@ class Settings(BaseSettings):
 
     def revoked_feeds(self) -> dict[str, int]:
         """CONSULT_CALENDAR_REVOKED: the last revoked feed URL number of each operator (ValueError if unreadable)."""
+        from infra.links import parse_revoked
+
         return parse_revoked(self.calendar_revoked)

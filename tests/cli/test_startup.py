@@ -87,13 +87,7 @@ async def status_modules(dev_env: WorkflowEnvironment, outbox: Outbox) -> AsyncI
     "module",
     [
         *STATUS_MUST_NOT_LOAD,
-        pytest.param(
-            "jwt",
-            marks=pytest.mark.xfail(
-                reason="infra/settings.py imports infra.links (PyJWT) at module level; the settings need it "
-                "only to sign or check links, so it can import it there"
-            ),
-        ),
+        "jwt",
     ],
 )
 def test_status_loads_no_workflow_nor_what_only_workers_and_the_gateway_use(
