@@ -73,6 +73,8 @@ class Figure:
     notes: list[str] = field(default_factory=list)
     # Some repetition stopped waiting at a bound: the project's value is at least what it shows.
     at_least: bool = False
+    # Not measured as the figure says (a note says why): its target can be neither met nor missed.
+    unsure: bool = False
 
     def __post_init__(self) -> None:
         if self.unit not in UNITS:
@@ -125,7 +127,7 @@ class Figure:
 
     def row(self) -> list[str]:
         ratio = self.ratio
-        met = {None: "", True: "yes", False: "**NO**"}[self.met]
+        met = "?" if self.unsure and self.target else {None: "", True: "yes", False: "**NO**"}[self.met]
         return [
             self.name,
             ("≥" if self.at_least else "") + fmt(self.project_value, self.unit),
@@ -157,4 +159,5 @@ def notes(figures: Sequence[Figure]) -> list[str]:
 
 
 def missed(figures: Sequence[Figure]) -> list[Figure]:
-    return [f for f in figures if f.met is False]
+    """Targets missed, or not known to be met (unmeasured, or measured otherwise than the figure says)."""
+    return [f for f in figures if f.met is False or (f.unsure and f.target is not None)]

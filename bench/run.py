@@ -79,7 +79,7 @@ FULL = Sizes(
     open_consultations=1000,
     cli_runs=5,
     gets=400,
-    lifecycles_bound=150,  # a project at the target (≥ 50% of bare: ~60 s here) is done well within it
+    lifecycles_bound=150,  # at most; 3× the bare wall time of the same repetition when less
     notices_bound=60,  # 2× the target
 )
 QUICK = Sizes(
@@ -504,10 +504,13 @@ class Bench:
     async def lifecycles(self) -> None:
         for r in range(self.s.reps):
             results: dict[str, tuple[float, float, Tally, tuple[float, float, float]]] = {}
-            for side in self._order(r):
-                await self.settle()
-                run = self._project_lifecycles if side == "project" else self._bare_lifecycles
-                results[side] = await self._cpu_of(side, partial(run, r))
+            # Bare first: its wall time bounds the project's. A project still running at 3× the bare
+            # time has a throughput under a third of bare's, a missed target however it would end.
+            await self.settle()
+            results["bare"] = await self._cpu_of("bare", partial(self._bare_lifecycles, r))
+            bound = min(self.s.lifecycles_bound, max(60.0, 3 * results["bare"][1]))
+            await self.settle()
+            results["project"] = await self._cpu_of("project", partial(self._project_lifecycles, r, bound))
             (p_rate, p_wall, p_tally, p_cpu), (b_rate, b_wall, b_tally, b_cpu) = results["project"], results["bare"]
             self.f.throughput.add(p_rate, b_rate)
             self.f.wall.add(p_wall, b_wall)
@@ -542,10 +545,10 @@ class Bench:
         after = read()
         return rate, wall, tally, (after[0] - before[0], after[1] - before[1], after[2] - before[2])
 
-    async def _project_lifecycles(self, r: int) -> tuple[float, float, Tally]:
+    async def _project_lifecycles(self, r: int, bound: float) -> tuple[float, float, Tally]:
         client, total = await self.project(), Tally()
         rounds = self.s.lifecycle_rounds
-        deadline = time.monotonic() + self.s.lifecycles_bound
+        deadline = time.monotonic() + bound
 
         async def one(n: int) -> Lifecycle | None:
             life = Lifecycle(client, self.stack.task_queue, f"bench-life-{self.tag}-{r}-{n}", deadline)
@@ -630,7 +633,11 @@ class Bench:
                     f"not every email had arrived after {self.s.notices_bound:.0f} s: the project's value is a bound"
                 )
             if not p.idle:
-                self.f.rss.notes.append("RSS read while the worker was still busy (delivering mail)")
+                self.f.rss.unsure = True
+                self.f.rss.notes.append(
+                    "RSS read while the worker was still delivering the opening notices (not idle, as the figure "
+                    "asks: the deliveries sit in its cache too), so its target is neither met nor missed"
+                )
             say(
                 f"bench:   rep {r + 1}: RSS {p.rss0:.0f} → {p.rss:.0f} MB vs {b.rss0:.0f} → {b.rss:.0f} MB bare; "
                 f"notices {'≥' if not p.complete else ''}{p.notices:.1f} s; "

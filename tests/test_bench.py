@@ -47,6 +47,9 @@ def test_absolute_targets_and_unmeasured_figures() -> None:
     info.add(1.0)
     assert info.met is None
     assert missed([zero, unmeasured, info]) == [unmeasured]
+    busy = Figure("rss", "MB", Target("ratio", 1.5), unsure=True)
+    busy.add(100, 90)
+    assert busy.met is True and busy.row()[-1] == "?" and missed([busy]) == [busy]
     with pytest.raises(ValueError):
         Figure("x", "furlongs")
 
