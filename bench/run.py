@@ -513,7 +513,7 @@ class Bench:
             results["project"] = await self._cpu_of("project", partial(self._project_lifecycles, r, bound))
             (p_rate, p_wall, p_tally, p_cpu), (b_rate, b_wall, b_tally, b_cpu) = results["project"], results["bare"]
             self.f.throughput.add(p_rate, b_rate)
-            self.f.wall.add(p_wall, b_wall)
+            self.f.wall.add(p_wall, b_wall, at_least=p_tally.failed > 0)  # stopped at its bound
             self.f.timeouts.add(p_tally.timeouts, b_tally.timeouts)
             self.f.read_timeouts.add(p_tally.read_timeouts, b_tally.read_timeouts)
             self.f.errors.add(p_tally.errors, b_tally.errors)
