@@ -82,9 +82,7 @@ class DocumentSource(BaseModel):
 
     workflow_id: str
     version: int
-    # The version a reader gets a diff against (a re-issued draft), if any.
-    previous_version: int | None = None
-    # SHA-256 of each (None in notices issued before the texts were read from history).
+    # SHA-256 of the version, and of the one a reader gets a diff against (a re-issued draft), if any.
     sha256: str | None = None
     previous_sha256: str | None = None
 

@@ -116,7 +116,6 @@ class Notifier:
                     "document_source": DocumentSource(
                         workflow_id=workflow.info().workflow_id,
                         version=facts.version,
-                        previous_version=facts.version - 1 if facts.previous_documents else None,
                         sha256=document_sha256(facts.documents),
                         previous_sha256=document_sha256(facts.previous_documents) if facts.previous_documents else None,
                     ),
