@@ -35,9 +35,10 @@ class SmtpPool:
             clean = True
         finally:
             if clean and smtp.is_connected and len(self._idle) < self._size:
-                self._idle.append((smtp, time.monotonic()))
+                entry = (smtp, time.monotonic())
+                self._idle.append(entry)
                 # Closed once idle too long, used or not: a stopped worker leaves no connection open.
-                asyncio.get_running_loop().call_later(self._idle_seconds, self._close_if_idle, smtp)
+                asyncio.get_running_loop().call_later(self._idle_seconds, self._close_if_idle, entry)
             else:
                 self._close_later(smtp)
 
@@ -50,12 +51,11 @@ class SmtpPool:
             self._close_later(smtp)
         return None
 
-    def _close_if_idle(self, smtp: aiosmtplib.SMTP) -> None:
-        now = time.monotonic()
-        for entry in list(self._idle):
-            if entry[0] is smtp and now - entry[1] >= self._idle_seconds - 0.001:
-                self._idle.remove(entry)
-                self._close_later(smtp)
+    def _close_if_idle(self, entry: tuple[aiosmtplib.SMTP, float]) -> None:
+        """Closes the connection if it is still idle since `entry` was made (a reuse makes a new entry)."""
+        if any(idle is entry for idle in self._idle):
+            self._idle = [idle for idle in self._idle if idle is not entry]
+            self._close_later(entry[0])
 
     async def _open(self) -> aiosmtplib.SMTP:
         smtp = self._connect()
