@@ -63,6 +63,15 @@ class Settings(BaseSettings):
     log_format: Literal["console", "json"] = "json"
     log_level: str = "INFO"
     data_dir: Path = Path(".consult")
+    # Where External Storage keeps attached files and large payloads: `fs` (a folder every process on
+    # this machine shares) or `s3` (an S3-compatible bucket, CONSULT_S3_*).
+    storage: Literal["fs", "s3"] = "fs"
+    # The `fs` store's folder (default: `<data dir>/storage`).
+    storage_dir: Path | None = None
+
+    @property
+    def storage_root(self) -> Path:
+        return (self.storage_dir or self.data_dir / "storage").resolve()
 
     @cached_property
     def smtp(self) -> SmtpSettings:

@@ -13,25 +13,32 @@ from typing import Any
 
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.converter import DataConverter, DefaultFailureConverterWithEncodedAttributes
+from temporalio.converter import DataConverter, DefaultFailureConverterWithEncodedAttributes, ExternalStorage
 from temporalio.envconfig import ClientConfig
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 
 from infra.codec import EncryptionCodec, parse_payload_keys
 from infra.settings import Settings
+from infra.storage import file_system_storage
 
 
 def data_converter(settings: Settings) -> DataConverter:
-    """pydantic models in and out; sealed with AES-GCM when CONSULT_PAYLOAD_KEYS is set."""
+    """pydantic models in and out; large payloads and attached files kept by External Storage
+    (`infra/storage.py`); sealed with AES-GCM when CONSULT_PAYLOAD_KEYS is set (before storage)."""
+    converter = dataclasses.replace(pydantic_data_converter, external_storage=external_storage(settings))
     if settings.payload_keys is None:
-        return pydantic_data_converter
+        return converter
     codec = EncryptionCodec(parse_payload_keys(settings.payload_keys.get_secret_value()))
     # Failure messages and stack traces are encrypted too, not only payloads.
     return dataclasses.replace(
-        pydantic_data_converter,
+        converter,
         payload_codec=codec,
         failure_converter_class=DefaultFailureConverterWithEncodedAttributes,
     )
+
+
+def external_storage(settings: Settings) -> ExternalStorage:
+    return file_system_storage(settings.storage_root)
 
 
 def connect_options(settings: Settings) -> dict[str, Any]:
