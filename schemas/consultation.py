@@ -13,6 +13,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field
 
 from schemas import limits
+from schemas.annexes import Files
 from schemas.approvals import ApprovalState, DecisionRecord
 from schemas.declaration import Declaration, Email, Locale, Pillar
 from schemas.documents import DocumentVersion
@@ -90,6 +91,8 @@ class SubmitDraftRequest(_Model):
 
     documents: dict[Locale, str]
     requested_by: Email
+    # The version's annexes (its fingerprint covers them).
+    annexes: Files = Field(default_factory=list)
 
 
 class WithdrawRequest(_Model):

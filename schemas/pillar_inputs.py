@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from schemas import limits
+from schemas.annexes import Files
 from schemas.declaration import Email, Pillar
 from schemas.minerals import Mineral
 
@@ -59,6 +60,8 @@ class _Input(BaseModel):
     party: Annotated[str, Field(pattern=r"^[A-Z]{2,3}$")]
     author: Email
     summary: Summary
+    # Files attached to this revision (a position paper, a project list): references, never bytes.
+    attachments: Files = Field(default_factory=list)
 
 
 class SupplyChainInput(_Input):

@@ -9,6 +9,7 @@ from typing import Annotated
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from schemas import limits
+from schemas.annexes import Files, Sha256
 from schemas.approvals import ApprovalState, DecisionRecord
 from schemas.declaration import Declaration, Email, Locale, Pillar
 from schemas.documents import DocumentVersion
@@ -49,6 +50,9 @@ class SubmitInputRequest(_Model):
     input: PillarInput
     submitted_by: Email
     channel: Channel = Channel.OPERATOR
+    # Files of this party's current input on this pillar to keep (by SHA-256) beside `input.attachments`;
+    # the others are dropped from the new revision (they stay in the earlier one).
+    keep: Annotated[list[Sha256], limits.at_most(20)] = Field(default_factory=list)
 
 
 class RescheduleMeetingRequest(_Model):
@@ -81,6 +85,8 @@ class ReissueMinutesRequest(_Model):
 
     documents: dict[Locale, str]
     requested_by: Email
+    # The version's annexes (its fingerprint covers them).
+    annexes: Files = Field(default_factory=list)
 
 
 class RoundProgress(_Model):
