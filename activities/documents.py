@@ -183,7 +183,13 @@ def minutes_markdown(request: MinutesRequest, locale: Locale) -> str:
             CLOSE_KINDS[request.close_kind], by=request.closed_by or "", reason=request.early_reason or ""
         ),
         missing=[_missing_name(m, request, words) for m in request.missing],
+        size=lambda n: file_size(n, words),
     )
+
+
+def file_size(size: int, words: Words) -> str:
+    """An attached file's size, exact (its SHA-256 is beside it): `20,971,520 bytes`, `20.971.520 bytes`."""
+    return words.gettext("{size} bytes", size=words.amount(size))
 
 
 def _missing_name(code: str, request: MinutesRequest, words: Words) -> str:

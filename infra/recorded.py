@@ -17,6 +17,7 @@ from pydantic import BaseModel
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 
+from schemas.annexes import FileRecord
 from schemas.consultation import SubmitDraftRequest
 from schemas.declaration import Locale
 from schemas.documents import as_issued, document_sha256
@@ -38,8 +39,9 @@ async def document_texts(client: Client, workflow_id: str) -> Texts:
     rendering: set[int] = set()  # the scheduled-event ids of the minutes activity
     texts: Texts = {}
 
-    def keep(documents: dict[Locale, str]) -> None:
-        texts[document_sha256(documents)] = documents
+    def keep(documents: dict[Locale, str], annexes: list[FileRecord] | None = None) -> None:
+        # Keyed as the workflow fingerprinted the version: over its annexes too, when it has any.
+        texts[document_sha256(documents, annexes)] = documents
 
     async for event in client.get_workflow_handle(workflow_id).fetch_history_events():
         if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
@@ -55,10 +57,15 @@ async def document_texts(client: Client, workflow_id: str) -> Texts:
             request_type = ISSUING_UPDATES.get(accepted.input.name)
             if request_type is not None:
                 [request] = await convert.decode(list(accepted.input.args.payloads), [request_type])
-                keep(as_issued(_documents(request)))
+                keep(as_issued(_documents(request)), _annexes(request))
     return texts
 
 
 def _documents(request: Any) -> dict[Locale, str]:
     documents: dict[Locale, str] = request.documents
     return documents
+
+
+def _annexes(request: Any) -> list[FileRecord]:
+    annexes: list[FileRecord] = getattr(request, "annexes", [])
+    return annexes

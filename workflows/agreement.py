@@ -123,7 +123,8 @@ class AgreementStage(ApprovalUpdates):
 
     @workflow.update
     def submit_draft(self, request: SubmitDraftRequest) -> DocumentVersion:
-        draft = next_version(self._drafts, as_issued(request.documents), request.requested_by, workflow.now())
+        documents = as_issued(request.documents)
+        draft = next_version(self._drafts, documents, request.requested_by, workflow.now(), request.annexes)
         self._drafts.append(draft)
         self._stage = Stage.AWAITING_APPROVAL
         self._publish()

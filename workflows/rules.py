@@ -13,6 +13,7 @@ from enum import StrEnum
 from typing import Literal
 
 from infra.formatting import display_tz, fmt
+from schemas.annexes import MAX_FILES, FileRecord
 from schemas.consultation import (
     ExtendDeadlineRequest,
     OpenRoundRequest,
@@ -23,7 +24,7 @@ from schemas.consultation import (
 )
 from schemas.declaration import Declaration, Locale, Pillar, Role
 from schemas.documents import MAX_DOCUMENT_BYTES
-from schemas.pillar_inputs import Channel
+from schemas.pillar_inputs import Channel, SubmissionRecord
 from schemas.rounds import (
     CloseRoundRequest,
     ReissueMinutesRequest,
@@ -189,6 +190,7 @@ def check_submit_draft(request: SubmitDraftRequest, *, declaration: Declaration,
             + ("the current draft awaits the parties' decisions" if stage is Stage.AWAITING_APPROVAL else "")
         )
     check_document(request.documents, "the draft")
+    check_annexes(request.annexes, "the draft")
 
 
 def check_close(
@@ -254,10 +256,56 @@ def check_reissue_minutes(
             f"requested (round is {state.value})"
         )
     check_document(request.documents, "the minutes", plural=True)
+    check_annexes(request.annexes, "the minutes")
+
+
+def check_annexes(files: list[FileRecord], what: str) -> None:
+    """A document's (or an input's) files: each once, and no more than a version may carry."""
+    seen: dict[str, str] = {}
+    for f in files:
+        if f.sha256 in seen:
+            if seen[f.sha256] == f.name:
+                raise RequestRefused(f"{f.name} is attached twice to {what} (SHA-256 {f.sha256})")
+            raise RequestRefused(
+                f"{f.name} is the same file as {seen[f.sha256]} (SHA-256 {f.sha256}): attach it once to {what}"
+            )
+        seen[f.sha256] = f.name
+    if len(files) > MAX_FILES:
+        raise RequestRefused(f"{what} would carry {len(files)} files; the limit is {MAX_FILES}")
+
+
+def kept_files(current: SubmissionRecord | None, keep: list[str]) -> list[FileRecord]:
+    """The files of the cell's current input that a resubmission keeps (`keep`, by SHA-256), in their order;
+    RequestRefused naming any SHA-256 that is not one of them."""
+    earlier = current.input.attachments if current is not None else []
+    known = {f.sha256 for f in earlier}
+    unknown = [sha for sha in dict.fromkeys(keep) if sha not in known]
+    if unknown:
+        if current is None:
+            raise RequestRefused(f"there is no earlier input to keep files from (SHA-256 {', '.join(unknown)})")
+        cell = f"{current.input.party}/{current.input.pillar.value} revision {current.revision}"
+        names = ", ".join(f"{f.name} ({f.sha256[:12]}…)" for f in earlier) or "none"
+        raise RequestRefused(f"no file with SHA-256 {', '.join(unknown)} is attached to {cell} (its files: {names})")
+    wanted = set(keep)
+    return [f for f in earlier if f.sha256 in wanted]
+
+
+def with_kept_files(request: SubmitInputRequest, current: SubmissionRecord | None) -> SubmitInputRequest:
+    """The request as recorded: its input's files are the kept ones first, then the newly attached ones."""
+    if not request.keep:
+        return request
+    attachments = [*kept_files(current, request.keep), *request.input.attachments]
+    return request.model_copy(update={"input": request.input.model_copy(update={"attachments": attachments})})
 
 
 def check_submission(
-    request: SubmitInputRequest, *, declaration: Declaration, agenda: list[Pillar], collecting: bool, round_number: int
+    request: SubmitInputRequest,
+    *,
+    declaration: Declaration,
+    agenda: list[Pillar],
+    collecting: bool,
+    round_number: int,
+    current: SubmissionRecord | None = None,
 ) -> None:
     submitted = request.input
     if not collecting:
@@ -280,3 +328,5 @@ def check_submission(
         check_operator(declaration, request.submitted_by)
     elif request.submitted_by != submitted.author:
         raise RequestRefused("an input sent through a link must be submitted by its author")
+    cell = f"the input of {submitted.party}/{submitted.pillar.value}"
+    check_annexes(with_kept_files(request, current).input.attachments, cell)

@@ -22,6 +22,7 @@ from temporalio import workflow
 
 from activities.documents import MinutesRequest, render_minutes
 from infra.formatting import fmt, offset_minutes
+from schemas.annexes import FileRecord
 from schemas.approvals import DecisionRecord, Outcome
 from schemas.declaration import Declaration, Locale, Role
 from schemas.documents import DocumentVersion, as_issued, next_version
@@ -266,14 +267,18 @@ class TechnicalRound(RoundPages, ApprovalUpdates):
         )
         self._add_minutes(documents, issued_by="system")
 
-    def _add_minutes(self, documents: dict[Locale, str], issued_by: str) -> None:
-        self._minutes.append(next_version(self._minutes, documents, issued_by, workflow.now()))
+    def _add_minutes(
+        self, documents: dict[Locale, str], issued_by: str, annexes: list[FileRecord] | None = None
+    ) -> None:
+        self._minutes.append(next_version(self._minutes, documents, issued_by, workflow.now(), annexes))
         self._changed()
 
     # --- updates -------------------------------------------------------------------------
 
     @workflow.update
     def submit_input(self, request: SubmitInputRequest) -> SubmissionRecord:
+        # The files it keeps of the cell's current input are copied into the new revision (none before annexes).
+        request = rules.with_kept_files(request, self._current_in_cell(request))
         self._submissions, record = grid.with_submission(self._submissions, request, workflow.now())
         self._changed()
         return record
@@ -287,8 +292,14 @@ class TechnicalRound(RoundPages, ApprovalUpdates):
                 agenda=self._input.pillars,
                 collecting=self._state is RoundState.COLLECTING and self._inputs_closed_at is None,
                 round_number=self._input.number,
+                current=self._current_in_cell(request),
             )
         )
+
+    def _current_in_cell(self, request: SubmitInputRequest) -> SubmissionRecord | None:
+        """The party's current input on the request's pillar, if it has one."""
+        key = (request.input.party, request.input.pillar)
+        return next((s for s in self._current() if (s.input.party, s.input.pillar) == key), None)
 
     @workflow.update
     def close(self, request: CloseRoundRequest) -> None:
@@ -356,7 +367,7 @@ class TechnicalRound(RoundPages, ApprovalUpdates):
 
     @workflow.update
     def reissue_minutes(self, request: ReissueMinutesRequest) -> DocumentVersion:
-        self._add_minutes(as_issued(request.documents), issued_by=request.requested_by)
+        self._add_minutes(as_issued(request.documents), issued_by=request.requested_by, annexes=request.annexes)
         return self._minutes[-1]
 
     @reissue_minutes.validator
