@@ -5,7 +5,8 @@ SHA-256 of the version) and a round's result names its minutes without their tex
 is in history once, where the version was made: the `render_minutes` activity's result, the
 request of a `reissue_minutes` update (a round), the request of a `submit_draft` update (a
 consultation). This reads those events back and keys each text by the SHA-256 the workflow
-computed the same way. No worker is needed, and a closed workflow reads like a running one.
+computed the same way (the text's, and a version with annexes also by its own, which covers them).
+No worker is needed, and a closed workflow reads like a running one.
 Used by the mail activity (the text of a notice) and by operations (a closed round's minutes).
 """
 
@@ -40,8 +41,11 @@ async def document_texts(client: Client, workflow_id: str) -> Texts:
     texts: Texts = {}
 
     def keep(documents: dict[Locale, str], annexes: list[FileRecord] | None = None) -> None:
-        # Keyed as the workflow fingerprinted the version: over its annexes too, when it has any.
-        texts[document_sha256(documents, annexes)] = documents
+        # Keyed by the fingerprint of the text alone (how a notice names its document), and by the version's,
+        # which covers its annexes too when it has any (how a status names it): the same text either way.
+        texts[document_sha256(documents)] = documents
+        if annexes:
+            texts[document_sha256(documents, annexes)] = documents
 
     async for event in client.get_workflow_handle(workflow_id).fetch_history_events():
         if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:

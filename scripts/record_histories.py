@@ -8,9 +8,11 @@ event histories as JSON, and the delivery of its first notice
 (tests/histories/withdrawn/ keeps an earlier recording that ends in a withdrawal;
 tests/histories/notices-beside/ one made since notices are delivered beside the
 lifecycle, patch `notices-beside-lifecycle`; tests/histories/issue-11/ one made since
-issue 11's quieter history, patch `quiet-history`). Refresh them (`make histories`) only
-when a change is meant to be incompatible and is guarded by `workflow.patched`,
-into a new folder beside the old ones, so both versions keep replaying:
+issue 11's quieter history, patch `quiet-history`; tests/histories/issue-13/ one with files: inputs
+with attachments, a resubmission keeping one, re-issued minutes and drafts with annexes).
+Record a new set (`make histories`) when a change is meant to be incompatible and is guarded by
+`workflow.patched`, or takes workflows down a new path (issue-13's files), into a new folder
+beside the old ones, so every version keeps replaying:
 `python scripts/record_histories.py DIR` (`make histories DIR=...`). It refuses to
 write over a history that is already there: checked-in histories are never re-recorded.
 
@@ -37,9 +39,12 @@ import yaml  # noqa: E402
 
 from consult import binaries  # noqa: E402
 from consult.outbox import Outbox  # noqa: E402
+from infra.files import record_file  # noqa: E402
 from infra.local import free_port, register_search_attributes  # noqa: E402
-from infra.settings import SmtpSettings  # noqa: E402
+from infra.settings import Settings, SmtpSettings  # noqa: E402
+from infra.temporal import data_converter  # noqa: E402
 from operations.consultations import start  # noqa: E402
+from schemas.annexes import FileRecord  # noqa: E402
 from schemas.approvals import Decision, DecisionRequest  # noqa: E402
 from schemas.consultation import (  # noqa: E402
     ExtendDeadlineRequest,
@@ -76,6 +81,14 @@ def approvers_to_approve(declaration: Declaration) -> list[str]:
 
 
 async def record(out: Path) -> None:
+    # Files are stored as the CLI and the gateway store them; the workflows record only their references.
+    converter = data_converter(Settings(storage_dir=Path(tempfile.mkdtemp())))
+
+    async def attached(name: str, by: str) -> FileRecord:
+        text = f"file,by\n{name},{by}\n" if name.endswith(".csv") else f"%PDF-1.7\n% {name}\n%%EOF\n"
+        data = text.encode()
+        return await record_file(converter, name, data, attached_by=by, attached_at=await env.get_current_time())
+
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=binaries.time_skipping_test_server(), data_converter=pydantic_data_converter
     )
@@ -109,13 +122,21 @@ async def record(out: Path) -> None:
             )
             round_ = env.client.get_workflow_handle_for(TechnicalRound.run, round_workflow_id(handle.id, 1))
             await _until(lambda: _exists(round_))
-            for party, author in leads.items():
+            for n, (party, author) in enumerate(leads.items()):
+                paper = await attached(f"{party}-position.pdf", author)
                 item = PILLAR_INPUT.validate_python(
-                    {"party": party, "pillar": "financing", "author": author, "summary": "s"}
+                    {"party": party, "pillar": "financing", "author": author, "summary": "s", "attachments": [paper]}
                 )
                 await round_.execute_update(
                     TechnicalRound.submit_input, SubmitInputRequest(input=item, submitted_by=operator)
                 )
+                if n == 0:  # the first party revises its input: keeps the paper, adds a project list
+                    projects = await attached("projects.csv", author)
+                    revised = item.model_copy(update={"summary": "s, revised", "attachments": [projects]})
+                    await round_.execute_update(
+                        TechnicalRound.submit_input,
+                        SubmitInputRequest(input=revised, submitted_by=operator, keep=[paper.sha256]),
+                    )
             await _until(lambda: _state(round_, RoundState.MINUTES_APPROVAL))
             sha = (await round_.query(TechnicalRound.status)).minutes[-1].sha256
             await round_.execute_update(
@@ -132,7 +153,9 @@ async def record(out: Path) -> None:
             await round_.execute_update(
                 TechnicalRound.reissue_minutes,
                 ReissueMinutesRequest(
-                    documents={Locale.EN: "# Minutes\n", Locale.ES: "# Acta\n"}, requested_by=operator
+                    documents={Locale.EN: "# Minutes\n", Locale.ES: "# Acta\n"},
+                    requested_by=operator,
+                    annexes=[await attached("study.pdf", operator)],
                 ),
             )
             await _until(lambda: _state(round_, RoundState.MINUTES_APPROVAL))
@@ -149,7 +172,9 @@ async def record(out: Path) -> None:
             v1 = await handle.execute_update(
                 Consultation.submit_draft,
                 SubmitDraftRequest(
-                    documents={Locale.EN: "# Agreement\n", Locale.ES: "# Acuerdo\n"}, requested_by=operator
+                    documents={Locale.EN: "# Agreement\n", Locale.ES: "# Acuerdo\n"},
+                    requested_by=operator,
+                    annexes=[await attached("annex-1.pdf", operator)],
                 ),
             )
             await _until(lambda: _agreement_open(handle, 1))
@@ -166,7 +191,11 @@ async def record(out: Path) -> None:
             await _until(lambda: _stage(handle, "drafting_agreement"))
             v2 = await handle.execute_update(
                 Consultation.submit_draft,
-                SubmitDraftRequest(documents={Locale.EN: "# Agreement\n\nReview.\n"}, requested_by=operator),
+                SubmitDraftRequest(
+                    documents={Locale.EN: "# Agreement\n\nReview.\n"},
+                    requested_by=operator,
+                    annexes=[await attached("annex-1.pdf", operator), await attached("annex-2.csv", operator)],
+                ),
             )
             await _until(lambda: _agreement_open(handle, 2))
             for approver in approvers:

@@ -3,7 +3,8 @@
 The histories in tests/histories/ are whole lifecycles recorded by
 scripts/record_histories.py, each folder by the code of its time (notices-beside/:
 since notices are delivered beside the lifecycle, with one notice's delivery;
-issue-11/: since issue 11's patch quiet-history, with a delivery of minutes).
+issue-11/: since issue 11's patch quiet-history, with a delivery of minutes; issue-13/: with
+files attached to inputs, minutes and drafts).
 A change that would break a running workflow fails here with a non-determinism
 error; guard it with `workflow.patched`.
 """
@@ -11,12 +12,16 @@ error; guard it with `workflow.patched`.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
+from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
+from schemas.consultation import SubmitDraftRequest
+from schemas.rounds import ReissueMinutesRequest, SubmitInputRequest
 from workers.main import WORKFLOWS
 from workers.sandbox import workflow_runner
 
@@ -41,6 +46,13 @@ def test_there_are_histories_to_replay() -> None:
         "consultation-replay-concluded-round-1",
         "consultation-replay-concluded-round-1-notice-002-approval_request",
     } <= quiet
+    # issue-13/: with files (inputs' attachments, a resubmission keeping one, minutes' and drafts' annexes)
+    files = {p.stem for p in HISTORIES if p.parent.name == "issue-13"}
+    assert {
+        "consultation-replay-concluded",
+        "consultation-replay-concluded-round-1",
+        "consultation-replay-concluded-round-1-notice-002-approval_request",
+    } <= files
 
 
 @pytest.mark.parametrize("path", HISTORIES, ids=lambda p: str(p.relative_to(p.parents[1])))
@@ -50,3 +62,27 @@ async def test_history_replays_with_todays_code(path: Path) -> None:
         workflows=WORKFLOWS, data_converter=pydantic_data_converter, workflow_runner=workflow_runner()
     ).replay_workflow(history, raise_on_replay_failure=True)
     assert result.replay_failure is None
+
+
+async def test_the_issue_13_histories_hold_files_by_reference() -> None:
+    """The files' path through the workflows is what issue-13/ replays: attachments, a kept file, annexes."""
+    folder = next(p.parent for p in HISTORIES if p.parent.name == "issue-13")
+    requests: dict[str, list[Any]] = {"submit_input": [], "reissue_minutes": [], "submit_draft": []}
+    types: dict[str, type[Any]] = {
+        "submit_input": SubmitInputRequest,
+        "reissue_minutes": ReissueMinutesRequest,
+        "submit_draft": SubmitDraftRequest,
+    }
+    for name in ("consultation-replay-concluded", "consultation-replay-concluded-round-1"):
+        history = WorkflowHistory.from_json(name, (folder / f"{name}.json").read_text())
+        for event in history.events:
+            if event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED:
+                accepted = event.workflow_execution_update_accepted_event_attributes.accepted_request
+                if accepted.input.name in types:
+                    [request] = await pydantic_data_converter.decode(
+                        list(accepted.input.args.payloads), [types[accepted.input.name]]
+                    )
+                    requests[accepted.input.name].append(request)
+    assert all(r.input.attachments for r in requests["submit_input"])
+    assert any(r.keep for r in requests["submit_input"])
+    assert all(r.annexes for r in requests["reissue_minutes"] + requests["submit_draft"])
