@@ -68,6 +68,12 @@ class Settings(BaseSettings):
     storage: Literal["fs", "s3"] = "fs"
     # The `fs` store's folder (default: `<data dir>/storage`).
     storage_dir: Path | None = None
+    # The `s3` store: the bucket (it must exist), an S3-compatible endpoint (MinIO, Ceph...; none for
+    # AWS itself) and the region. Credentials come only from the standard AWS chain (AWS_ACCESS_KEY_ID
+    # and AWS_SECRET_ACCESS_KEY, AWS_PROFILE, ~/.aws, an instance or task role): never from here.
+    s3_bucket: str | None = None
+    s3_endpoint_url: str | None = None
+    s3_region: str | None = None
 
     @property
     def storage_root(self) -> Path:

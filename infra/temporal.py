@@ -19,7 +19,7 @@ from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 
 from infra.codec import EncryptionCodec, parse_payload_keys
 from infra.settings import Settings
-from infra.storage import file_system_storage
+from infra.storage import StorageUnavailable, file_system_storage, s3_storage
 
 
 def data_converter(settings: Settings) -> DataConverter:
@@ -38,6 +38,12 @@ def data_converter(settings: Settings) -> DataConverter:
 
 
 def external_storage(settings: Settings) -> ExternalStorage:
+    """CONSULT_STORAGE: `fs` (a folder, the default) or `s3` (CONSULT_S3_BUCKET and friends). Nothing is
+    opened here (this runs before any event loop): the S3 client opens on first use."""
+    if settings.storage == "s3":
+        if not settings.s3_bucket:
+            raise StorageUnavailable("CONSULT_STORAGE=s3 needs CONSULT_S3_BUCKET (the bucket that keeps files)")
+        return s3_storage(settings.s3_bucket, endpoint_url=settings.s3_endpoint_url, region=settings.s3_region)
     return file_system_storage(settings.storage_root)
 
 
