@@ -30,10 +30,13 @@ $(CHROMIUM):
 run: install
 	$(BIN)/consult dev --data-dir $(DATA_DIR) --start $(EXAMPLE)
 
-# The layers contract (pyproject's [tool.importlinter]) first: a broken architecture fails fast.
+# The layers contract (pyproject's [tool.importlinter]) first: a broken architecture fails fast. Then the
+# whole suite with files kept in a folder, and the attached-files tests (`-m files`) again with the S3
+# driver against a real S3 API on loopback (moto, started by the test session).
 test: install $(CHROMIUM)
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/python -m pytest
+	CONSULT_TEST_STORAGE=s3 $(BIN)/python -m pytest -m files
 
 # The full chaos run (tests/chaos/): the real parts as separate processes, 20+ worker SIGKILLs, a 60 s
 # SMTP outage, a Temporal restart, a 1,000+ recipient notice killed mid-send, hostile input; a table,

@@ -50,6 +50,13 @@ def _clean_env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if not k.startswith(("CONSULT_", "TEMPORAL_"))}
 
 
+def _storage_env(root: Path) -> dict[str, str]:
+    """The one store every part and CLI call uses (they run in different folders, so the default
+    `.consult/storage` would differ): the test run's (tests/conftest.py exports it), else the stack's own."""
+    chosen = {k: v for k, v in os.environ.items() if k.startswith(("CONSULT_STORAGE", "CONSULT_S3_"))}
+    return chosen or {"CONSULT_STORAGE_DIR": str(root / "storage")}
+
+
 class Proc:
     """One part, in a process group of its own (so a kill takes whatever it started with it)."""
 
@@ -210,6 +217,7 @@ class Stack:
             "CONSULT_LOG_LEVEL": "WARNING",
             "CONSULT_OPERATOR": OPERATOR,
             "COLUMNS": "200",
+            **_storage_env(self.root),
             **extra,
         }
 
@@ -246,7 +254,13 @@ class Stack:
                 raise RuntimeError(f"the Temporal dev server exited; see {self.temporal.log}")
             try:
                 if self.client is None:
-                    self.client = await connect(Settings(temporal_address=self.address, task_queue=self.task_queue))
+                    folder = _storage_env(self.root).get("CONSULT_STORAGE_DIR")  # the parts' store (s3: from env)
+                    settings = Settings(
+                        temporal_address=self.address,
+                        task_queue=self.task_queue,
+                        storage_dir=Path(folder) if folder else None,
+                    )
+                    self.client = await connect(settings)
                 await self.client.workflow_service.get_system_info(GetSystemInfoRequest())
                 return self.client
             except Exception:
