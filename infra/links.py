@@ -15,7 +15,7 @@ from typing import Any
 import jwt
 from pydantic import SecretStr
 
-from schemas.links import FEED_LIFETIME, FeedClaims, LinkClaims, LinkPurpose, LinkSpec
+from schemas.links import FEED_LIFETIME, FeedClaims, FileClaims, FileLinkSpec, LinkClaims, LinkPurpose, LinkSpec
 
 ALGORITHM = "HS256"
 AUDIENCE = "consult-link"
@@ -25,6 +25,9 @@ MIN_SECRET_BYTES = 32
 # Every token this module signs carries these; one without them was not made here.
 REQUIRED_CLAIMS = ["aud", "sub", "exp", "pur", "wf", "cid", "rnd"]
 FEED_CLAIMS = ["aud", "sub", "exp", "pur", "fv"]
+# A file link is for a third audience: it downloads one file and opens no page (and no page token downloads).
+FILE_AUDIENCE = "consult-file"
+FILE_CLAIMS = ["aud", "sub", "exp", "wf", "cid", "fsh"]
 # Without CONSULT_LINK_KEYS, `consult dev` keeps its key in this file of its data directory.
 DEV_KEYS_FILE = "link-keys"
 
@@ -32,10 +35,18 @@ DEV_KEYS_FILE = "link-keys"
 class LinkError(Exception):
     """A token that cannot be trusted; `expired` tells the two failures a person must tell apart."""
 
-    def __init__(self, message: str, *, expired: bool = False, claims: LinkClaims | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        expired: bool = False,
+        claims: LinkClaims | None = None,
+        file: FileClaims | None = None,
+    ) -> None:
         super().__init__(message)
         self.expired = expired
         self.claims = claims
+        self.file = file  # an expired file link's claims
 
 
 def parse_keys(text: str) -> dict[str, SecretStr]:
@@ -98,6 +109,48 @@ class LinkSigner:
             "fv": version,
         }
         return self._encode(claims)
+
+    def sign_file(self, spec: FileLinkSpec, recipient: str) -> str:
+        """A link to one file for one recipient: the workflow, the file's SHA-256 and where it is."""
+        where = spec.where
+        claims = {
+            "aud": FILE_AUDIENCE,
+            "sub": recipient,
+            "exp": int(spec.expires_at.timestamp()),
+            "wf": spec.workflow_id,
+            "cid": spec.consultation_id,
+            "fsh": spec.sha256,
+            "ver": where.version,
+            "pty": where.party,
+            "pil": where.pillar.value if where.pillar else None,
+            "rev": where.revision,
+        }
+        return self._encode({k: v for k, v in claims.items() if v is not None})
+
+    def verify_file(self, token: str) -> FileClaims:
+        """A file token's claims, or LinkError (never another exception), like `verify`."""
+        raw, expired = self._decode(token, FILE_AUDIENCE, FILE_CLAIMS)
+        try:
+            claims = FileClaims.model_validate(
+                {
+                    "workflow_id": raw["wf"],
+                    "consultation_id": raw["cid"],
+                    "sha256": raw["fsh"],
+                    "where": {
+                        "version": raw.get("ver"),
+                        "party": raw.get("pty"),
+                        "pillar": raw.get("pil"),
+                        "revision": raw.get("rev"),
+                    },
+                    "recipient": raw["sub"],
+                    "expires_at": _expiry(raw),
+                }
+            )
+        except (KeyError, ValueError, TypeError, OverflowError, OSError):
+            raise _damaged() from None
+        if expired:
+            raise LinkError("this file link has expired", expired=True, file=claims)
+        return claims
 
     def _encode(self, claims: dict[str, object]) -> str:
         secret = self._keys[self._signing_kid].get_secret_value()

@@ -7,6 +7,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
 
+from schemas.declaration import Pillar
+
 # A link stays usable a little after its request's deadline: a late decision is
 # still recorded (and shown as late) rather than bounced.
 LINK_GRACE = timedelta(days=3)
@@ -66,3 +68,42 @@ class FeedClaims(BaseModel):
     operator: str
     version: int
     expires_at: datetime
+
+
+# A file link (an annex, an input's attachment) stays usable this long after the notice or page that
+# gave it, or until its request's link expires if that is later: a reader goes back to an annex for weeks.
+FILE_LINK_LIFETIME = timedelta(days=90)
+
+
+class FileLocation(BaseModel):
+    """Where a file is in the workflow that holds it: the annexes of a minutes or draft `version`, or
+    the attachments of one revision of a party's input on a pillar."""
+
+    model_config = ConfigDict(frozen=True)
+
+    version: int | None = None
+    party: str | None = None
+    pillar: Pillar | None = None
+    revision: int | None = None
+
+    @property
+    def is_input(self) -> bool:
+        return self.version is None
+
+
+class FileLinkSpec(BaseModel):
+    """One file a reader was sent (by its SHA-256, and where it is); the token binds it to the reader."""
+
+    model_config = ConfigDict(frozen=True)
+
+    workflow_id: str  # the round (minutes, inputs) or the consultation (drafts)
+    consultation_id: str
+    sha256: str
+    where: FileLocation
+    expires_at: datetime
+
+
+class FileClaims(FileLinkSpec):
+    """A verified file link: the spec, bound to one recipient."""
+
+    recipient: str

@@ -4,6 +4,9 @@ The gateway names the link (recipient, purpose, version, the pillar of an input 
 workflow answers with only what that page shows: who reads it, and either the approval of one
 document version (with that document in the reader's language only) or the reader's party's inputs.
 Never the whole status, never the declaration, never a document in every language.
+
+Files have two small queries of their own: `file_page` (the gateway, for one file link: is this file
+there, for this reader) and `document_files` (the mail activity, for the files a notice lists).
 """
 
 from __future__ import annotations
@@ -12,9 +15,10 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict
 
+from schemas.annexes import FileRecord
 from schemas.approvals import Decision, DecisionRecord, Delegation, Outcome
 from schemas.declaration import Locale, Pillar, Role
-from schemas.links import LinkPurpose
+from schemas.links import FileLocation, LinkPurpose
 from schemas.pillar_inputs import PillarInput
 
 
@@ -55,6 +59,22 @@ class PageDocument(_Model):
     sha256: str
     locale: Locale
     text: str
+    # The version's annexes: its SHA-256 covers them, so a decision covers them too.
+    annexes: list[FileRecord] = []
+
+
+class InputFiles(_Model):
+    """The files one party attached to its current input on one pillar."""
+
+    party: str
+    party_name: str
+    pillar: Pillar
+    revision: int
+    files: list[FileRecord]
+
+    @property
+    def where(self) -> FileLocation:
+        return FileLocation(party=self.party, pillar=self.pillar, revision=self.revision)
 
 
 class ApprovalPage(_Model):
@@ -77,6 +97,8 @@ class ApprovalPage(_Model):
     colleagues: list[Colleague] = []
     # The link's version in the reader's language: only while it awaits this reader's decision.
     document: PageDocument | None = None
+    # Minutes: the files of the inputs they record, with the document (empty for a draft).
+    input_files: list[InputFiles] = []
 
 
 class PillarRevision(_Model):
@@ -106,3 +128,37 @@ class LinkPage(_Model):
     reader: PageReader | None  # None: the recipient is no longer in the declaration
     approval: ApprovalPage | None = None  # approval links
     inputs: InputPage | None = None  # input links
+
+
+# The name `document_files` is answered under: the mail activity, below the workflows, asks by name.
+DOCUMENT_FILES_QUERY = "document_files"
+
+
+class FileRequest(_Model):
+    """A file link: its reader, the file's SHA-256 and where the link says it is."""
+
+    recipient: str
+    sha256: str
+    where: FileLocation
+
+
+class FilePage(_Model):
+    """The answer to `file_page`: the file, if it is where the link says and the reader may have it."""
+
+    title: str
+    operators: list[str]
+    reader: PageReader | None  # None: the recipient is no longer in the declaration
+    file: FileRecord | None = None
+
+
+class DocumentFilesRequest(_Model):
+    version: int
+
+
+class DocumentFiles(_Model):
+    """What a notice about a minutes or draft version lists: its annexes, and for minutes the inputs' files."""
+
+    version: int
+    sha256: str | None = None  # None: no such version
+    annexes: list[FileRecord] = []
+    inputs: list[InputFiles] = []
