@@ -8,7 +8,8 @@ open, and the same form posted twice records once and is answered the same way.
 
 Where things are: one router per resource (gateway/routers/), what routes need as
 dependencies (deps.py), the page a verified link opens (page.py), form parsing
-(forms.py), rendering and words (render.py, texts.py), errors (errors.py, middleware.py).
+(forms.py), files sent with a form and files downloaded (uploads.py, downloads.py), rendering and
+words (render.py, texts.py), errors (errors.py, middleware.py).
 """
 
 from __future__ import annotations
@@ -27,8 +28,9 @@ from gateway.deps import ClientProvider, GatewayConfig, VerifiedTokens
 from gateway.errors import PageError
 from gateway.middleware import GatewayMiddleware
 from gateway.page import Readers
-from gateway.routers import approvals, calendar, health, inputs, links
+from gateway.routers import approvals, calendar, files, health, inputs, links
 from gateway.routers.codec import router as codec_router
+from gateway.uploads import Recorded
 from infra.links import LinkSigner
 
 
@@ -54,11 +56,13 @@ def create_app(
     )
     app.state.readers = Readers()  # who reads which link, kept from the pages read (gateway/page.py)
     app.state.tokens = VerifiedTokens(signer)
+    app.state.recorded = Recorded()  # files a reader attached lately (gateway/uploads.py)
     app.include_router(health.router)
     app.include_router(calendar.router)
     app.include_router(links.router)
     app.include_router(approvals.router)
     app.include_router(inputs.router)
+    app.include_router(files.router)
     if codec is not None and codec_token:
         app.include_router(codec_router)
         app.add_middleware(

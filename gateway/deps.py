@@ -9,7 +9,7 @@ piece with `app.dependency_overrides[deps.get_page] = ...`.
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
@@ -27,6 +27,7 @@ from gateway.forms import MAX_FORM_BYTES, MAX_FORM_FIELDS
 from gateway.page import Page, Reader, Readers, load_page, operators_of
 from gateway.render import locale_of
 from gateway.texts import texts, words_for
+from gateway.uploads import TooLarge, read_upload_form
 from infra import logs
 from infra.links import LinkError, LinkSigner
 from schemas.declaration import Locale, Pillar
@@ -215,3 +216,21 @@ def unreadable(locale: Locale) -> PageError:
 
 
 PostedForm = Annotated[FormData, Depends(get_form)]
+
+
+async def get_upload_form(request: Request, link: VerifiedLink) -> AsyncIterator[FormData]:
+    """The posted input form with its files (gateway/uploads.py), closed (its spooled files removed)
+    once the answer is sent: 413 past its bounds, 400 for a body no page sends, in the reader's language."""
+    try:
+        form = await read_upload_form(request)
+    except TooLarge:
+        raise too_large(await link.locale()) from None
+    except (HTTPException, MultiPartException):
+        raise unreadable(await link.locale()) from None
+    try:
+        yield form
+    finally:
+        await form.close()
+
+
+UploadForm = Annotated[FormData, Depends(get_upload_form)]

@@ -16,8 +16,9 @@ from gateway import render
 from gateway.errors import out_of_reach
 from infra import logs
 
-# Email links (/l/TOKEN) and calendar feeds (/calendar/TOKEN.ics) carry credentials in the path.
-TOKEN_IN_PATH = re.compile(r"/(l|calendar)/[^/]+")
+# Email links (/l/TOKEN), file links (/files/TOKEN) and calendar feeds (/calendar/TOKEN.ics) carry
+# credentials in the path.
+TOKEN_IN_PATH = re.compile(r"/(l|files|calendar)/[^/]+")
 SECURITY_HEADERS = {
     # Token pages must not be cached or leak their URL to other sites.
     "Cache-Control": "no-store",
@@ -54,7 +55,12 @@ class GatewayMiddleware:
             if message["type"] == "http.response.start":
                 answering = True
                 status = message["status"]
-                MutableHeaders(scope=message).update(SECURITY_HEADERS)
+                headers = MutableHeaders(scope=message)
+                # A route may only tighten the policy (a download's is stricter still): it keeps its own.
+                own_policy = headers.get("content-security-policy")
+                headers.update(SECURITY_HEADERS)
+                if own_policy:
+                    headers["Content-Security-Policy"] = own_policy
             await send(message)
 
         try:

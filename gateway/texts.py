@@ -76,6 +76,30 @@ TEXTS: dict[str, str] = {
         "What was sent is larger than any form this service accepts, and nothing was recorded. "
         "Please shorten the texts and try again."
     ),
+    # Files: attached to an input, listed with a document, downloaded through a link.
+    "attachments": N_("Files (PDF, DOCX, XLSX, ODT, ODS, CSV, PNG or JPEG; up to 25 MB each)"),
+    "attachments_help": N_("Add one or more files; their type is checked from their content, not their name."),
+    "earlier_files": N_("Files of your current input (untick one to leave it out of the new revision)"),
+    "keep": N_("Keep {name}"),
+    "files_again": N_("Nothing was recorded: please choose your files again when you submit."),
+    "too_many_files": N_("An input has at most {n} files, the ones kept included; {count} were sent."),
+    "file_empty": N_("{name} is empty."),
+    "file_too_large": N_("{name} is {size}; each file may be at most 25 MB."),
+    "file_type": N_(
+        "{name} is not a PDF, DOCX, XLSX, ODT, ODS, CSV, PNG or JPEG file by its content (its name does not count)."
+    ),
+    "file_extension": N_("{name} is a {type} file by its content, but its name ends in {suffix}: name it {suggested}."),
+    "annexes": N_("Annexes"),
+    "input_files": N_("Files of the input of {party} on {pillar} (revision {rev})"),
+    "covers_annexes": N_(
+        "A decision on this version covers the document and its annexes together: its SHA-256 {sha} is "
+        "computed over the text and every annex's SHA-256."
+    ),
+    "file_gone": N_("This file is not available"),
+    "file_gone_detail": N_(
+        "The link does not name a file of a document you were sent. Please use the link from your email as it is."
+    ),
+    "no_extension": N_("no extension"),
 }
 
 DECISION_WORDS = {"approve": N_("Approved"), "request_changes": N_("Changes requested"), "decline": N_("Declined")}

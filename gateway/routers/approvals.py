@@ -18,15 +18,17 @@ from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
+from activities.wording import FileGroup
 from gateway.deps import Link, PostedForm, VerifiedLink
+from gateway.downloads import file_lines
 from gateway.forms import field_errors
 from gateway.page import Page, Reader, decision_word, when
 from gateway.render import document_html, message, render
 from gateway.texts import texts
 from operations import links
 from schemas.approvals import Decision, DecisionRecord, DecisionRequest, DelegateRequest, Outcome
-from schemas.links import LinkPurpose
-from schemas.pages import ApprovalPage
+from schemas.links import FileLocation, LinkPurpose
+from schemas.pages import ApprovalPage, PageDocument
 from schemas.pillar_inputs import Channel
 
 router = APIRouter(prefix="/l/{token}", tags=["approvals"])
@@ -73,7 +75,23 @@ def approval_page(request: Request, page: Page, status: int = 200, error: str = 
         colleagues=s.colleagues,
         delegate_action=f"/l/{page.token}/delegate",
         can_decline=Decision.DECLINE in s.allowed,
+        files=document_files(request, page, document),
+        covers=page.t["covers_annexes"].format(sha=document.sha256) if document.annexes else "",
     )
+
+
+def document_files(request: Request, page: Page, document: PageDocument) -> list[FileGroup]:
+    """The version's annexes and (minutes) the inputs' files, each with a download link for the reader."""
+    signer = request.app.state.config.signer
+    groups = []
+    if document.annexes:
+        where = FileLocation(version=document.version)
+        lines = file_lines(signer, page.claims, document.annexes, where, page.words)
+        groups.append(FileGroup(page.t["annexes"], lines, annexes=True))
+    for i in page.approval.input_files:
+        heading = page.t["input_files"].format(party=i.party_name, pillar=page.pillar_name(i.pillar), rev=i.revision)
+        groups.append(FileGroup(heading, file_lines(signer, page.claims, i.files, i.where, page.words)))
+    return groups
 
 
 def _why_closed(page: Page, s: ApprovalPage) -> str:

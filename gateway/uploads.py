@@ -1,0 +1,185 @@
+"""The input form with files: read as it streams in, within bounds, and each file checked and stored.
+
+Bounds: the whole body at most MAX_UPLOAD_BYTES (every file at its largest, plus the form's text),
+counted as it arrives; the text fields together at most MAX_FORM_BYTES, held in memory; files spooled
+to disk past 1 MB each by Starlette, read back one at a time. Beyond, a 413 page.
+
+Every file is checked before any is stored (`refusal`: in the reader's language, naming the file),
+so a refused file leaves nothing behind; then each goes through `infra.files.record_file`. A file
+recorded a moment ago by the same reader for the same workflow is reused as recorded (`Recorded`):
+the same form posted twice sends the same request, with the same update id, and records once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections import OrderedDict
+from collections.abc import AsyncGenerator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import PurePath
+
+from fastapi import Request
+from starlette.datastructures import FormData, Headers, UploadFile
+from starlette.formparsers import MultiPartException, MultiPartParser
+from temporalio.converter import DataConverter
+
+from activities.wording import file_size
+from gateway.forms import MAX_FORM_BYTES, MAX_FORM_FIELDS
+from infra.files import record_file, sniff
+from infra.i18n import Words
+from schemas.annexes import EXTENSIONS, MAX_FILE_BYTES, MAX_FILES, FileRecord, file_name
+
+FILES_FIELD = "attachments"
+KEEP_FIELD = "keep"
+# The largest input form: every file at its largest, and the text of the largest form.
+MAX_UPLOAD_BYTES = MAX_FILES * MAX_FILE_BYTES + MAX_FORM_BYTES
+
+
+class TooLarge(Exception):
+    """The body is larger than any form with files this gateway accepts."""
+
+
+class _BoundedParser(MultiPartParser):
+    """Starlette's multipart parser, with the text fields bounded together, not only one by one."""
+
+    def __init__(self, headers: Headers, stream: AsyncGenerator[bytes, None], *, max_files: int) -> None:
+        super().__init__(headers, stream, max_files=max_files, max_fields=MAX_FORM_FIELDS, max_part_size=MAX_FORM_BYTES)
+        self._text_bytes = 0
+
+    def on_part_data(self, data: bytes, start: int, end: int) -> None:
+        if self._current_part.file is None:
+            self._text_bytes += end - start
+            if self._text_bytes > MAX_FORM_BYTES:
+                raise MultiPartException("the form's text is larger than any form sends")
+        super().on_part_data(data, start, end)
+
+
+async def read_upload_form(request: Request) -> FormData:
+    """The posted input form, with its files: TooLarge past MAX_UPLOAD_BYTES, MultiPartException (or
+    Starlette's 400 HTTPException) for a body no page sends. A form without files (urlencoded) is read
+    within MAX_FORM_BYTES, as every other form."""
+    multipart = request.headers.get("content-type", "").startswith("multipart/form-data")
+    limit = MAX_UPLOAD_BYTES if multipart else MAX_FORM_BYTES
+    declared = request.headers.get("content-length", "")
+    if len(declared) > 12 or (declared.isdecimal() and int(declared) > limit):
+        raise TooLarge
+
+    async def counted() -> AsyncGenerator[bytes, None]:  # a chunked body declares no length
+        received = 0
+        async for chunk in request.stream():
+            received += len(chunk)
+            if received > limit:
+                raise TooLarge
+            yield chunk
+
+    if multipart:
+        # One more file part than the limit, so that too many files is said as such (not a broken form).
+        return await _BoundedParser(request.headers, counted(), max_files=MAX_FILES + 1).parse()
+    body = bytearray()
+    async for chunk in counted():
+        body += chunk
+
+    async def replay() -> dict[str, object]:
+        return {"type": "http.request", "body": bytes(body), "more_body": False}
+
+    return await Request(request.scope, replay).form(
+        max_files=0, max_fields=MAX_FORM_FIELDS, max_part_size=MAX_FORM_BYTES
+    )
+
+
+def chosen_files(form: FormData) -> list[UploadFile]:
+    """The files sent with the form; a file input left empty sends one part without a name or bytes."""
+    return [f for f in form.getlist(FILES_FIELD) if isinstance(f, UploadFile) and (f.filename or f.size)]
+
+
+@dataclass(frozen=True)
+class Refusal:
+    status: int  # 413 for a file too large, 415 for a type not accepted, 422 otherwise
+    message: str
+
+
+async def _read(upload: UploadFile) -> bytes:
+    await upload.seek(0)
+    return await upload.read()
+
+
+def shown_name(name: str) -> str:
+    return name if len(name) <= 80 else name[:77] + "..."
+
+
+def refusal(name: str, size: int, data: bytes | None, t: dict[str, str], words: Words) -> Refusal | None:
+    """Why this file cannot be attached, in the reader's words (the checks of `infra.files.check_file`),
+    or None. `data` None: not read, being too large already."""
+    name = file_name(name)
+    shown = shown_name(name)
+    if size > MAX_FILE_BYTES or data is None:
+        return Refusal(413, t["file_too_large"].format(name=shown, size=file_size(size, words)))
+    if not name or not data:
+        return Refusal(422, t["file_empty"].format(name=shown or "—"))
+    media_type = sniff(data)
+    if media_type is None:
+        return Refusal(415, t["file_type"].format(name=shown))
+    suffix = PurePath(name).suffix.lower()
+    if suffix not in EXTENSIONS[media_type]:
+        suggested = PurePath(name).stem + EXTENSIONS[media_type][0]
+        return Refusal(
+            422,
+            t["file_extension"].format(
+                name=shown, type=media_type.label, suffix=suffix or t["no_extension"], suggested=suggested
+            ),
+        )
+    return None
+
+
+async def first_refusal(uploads: list[UploadFile], t: dict[str, str], words: Words) -> Refusal | None:
+    """The first file that cannot be attached, read one at a time (a file too large is not read)."""
+    for upload in uploads:
+        size = upload.size or 0
+        data = await _read(upload) if size <= MAX_FILE_BYTES else None
+        found = refusal(upload.filename or "", size, data, t, words)
+        if found is not None:
+            return found
+    return None
+
+
+class Recorded:
+    """Files recorded lately, by workflow, reader and SHA-256 (bounded, kept a while): the same file sent
+    again by the same reader is the same record, so a form posted twice asks for the same update."""
+
+    def __init__(self, size: int = 1_000, ttl: timedelta = timedelta(minutes=15)) -> None:
+        self._size = size
+        self._ttl = ttl.total_seconds()
+        self._records: OrderedDict[tuple[str, str, str, str], tuple[float, FileRecord]] = OrderedDict()
+
+    def get(self, key: tuple[str, str, str, str]) -> FileRecord | None:
+        kept = self._records.get(key)
+        if kept is None or time.monotonic() - kept[0] > self._ttl:
+            self._records.pop(key, None)
+            return None
+        return kept[1]
+
+    def put(self, key: tuple[str, str, str, str], record: FileRecord) -> None:
+        self._records[key] = (time.monotonic(), record)
+        self._records.move_to_end(key)
+        while len(self._records) > self._size:
+            self._records.popitem(last=False)
+
+
+async def record_uploads(
+    converter: DataConverter, uploads: list[UploadFile], *, workflow_id: str, attached_by: str, recorded: Recorded
+) -> list[FileRecord]:
+    """Each file stored and described (after `first_refusal` found none to refuse), duplicates once."""
+    records: dict[str, FileRecord] = {}
+    for upload in uploads:
+        data = await _read(upload)
+        sha256 = hashlib.sha256(data).hexdigest()
+        name = file_name(upload.filename or "")
+        key = (workflow_id, attached_by, sha256, name)
+        record = recorded.get(key)
+        if record is None:
+            record = await record_file(converter, name, data, attached_by=attached_by, attached_at=datetime.now(UTC))
+            recorded.put(key, record)
+        records.setdefault(record.sha256, record)
+    return list(records.values())
