@@ -31,17 +31,31 @@ from markupsafe import Markup
 from temporalio import activity
 from temporalio.client import Client
 from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError, RPCStatusCode
 
 from activities.calendar import invitations
 from activities.documents import markdown_to_html
 from activities.smtp import SmtpPool
-from activities.wording import footer, greeting, link_label, word
+from activities.wording import (
+    FileGroup,
+    FileLine,
+    annexes_heading,
+    covers_annexes,
+    file_size,
+    footer,
+    greeting,
+    input_files_heading,
+    link_label,
+    word,
+)
 from infra import logs
 from infra.i18n import Words
 from infra.links import LinkSigner
 from infra.recorded import Texts, document_texts
 from infra.settings import SmtpSettings
+from schemas.annexes import FileRecord
 from schemas.declaration import Locale
+from schemas.links import FILE_LINK_LIFETIME, FileLinkSpec, FileLocation
 from schemas.notices import (
     DeliveryInput,
     DeliveryReport,
@@ -51,6 +65,7 @@ from schemas.notices import (
     Notice,
     Recipient,
 )
+from schemas.pages import DOCUMENT_FILES_QUERY, DocumentFiles, DocumentFilesRequest
 
 log = logs.get_logger(__name__)
 
@@ -91,10 +106,46 @@ def _diff(before: str, after: str, version: int) -> str:
     )
 
 
-def render(notice: Notice, recipient: Recipient, sender: str, link: str | None = None) -> EmailMessage:
-    """The message one recipient receives: plain text and HTML, in their locale, with their own link."""
+def document_of(notice: Notice) -> tuple[str, int] | None:
+    """The workflow and version of the minutes or draft a notice is about, if it names one: where its
+    files are listed (the document's issuer, or the workflow its approval link acts on)."""
+    if notice.document_source is not None:
+        return notice.document_source.workflow_id, notice.document_source.version
+    if notice.link is not None and notice.link.version is not None:
+        return notice.link.workflow_id, notice.link.version
+    return None
+
+
+def file_groups(files: DocumentFiles, words: Words, link: Callable[[FileRecord, FileLocation], str]) -> list[FileGroup]:
+    """A version's annexes, then each input's files (minutes), every file with the reader's own link."""
+
+    def lines(records: list[FileRecord], where: FileLocation) -> list[FileLine]:
+        return [
+            FileLine(f.name, file_size(f.size, words), f.media_type.label, f.sha256, link(f, where)) for f in records
+        ]
+
+    groups = []
+    if files.annexes:
+        annexes = lines(files.annexes, FileLocation(version=files.version))
+        groups.append(FileGroup(annexes_heading(words), annexes, annexes=True))
+    for i in files.inputs:
+        heading = input_files_heading(i.party_name, words.pillar(i.pillar), i.revision, words)
+        groups.append(FileGroup(heading, lines(i.files, i.where)))
+    return groups
+
+
+def render(
+    notice: Notice,
+    recipient: Recipient,
+    sender: str,
+    link: str | None = None,
+    files: list[FileGroup] | None = None,
+) -> EmailMessage:
+    """The message one recipient receives: plain text and HTML, in their locale, with their own link
+    (and one per file of its document: files are linked, never attached)."""
     wording = word(notice, recipient.locale)
     words = Words(recipient.locale)
+    annexed = any(group.annexes for group in files or [])
     context: dict[str, object] = {
         "wording": wording,
         "locale": recipient.locale.value,
@@ -107,6 +158,9 @@ def render(notice: Notice, recipient: Recipient, sender: str, link: str | None =
         "document_text": "",
         "document_html": "",
         "diff": "",
+        "files": files or [],
+        "files_heading": words.gettext("Files (download links for you alone)"),
+        "covers": covers_annexes(notice.sha256 or "", words) if annexed and notice.sha256 else "",
     }
     if notice.documents:
         text = notice.documents.get(recipient.locale) or next(iter(notice.documents.values()))
@@ -229,6 +283,48 @@ class Mailer:
             return delivery.notice
         raise ApplicationError(f"delivery {at.workflow_id} has no history")
 
+    async def _files(self, notice: Notice, recipient: Recipient) -> list[FileGroup]:
+        """The files of the notice's document, each with a link signed for this recipient."""
+        document = document_of(notice)
+        if document is None or self._links is None or self._temporal is None:
+            return []
+        workflow_id, version = document
+        files: DocumentFiles = await self._once(
+            ("files", workflow_id, version), lambda: self._document_files(workflow_id, version)
+        )
+        links = self._links
+        expires_at = notice.issued_at + FILE_LINK_LIFETIME
+        if notice.link is not None:
+            expires_at = max(expires_at, notice.link.expires_at)
+
+        def link(record: FileRecord, where: FileLocation) -> str:
+            spec = FileLinkSpec(
+                workflow_id=workflow_id,
+                consultation_id=notice.consultation_id,
+                sha256=record.sha256,
+                where=where,
+                expires_at=expires_at,
+            )
+            return f"{self._gateway_url}/files/{links.sign_file(spec, recipient.email)}"
+
+        return file_groups(files, Words(recipient.locale), link)
+
+    async def _document_files(self, workflow_id: str, version: int) -> DocumentFiles:
+        # By name: activities sit below the workflows that answer it (schemas.pages names it for both).
+        handle = self._reader().get_workflow_handle(workflow_id)
+        try:
+            files = await handle.query(
+                DOCUMENT_FILES_QUERY, DocumentFilesRequest(version=version), result_type=DocumentFiles
+            )
+        except RPCError as error:
+            if error.status is RPCStatusCode.NOT_FOUND:
+                raise ApplicationError(
+                    f"{workflow_id} is gone: its files cannot be listed", non_retryable=True
+                ) from error
+            raise
+        assert isinstance(files, DocumentFiles)
+        return files
+
     def _link_for(self, notice: Notice, recipient: Recipient) -> str | None:
         if notice.link is None or self._links is None:
             return None
@@ -250,8 +346,9 @@ class Mailer:
     async def send_message(self, request: MessageRequest) -> MessageOutcome:
         """One message to one recipient; a permanent refusal is an answer, anything else is retried."""
         notice, recipient = await self._with_documents(request), request.recipient
+        files = await self._files(notice, recipient)
         try:
-            wire = render(notice, recipient, self._smtp.sender, self._link_for(notice, recipient)).as_bytes(
+            wire = render(notice, recipient, self._smtp.sender, self._link_for(notice, recipient), files).as_bytes(
                 policy=_WIRE
             )
         except (ValueError, TypeError) as error:
@@ -286,7 +383,8 @@ class Mailer:
         notice = await self._resolved(notice)
         async with self._client() as smtp:
             for recipient in pending:
-                message = render(notice, recipient, self._smtp.sender, self._link_for(notice, recipient))
+                files = await self._files(notice, recipient)
+                message = render(notice, recipient, self._smtp.sender, self._link_for(notice, recipient), files)
                 try:
                     await smtp.sendmail(self._smtp.sender, [recipient.email], message.as_bytes(policy=_WIRE))
                     report.delivered.append(recipient.email)

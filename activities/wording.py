@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from babel.numbers import format_decimal
+
 from infra.i18n import N_, Plural, Words
 from schemas.declaration import Locale
 from schemas.links import LinkPurpose
@@ -289,4 +291,58 @@ def link_label(purpose: LinkPurpose, words: Words) -> str:
 def footer(reference: str, words: Words) -> str:
     return words.gettext(
         "This message was sent by the consultation secretariat's orchestrator. Reference: {ref}", ref=reference
+    )
+
+
+# --- attached files ----------------------------------------------------------------------
+
+# A file's size the way people read it; its exact size in bytes is in the dossier.
+_UNITS = ((1024 * 1024, N_("{size} MB")), (1024, N_("{size} KB")))
+
+
+def file_size(size: int, words: Words) -> str:
+    """`2.4 MB`, `380 KB`, `512 bytes`: one decimal in MB, none in KB (in the reader's digits)."""
+    for unit, text in _UNITS:
+        if size >= unit:
+            shown = format_decimal(round(size / unit, 1 if unit > 1024 else 0), "#,##0.#", locale=words.locale.value)
+            return words.gettext(text, size=shown)
+    return words.ngettext("{n} byte", "{n} bytes", size)
+
+
+@dataclass(frozen=True)
+class FileLine:
+    """One file as a message or page lists it, with the reader's own link to download it."""
+
+    name: str
+    size: str
+    type: str
+    sha256: str
+    link: str
+
+
+@dataclass(frozen=True)
+class FileGroup:
+    """A heading and its files: a version's annexes, or one party's input on one pillar."""
+
+    heading: str
+    files: list[FileLine]
+    annexes: bool = False  # a version's own annexes (its SHA-256 covers them), not an input's files
+
+
+def annexes_heading(words: Words) -> str:
+    return words.gettext("Annexes")
+
+
+def input_files_heading(party_name: str, pillar: str, revision: int, words: Words) -> str:
+    return words.gettext(
+        "Files of the input of {party} on {pillar} (revision {rev})", party=party_name, pillar=pillar, rev=revision
+    )
+
+
+def covers_annexes(sha256: str, words: Words) -> str:
+    """What a decision on a version with annexes covers: said beside its annexes, in the message and on the page."""
+    return words.gettext(
+        "A decision on this version covers the document and its annexes together: its SHA-256 {sha} is "
+        "computed over the text and every annex's SHA-256.",
+        sha=sha256,
     )
