@@ -1,16 +1,31 @@
-"""The gateway served for real: uvicorn on a loopback port, in front of the dev server."""
+"""The gateway served for real: uvicorn on a loopback port, in front of the dev server; and a real
+browser for its pages: Debian's Chromium driven by Playwright (never `playwright install`)."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest_asyncio
+from playwright.async_api import Browser, async_playwright
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from gateway.app import create_app
 from infra.links import LinkSigner, parse_keys
 from tests.helpers.gateway import LINK_KEYS, Gateway, serving
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 @pytest_asyncio.fixture(scope="session")
@@ -22,3 +37,13 @@ async def gateway(dev_env: WorkflowEnvironment) -> AsyncIterator[Gateway]:
 
     async with serving(create_app(signer=signer, clients=clients)) as url:
         yield Gateway(url, signer)
+
+
+@pytest_asyncio.fixture(scope="session")
+async def browser() -> AsyncIterator[Browser]:
+    # `make test` installs Debian's chromium; without it this fails loudly rather than skipping.
+    assert CHROMIUM.exists(), "Chromium is missing: `apt-get install chromium` (make test does it)"
+    async with async_playwright() as p:
+        launched = await p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield launched
+        await launched.close()

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-import pytest_asyncio
-from playwright.async_api import Browser, async_playwright
+from playwright.async_api import Browser
 from temporalio.testing import WorkflowEnvironment
 
 from consult.outbox import Outbox
@@ -19,28 +17,7 @@ from tests.helpers import CL_LEAD, eventually, make_declaration, notices_of, run
 from tests.helpers.gateway import Gateway, link_in
 from workflows.technical_round import TechnicalRound, round_workflow_id
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 DAY = timedelta(days=1)
-
-
-@pytest_asyncio.fixture(scope="session")
-async def browser() -> AsyncIterator[Browser]:
-    # `make test` installs Debian's chromium; without it this fails loudly rather than skipping.
-    assert CHROMIUM.exists(), "Chromium is missing: `apt-get install chromium` (make test does it)"
-    async with async_playwright() as p:
-        launched = await p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield launched
-        await launched.close()
 
 
 async def test_a_technical_lead_fills_the_form_on_a_phone(
