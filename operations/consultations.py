@@ -231,6 +231,16 @@ async def round_of(client: Client, workflow_id: str, number: int) -> RoundStatus
     return current.model_copy(update={"notices": await notices.settle(client, current.notices)})
 
 
+async def recorded_status(client: Client, consultation_id: str) -> ConsultationStatus:
+    """The consultation as recorded, its notices' delivery not looked up: for deciding, not for showing."""
+    return await _consultation_status(client, consultation_id)
+
+
+async def recorded_round(client: Client, consultation_id: str, number: int | None = None) -> RoundStatus:
+    """A round (default: the latest) as recorded, its notices' delivery not looked up."""
+    return await _round_status(client, consultation_id, number)
+
+
 async def current_draft(client: Client, consultation_id: str) -> DocumentVersion:
     """The latest agreement draft: the version approvers decide on now."""
     current = await _consultation_status(client, consultation_id)
