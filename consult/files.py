@@ -208,3 +208,22 @@ def read_document(path: Path) -> str:
     if not text.strip():
         raise InputFileError(f"{path} is empty")
     return text
+
+
+def read_attachment(path: Path) -> tuple[str, bytes]:
+    """A file to attach: its name and bytes, refused (naming it) if it cannot be read or is over the limit."""
+    from schemas.annexes import MAX_FILE_BYTES as MAX_ATTACHMENT_BYTES
+
+    try:
+        size = path.stat().st_size
+        if path.is_dir():
+            raise InputFileError(f"{path} is a folder, not a file; nothing was recorded")
+        if size > MAX_ATTACHMENT_BYTES:
+            raise InputFileError(
+                f"{path} is {size:,} bytes; the limit is {MAX_ATTACHMENT_BYTES:,} bytes (25 MiB); nothing was recorded"
+            )
+        return path.name, path.read_bytes()
+    except FileNotFoundError:
+        raise InputFileError(f"{path}: no such file; nothing was recorded") from None
+    except OSError as err:
+        raise InputFileError(f"{path}: cannot be read ({err.strerror or err}); nothing was recorded") from None

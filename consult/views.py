@@ -12,6 +12,7 @@ from temporalio.client import WorkflowExecution
 
 from infra.formatting import display_tz, fmt, fmt_counted
 from schemas import search_attributes as sa
+from schemas.annexes import FileRecord
 from schemas.consultation import ConsultationStatus
 from schemas.notices import NoticeRecord, NoticeState
 from schemas.rounds import RoundStatus
@@ -59,6 +60,10 @@ def show_status(console: Console, s: ConsultationStatus) -> None:
         console.print(extensions)
     if s.withdrawal:
         console.print(f"Withdrawn {when(s.withdrawal.at)} by {s.withdrawal.by}: {escape(s.withdrawal.reason)}")
+    if s.drafts:
+        d = s.drafts[-1]
+        console.print(f"Agreement draft version {d.version}, SHA-256 {d.sha256}")
+        show_files(console, [(f"draft v{d.version} annex", f) for f in d.annexes], when)
     show_notices(console, s.notices, when)
 
 
@@ -89,6 +94,15 @@ def show_round(console: Console, r: RoundStatus) -> None:
     for party, row in r.grid.items():
         grid.add_row(party, *[str(row[p]) if row[p] else "[red]—[/red]" for p in r.pillars])
     console.print(grid)
+    attached = [
+        (f"{x.input.party}/{x.input.pillar.value} rev {x.revision}", f)
+        for x in r.submissions
+        if x.superseded_at is None
+        for f in x.input.attachments
+    ]
+    if r.minutes:
+        attached += [(f"minutes v{r.minutes[-1].version} annex", f) for f in r.minutes[-1].annexes]
+    show_files(console, attached, when)
     if r.decisions:
         decisions = Table(title="Decisions", title_justify="left")
         for column in ("when", "party", "approver", "decision", "version", "channel", "comment"):
@@ -106,6 +120,20 @@ def show_round(console: Console, r: RoundStatus) -> None:
         console.print(decisions)
     if r.notices:
         show_notices(console, r.notices, when)
+
+
+def show_files(console: Console, files: list[tuple[str, FileRecord]], when: Callable[[datetime | None], str]) -> None:
+    """The files attached to what is current (inputs, minutes, the draft): where, name, type, size, SHA-256."""
+    if not files:
+        return
+    table = Table(title="Files", title_justify="left")
+    for column in ("attached to", "file", "type", "size (bytes)", "SHA-256", "attached by", "when"):
+        table.add_column(column, overflow="fold")
+    for where, f in files:
+        table.add_row(
+            where, escape(f.name), f.media_type.label, f"{f.size:,}", f.sha256, f.attached_by, when(f.attached_at)
+        )
+    console.print(table)
 
 
 def show_notices(console: Console, records: list[NoticeRecord], when: Callable[[datetime | None], str]) -> None:

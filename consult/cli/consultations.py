@@ -160,15 +160,39 @@ def dossier(
             help="The HTML file to write (the JSON goes beside it). Default: dossier-<id>.html",
         ),
     ] = None,
+    with_files: Annotated[
+        Path | None,
+        typer.Option(
+            "--with-files",
+            metavar="DIR",
+            help="Write the record and every attached file into DIR, with SHA256SUMS (check: "
+            "cd DIR && sha256sum -c SHA256SUMS).",
+        ),
+    ] = None,
 ) -> None:
     """Write the record of a consultation: HTML and JSON, with a SHA-256 over the record.
 
-    Works on a running or a finished consultation.
+    It lists every attached file with its SHA-256; --with-files DIR exports the
+    files too. Works on a running or a finished consultation.
     """
     from operations import dossier as records  # here, for start-up speed (Jinja, Markdown)
 
-    record = Session.of(ctx).run(records.build, consultation)
-    html_path = out_file or Path(f"dossier-{record['consultation']['id']}.html")
+    if out_file is not None and with_files is not None:
+        raise Failure("give --out FILE or --with-files DIR, not both", BAD_INPUT)
+    session = Session.of(ctx)
+    record = session.run(records.build, consultation)
+    if with_files is not None:
+        written = session.run(records.export, record, with_files)
+        count = len({f["sha256"] for f in record["files"]})
+        out.print(
+            f"Wrote the record and {count} attached file(s) into {with_files}, with {records.SUMS} over all "
+            f"{len(written) - 1} (record SHA-256 {record['sha256']}).\n"
+            f"Check: cd {with_files} && sha256sum -c {records.SUMS}",
+            markup=False,
+            highlight=False,
+        )
+        return
+    html_path = out_file or Path(records.file_names(record)[0])
     html_path.parent.mkdir(parents=True, exist_ok=True)
     html_path.write_text(records.render_html(record), encoding="utf-8")
     json_path = html_path.with_suffix(".json")

@@ -7,12 +7,15 @@ from typing import Annotated
 import typer
 
 from consult.cli.options import (
+    Annexes,
     Approver,
     ConsultationId,
     DecisionChoice,
     EnglishText,
     Operator,
     SpanishText,
+    attach_files,
+    describe_files,
     read_documents,
 )
 from consult.cli.session import Session, out
@@ -30,19 +33,33 @@ def submit(
     consultation: ConsultationId,
     en: EnglishText = None,
     es: SpanishText = None,
+    annex: Annexes = None,
     by: Operator = "",
 ) -> None:
-    """Submit the next version of the agreement.
+    """Submit the next version of the agreement, with its annexes.
 
     Every approver receives it (with a diff from the previous version) and a
-    link to decide.
+    link to decide. Its SHA-256 covers the text and the annexes; a version
+    carries the annexes given with it (give them again with the next one).
     """
+    from datetime import UTC, datetime
+
     from operations import consultations as operations
+    from operations import files
     from schemas.consultation import SubmitDraftRequest
 
-    request = SubmitDraftRequest(documents=read_documents(en, es), requested_by=by)
-    draft = Session.of(ctx).run(operations.submit_draft, consultation, request)
-    out.print(f"Draft version {draft.version} submitted (SHA-256 {draft.sha256}); sent to every approver.")
+    documents = read_documents(en, es)
+    attached = attach_files(annex, "--annex")
+    session = Session.of(ctx)
+    annexes = session.run(files.record, attached, attached_by=by, attached_at=datetime.now(UTC))
+    request = SubmitDraftRequest(documents=documents, requested_by=by, annexes=annexes)
+    draft = session.run(operations.submit_draft, consultation, request)
+    out.print(
+        f"Draft version {draft.version} submitted (SHA-256 {draft.sha256}); sent to every approver."
+        + (f"\nAnnexes:{describe_files(draft.annexes)}" if draft.annexes else ""),
+        markup=False,
+        highlight=False,
+    )
 
 
 @app.command("decide")

@@ -17,6 +17,7 @@ import typer
 from consult.cli.session import BAD_INPUT, Failure
 
 if TYPE_CHECKING:
+    from schemas.annexes import FileRecord
     from schemas.declaration import Locale, Pillar
 
 OPERATOR_ENV = "CONSULT_OPERATOR"
@@ -97,6 +98,37 @@ SpanishText = Annotated[
     Path | None, typer.Option("--es", metavar="FILE", help="The text in Spanish (Markdown, UTF-8).")
 ]
 Approver = Annotated[str, typer.Option(metavar="EMAIL", help="The approver whose decision this is.")]
+# A document version's annexes: every file it carries, given again with each version.
+Annexes = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--annex",
+        metavar="FILE",
+        help="A file annexed to this version (repeat for more; PDF, DOCX, XLSX, ODT, ODS, CSV, PNG, JPEG; up to "
+        "25 MiB). Approvals cover the text and its annexes.",
+    ),
+]
+
+
+def attach_files(paths: list[Path] | None, option: str) -> list[tuple[str, bytes]]:
+    """The files given with `option`, read and checked by their content (nothing is stored yet): a bad one is
+    refused, naming it, before anything is sent."""
+    from consult.files import read_attachment
+    from infra.files import check_file
+    from schemas.annexes import MAX_FILES
+
+    paths = paths or []
+    if len(paths) > MAX_FILES:
+        raise Failure(f"{option}: {len(paths)} files; at most {MAX_FILES}", BAD_INPUT)
+    files = [read_attachment(path) for path in paths]
+    for name, data in files:
+        check_file(name, data)
+    return files
+
+
+def describe_files(files: list[FileRecord]) -> str:
+    """`paper.pdf (PDF, 1,024 bytes, SHA-256 …)`, one per line, for a command's answer."""
+    return "".join(f"\n  {f.name} ({f.media_type.label}, {f.size:,} bytes, SHA-256 {f.sha256})" for f in files)
 
 
 def parse_date(text: str, option: str, tz: tzinfo, *, end_of_day: bool) -> datetime:

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from consult.cli.options import (
+    Annexes,
     Approver,
     AsJson,
     ConsultationId,
@@ -15,6 +16,8 @@ from consult.cli.options import (
     MinutesDecision,
     Operator,
     SpanishText,
+    attach_files,
+    describe_files,
     parse_date,
     parse_pillars,
     read_documents,
@@ -173,6 +176,13 @@ def export(
         path = out_dir / f"round-{round_number}-minutes-v{minutes.version}.{locale.value}.md"
         path.write_text(text, encoding="utf-8")
         out.print(f"Wrote {path}")
+    if minutes.annexes:
+        out.print(
+            f"Version {minutes.version}'s annexes (give them again with --annex when re-issuing):"
+            + describe_files(minutes.annexes),
+            markup=False,
+            highlight=False,
+        )
 
 
 @app.command(
@@ -186,20 +196,32 @@ def minutes(
     consultation: ConsultationId,
     en: EnglishText = None,
     es: SpanishText = None,
+    annex: Annexes = None,
     by: Operator = "",
 ) -> None:
-    """Re-issue the minutes after changes were requested.
+    """Re-issue the minutes after changes were requested, with their annexes.
 
-    Approval starts again on the new version.
-    Give both languages; with one, every reader receives that text.
+    Approval starts again on the new version; its SHA-256 covers the text and
+    the annexes. Give both languages; with one, every reader receives that text.
     """
+    from datetime import UTC, datetime
+
     from operations import consultations as operations
+    from operations import files
     from schemas.rounds import ReissueMinutesRequest
 
     documents = read_documents(en, es, "(`consult round export` writes the current minutes)")
-    request = ReissueMinutesRequest(documents=documents, requested_by=by)
-    version = Session.of(ctx).run(operations.reissue_minutes, consultation, request)
-    out.print(f"Minutes version {version.version} issued (SHA-256 {version.sha256}); sent for approval.")
+    attached = attach_files(annex, "--annex")
+    session = Session.of(ctx)
+    annexes = session.run(files.record, attached, attached_by=by, attached_at=datetime.now(UTC))
+    request = ReissueMinutesRequest(documents=documents, requested_by=by, annexes=annexes)
+    version = session.run(operations.reissue_minutes, consultation, request)
+    out.print(
+        f"Minutes version {version.version} issued (SHA-256 {version.sha256}); sent for approval."
+        + (f"\nAnnexes:{describe_files(version.annexes)}" if version.annexes else ""),
+        markup=False,
+        highlight=False,
+    )
     if len(documents) == 1:
         only = next(iter(documents)).value
         out.print(f"Note: only the '{only}' text was given; every reader receives it.")

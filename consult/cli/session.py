@@ -85,6 +85,18 @@ def _told(error: Exception, ctx: typer.Context) -> tuple[str, int] | None:
 
         if isinstance(error, InputFileError):
             return str(error), BAD_INPUT
+    if "infra.files" in sys.modules:
+        from infra.files import FileRefused, StorageMissing
+
+        if isinstance(error, FileRefused):  # a file of the wrong type by its content, empty, too big
+            return f"{error}; nothing was recorded", BAD_INPUT
+        if isinstance(error, StorageMissing):
+            return str(error), FAILED
+    if "operations.files" in sys.modules:
+        from operations.files import FileChoiceError
+
+        if isinstance(error, FileChoiceError):  # --drop a file the input does not have
+            return f"{error}; nothing was recorded", BAD_INPUT
     if "operations.consultations" in sys.modules:
         from operations.consultations import OperationError
 
