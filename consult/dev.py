@@ -30,6 +30,7 @@ from consult.outbox import Outbox
 from gateway.app import create_app
 from infra import logs
 from infra.settings import Settings, SmtpSettings
+from infra.storage import StorageUnavailable, check_storage
 from infra.temporal import connect
 from operations import consultations as operations
 from schemas import search_attributes as sa
@@ -139,6 +140,8 @@ async def run_dev(
     """Runs until a signal or until a part fails. `data_dir` must exist and be absolute."""
     _check_free(ports)
     settings = settings.model_copy(update={"temporal_address": f"{HOST}:{ports.temporal}"})
+    if settings.storage == "fs" and settings.storage_dir is None:  # files live with the rest of the data
+        settings = settings.model_copy(update={"storage_dir": data_dir / "storage"})
     smtp = SmtpSettings(host=HOST, port=ports.smtp, username=None, password=None, starttls=False, use_tls=False)
 
     # The server is forked before any thread of ours starts (see die_with_parent).
@@ -176,6 +179,10 @@ async def run_dev(
     worker: Worker | None = None
     try:
         client = await _wait_for_temporal(settings, server, data_dir)
+        try:
+            await check_storage(client.data_converter.external_storage)
+        except StorageUnavailable as error:
+            raise DevError(str(error)) from None
         client_holder.append(client)
         worker = build_worker(client, settings.task_queue, smtp, signer, gateway_url, shared_project_code=True)
         tasks = [
@@ -226,8 +233,13 @@ def _print_addresses(console: Console, settings: Settings, data_dir: Path, ports
     console.print(f"  Outbox (.eml)     {data_dir / 'outbox'}  (SMTP on {HOST}:{ports.smtp})")
     console.print(f"  Gateway           http://{HOST}:{ports.gateway}")
     console.print(f"  Data              {data_dir}  (Temporal log: {data_dir / 'temporal.log'})")
+    if settings.storage == "fs":
+        console.print(f"  Files             {settings.storage_root}")
     if ports.temporal != Ports.temporal:
         console.print(f"  In another shell: export CONSULT_TEMPORAL_ADDRESS={settings.temporal_address}")
+    if settings.storage == "fs" and settings.storage_root != Settings().storage_root:
+        # The CLI stores the files it attaches itself: it must use the same folder.
+        console.print(f"  In another shell: export CONSULT_STORAGE_DIR={settings.storage_root}")
 
 
 async def _start_example(

@@ -95,7 +95,12 @@ class FileSystemDriver(StorageDriver):
     async def store(self, context: StorageDriverStoreContext, payloads: Sequence[Payload]) -> list[StorageDriverClaim]:
         claims = []
         for payload in payloads:
-            key = await asyncio.to_thread(self._write, payload.SerializeToString())
+            try:
+                key = await asyncio.to_thread(self._write, payload.SerializeToString())
+            except OSError as error:  # a full disk, a folder that cannot be written
+                raise StorageUnavailable(
+                    f"the file store {self._root} cannot be written ({error.strerror or error})"
+                ) from None
             claims.append(StorageDriverClaim(claim_data={"key": key}))
         return claims
 
@@ -119,7 +124,14 @@ class FileSystemDriver(StorageDriver):
             try:
                 data = await asyncio.to_thread(path.read_bytes)
             except FileNotFoundError:
-                raise FileNotFoundError(f"stored payload {path.name} is missing from {self._root}") from None
+                raise StorageUnavailable(
+                    f"stored payload {path.name} is missing from the file store {self._root}"
+                    " (is CONSULT_STORAGE_DIR the folder the worker and gateway use?)"
+                ) from None
+            except OSError as error:
+                raise StorageUnavailable(
+                    f"the file store {self._root} cannot be read ({error.strerror or error})"
+                ) from None
             payloads.append(Payload.FromString(data))
         return payloads
 

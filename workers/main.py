@@ -25,6 +25,7 @@ from activities.schedules import Scheduler
 from infra import logs
 from infra.links import LinkSigner
 from infra.settings import Settings, SmtpSettings
+from infra.storage import check_storage
 from infra.temporal import connect, metrics_runtime
 from workers.sandbox import workflow_runner
 from workflows.consultation import Consultation
@@ -81,6 +82,8 @@ def build_worker(
 async def run(settings: Settings) -> None:
     runtime = metrics_runtime(settings.metrics_port) if settings.metrics_port else None
     client = await connect(settings, runtime)
+    # A store that cannot be used is said at start, in one line, not on the first file or large payload.
+    await check_storage(client.data_converter.external_storage)
     worker = build_worker(
         client,
         settings.task_queue,

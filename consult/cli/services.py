@@ -15,6 +15,7 @@ from consult.cli.session import BAD_INPUT, FAILED, Failure, Session, out
 
 if TYPE_CHECKING:
     from temporalio.client import Client
+    from temporalio.converter import DataConverter
 
     from infra.links import LinkSigner
     from infra.settings import Settings
@@ -38,6 +39,18 @@ def _started(ctx: typer.Context) -> tuple[Settings, LinkSigner]:
         raise Failure(str(error), BAD_INPUT) from None
 
 
+def _check_storage(converter: DataConverter) -> None:
+    """The file store can be used (the gateway stores uploads and reads downloads), or one line and exit 1."""
+    import asyncio
+
+    from infra.storage import StorageUnavailable, check_storage
+
+    try:
+        asyncio.run(check_storage(converter.external_storage))
+    except StorageUnavailable as error:
+        raise Failure(str(error), FAILED) from None
+
+
 @app.command(rich_help_panel=PANEL)
 def worker(ctx: typer.Context) -> None:
     """Run a worker: it executes consultations and sends their mail.
@@ -47,10 +60,14 @@ def worker(ctx: typer.Context) -> None:
     """
     import asyncio
 
+    from infra.storage import StorageUnavailable
     from workers import main as worker_main  # here, for start-up speed
 
     settings, _ = _started(ctx)
-    asyncio.run(worker_main.run(settings))
+    try:
+        asyncio.run(worker_main.run(settings))
+    except StorageUnavailable as error:
+        raise Failure(str(error), FAILED) from None
 
 
 @app.command(rich_help_panel=PANEL)
@@ -80,6 +97,7 @@ def gateway(
         return connected[0]
 
     converter = data_converter(settings)
+    _check_storage(converter)
     app = create_app(
         signer=signer,
         clients=clients,

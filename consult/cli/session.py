@@ -97,6 +97,12 @@ def _told(error: Exception, ctx: typer.Context) -> tuple[str, int] | None:
 
         if isinstance(error, FileChoiceError):  # --drop a file the input does not have
             return f"{error}; nothing was recorded", BAD_INPUT
+    if "infra.storage" in sys.modules:
+        from infra.storage import storage_problem
+
+        problem = storage_problem(error)  # the file store is out of reach, its bucket missing...
+        if problem is not None:
+            return problem, FAILED
     if "operations.consultations" in sys.modules:
         from operations.consultations import OperationError
 
