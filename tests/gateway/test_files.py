@@ -4,7 +4,6 @@ them through the links in their email, and what cannot be attached or downloaded
 from __future__ import annotations
 
 import hashlib
-import io
 import re
 import uuid
 from collections.abc import AsyncIterator
@@ -16,7 +15,6 @@ from typing import Any
 from urllib.parse import unquote
 
 import httpx
-import openpyxl
 import pytest
 import pytest_asyncio
 from playwright.async_api import Browser
@@ -43,47 +41,24 @@ from tests.helpers import (
     start_with_round,
 )
 from tests.helpers.gateway import Gateway, link_in, mail_to
+from tests.infra import samples
 from workflows.technical_round import TechnicalRound
 
 pytestmark = pytest.mark.files
 
+
+def project_list() -> bytes:
+    """A real workbook (openpyxl): the party's project list."""
+    return samples.xlsx(
+        [
+            ("Proyecto", "Mineral", "Inversión (USD)"),
+            ("Salar de Maricunga DLE", "litio", 1_200_000_000),
+            ("Piloto de tierras raras", "neodimio", 85_000_000),
+        ]
+    )
+
+
 FILE_LINK = re.compile(r"https?://\S+/files/[^\s\"<]+")
-
-
-def pdf_bytes(text: str) -> bytes:
-    """A small, valid PDF (one page, one line of text)."""
-    stream = f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET".encode()
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
-        b"/Resources << /Font << /F1 5 0 R >> >> >>",
-        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-    ]
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for number, obj in enumerate(objects, 1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % number + obj + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
-    return bytes(out)
-
-
-def xlsx_bytes() -> bytes:
-    """A real workbook: the party's project list."""
-    book = openpyxl.Workbook()
-    sheet = book.active
-    assert sheet is not None
-    sheet.append(["Proyecto", "Mineral", "Inversión (USD)"])
-    sheet.append(["Salar de Maricunga DLE", "litio", 1_200_000_000])
-    sheet.append(["Piloto de tierras raras", "neodimio", 85_000_000])
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
 
 
 def file_links(message: EmailMessage) -> list[str]:
@@ -134,8 +109,16 @@ async def test_a_lead_attaches_a_pdf_and_an_xlsx_and_an_approver_downloads_them_
     tmp_path: Path,
 ) -> None:
     paper, projects = tmp_path / "posición-chile.pdf", tmp_path / "proyectos.xlsx"
-    paper.write_bytes(pdf_bytes("Posicion de Chile: financiamiento"))
-    projects.write_bytes(xlsx_bytes())
+    paper.write_bytes(samples.pdf("Posicion de Chile: financiamiento"))
+    projects.write_bytes(
+        samples.xlsx(
+            [
+                ("Proyecto", "Mineral", "Inversión (USD)"),
+                ("Salar de Maricunga DLE", "litio", 1_200_000_000),
+                ("Piloto de tierras raras", "neodimio", 85_000_000),
+            ]
+        )
+    )
     sent = {paper.name: paper.read_bytes(), projects.name: projects.read_bytes()}
 
     page = await browser.new_page(locale="es-CL")
@@ -195,7 +178,7 @@ async def test_a_lead_attaches_a_pdf_and_an_xlsx_and_an_approver_downloads_them_
         # Changes requested, and the minutes re-issued with an annex: the new request lists it, and the
         # page says the decision covers the document and its annexes, with the version's SHA-256.
         await input_round.round.decide(CL_APPROVER, Decision.REQUEST_CHANGES, "Falta el anexo financiero")
-        annex_bytes = pdf_bytes("Anexo financiero")
+        annex_bytes = samples.pdf("Anexo financiero")
         annex = await record_file(
             dev_env.client.data_converter,
             "anexo-financiero.pdf",
@@ -236,7 +219,7 @@ async def test_refused_files_are_named_on_a_page_and_nothing_is_recorded(
         "items-0-public_share_pct": "50",
     }
     url = f"{input_round.link}/input/financing"
-    executable = b"MZ\x90\x00\x03" + b"\x00" * 2000  # a Windows executable, named as a PDF
+    executable = samples.windows_exe()  # named as a PDF
     large = tmp_path / "censo-minero.pdf"
     with large.open("wb") as out:
         out.write(b"%PDF-1.4\n")
@@ -260,8 +243,21 @@ async def test_refused_files_are_named_on_a_page_and_nothing_is_recorded(
             url,
             data=form,
             files=[
-                ("attachments", ("bueno.pdf", pdf_bytes("ok"), "application/pdf")),
-                ("attachments", ("tabla.pdf", xlsx_bytes(), "application/pdf")),
+                ("attachments", ("bueno.pdf", samples.pdf("ok"), "application/pdf")),
+                (
+                    "attachments",
+                    (
+                        "tabla.pdf",
+                        samples.xlsx(
+                            [
+                                ("Proyecto", "Mineral", "Inversión (USD)"),
+                                ("Salar de Maricunga DLE", "litio", 1_200_000_000),
+                                ("Piloto de tierras raras", "neodimio", 85_000_000),
+                            ]
+                        ),
+                        "application/pdf",
+                    ),
+                ),
             ],
         )
         assert mixed.status_code == 422 and "tabla.pdf es un archivo XLSX según su contenido" in mixed.text
@@ -274,7 +270,7 @@ async def test_refused_files_are_named_on_a_page_and_nothing_is_recorded(
 async def test_file_links_open_only_the_file_they_name_for_the_reader_they_name(
     dev_env: WorkflowEnvironment, gateway: Gateway, input_round: InputRound
 ) -> None:
-    data = pdf_bytes("Posicion")
+    data = samples.pdf("Posicion")
     async with httpx.AsyncClient(timeout=30, headers={"Accept-Language": "en"}) as http:
         submitted = await http.post(
             f"{input_round.link}/input/financing",
