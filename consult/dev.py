@@ -140,8 +140,6 @@ async def run_dev(
     """Runs until a signal or until a part fails. `data_dir` must exist and be absolute."""
     _check_free(ports)
     settings = settings.model_copy(update={"temporal_address": f"{HOST}:{ports.temporal}"})
-    if settings.storage == "fs" and settings.storage_dir is None:  # files live with the rest of the data
-        settings = settings.model_copy(update={"storage_dir": data_dir / "storage"})
     smtp = SmtpSettings(host=HOST, port=ports.smtp, username=None, password=None, starttls=False, use_tls=False)
 
     # The server is forked before any thread of ours starts (see die_with_parent).
@@ -237,7 +235,7 @@ def _print_addresses(console: Console, settings: Settings, data_dir: Path, ports
         console.print(f"  Files             {settings.storage_root}")
     if ports.temporal != Ports.temporal:
         console.print(f"  In another shell: export CONSULT_TEMPORAL_ADDRESS={settings.temporal_address}")
-    if settings.storage == "fs" and settings.storage_root != Settings().storage_root:
+    if settings.storage == "fs" and settings.storage_dir is not None:
         # The CLI stores the files it attaches itself: it must use the same folder.
         console.print(f"  In another shell: export CONSULT_STORAGE_DIR={settings.storage_root}")
 

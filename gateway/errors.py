@@ -10,6 +10,7 @@ from __future__ import annotations
 from temporalio.client import WorkflowUpdateRPCTimeoutOrCancelledError
 from temporalio.service import RPCError, RPCStatusCode
 
+from infra.storage import storage_problem
 from schemas.declaration import Locale
 
 # CANCELLED: the gateway never cancels a call itself; the SDK reports its own rpc_timeout
@@ -38,6 +39,8 @@ def out_of_reach(error: BaseException) -> bool:
         return True
     if isinstance(error, RPCError):
         return error.status in OUT_OF_REACH
+    if storage_problem(error) is not None:  # the file store (logged with what is wrong)
+        return True
     # The SDK reports a connection it could not make (also a lazy one, on its first call) as a bare
     # RuntimeError with this message: matching it keeps other RuntimeErrors counted as bugs.
     return isinstance(error, RuntimeError) and str(error).startswith("Failed client connect")

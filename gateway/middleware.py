@@ -15,6 +15,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from gateway import render
 from gateway.errors import out_of_reach
 from infra import logs
+from infra.storage import storage_problem
 
 # Email links (/l/TOKEN), file links (/files/TOKEN) and calendar feeds (/calendar/TOKEN.ics) carry
 # credentials in the path.
@@ -70,7 +71,9 @@ class GatewayMiddleware:
                 raise
             request = Request(scope)
             if out_of_reach(error):
-                log.warning("temporal out of reach", method=request.method, path=path, error=repr(error))
+                store = storage_problem(error)  # the store's own line says which bucket or folder, and why
+                what = "file store out of reach" if store else "temporal out of reach"
+                log.warning(what, method=request.method, path=path, error=store or repr(error))
                 response = render.unavailable(request)
             else:
                 # A bug: said as one, with an id the reader can quote and the log line carries.

@@ -7,6 +7,7 @@ the gateway.
 
 from __future__ import annotations
 
+import os
 import secrets
 from functools import cached_property
 from pathlib import Path
@@ -66,7 +67,9 @@ class Settings(BaseSettings):
     # Where External Storage keeps attached files and large payloads: `fs` (a folder every process on
     # this machine shares) or `s3` (an S3-compatible bucket, CONSULT_S3_*).
     storage: Literal["fs", "s3"] = "fs"
-    # The `fs` store's folder (default: `<data dir>/storage`).
+    # The `fs` store's folder. The default is one folder per user, whatever the current directory
+    # (`$XDG_DATA_HOME/consult/storage`, else `~/.local/share/consult/storage`): `consult dev` and a
+    # CLI in another shell and folder attach and read files in the same place.
     storage_dir: Path | None = None
     # The `s3` store: the bucket (it must exist), an S3-compatible endpoint (MinIO, Ceph...; none for
     # AWS itself) and the region. Credentials come only from the standard AWS chain (AWS_ACCESS_KEY_ID
@@ -77,7 +80,10 @@ class Settings(BaseSettings):
 
     @property
     def storage_root(self) -> Path:
-        return (self.storage_dir or self.data_dir / "storage").resolve()
+        if self.storage_dir is not None:
+            return self.storage_dir.resolve()
+        data_home = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+        return (Path(data_home) / "consult" / "storage").resolve()
 
     @cached_property
     def smtp(self) -> SmtpSettings:

@@ -5,7 +5,8 @@ this threshold to a driver and records only the driver's reference in history. T
 runs first, so with CONSULT_PAYLOAD_KEYS set the store only ever sees ciphertext.
 
 - `fs` (default, for `consult dev` and tests): a folder, `CONSULT_STORAGE_DIR` (default
-  `<data dir>/storage`), shared by every process on the machine.
+  `$XDG_DATA_HOME/consult/storage` or `~/.local/share/consult/storage`), shared by every process
+  of the user on the machine, whatever folder it runs in.
 - `s3`: an S3-compatible bucket (`CONSULT_S3_BUCKET`, `CONSULT_S3_ENDPOINT_URL`, `CONSULT_S3_REGION`),
   through the SDK's S3 driver and an aioboto3 client of our own, `S3Client`: opened on first use
   inside the running event loop (the converter is built before any loop runs), one per loop, and

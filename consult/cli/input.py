@@ -70,7 +70,7 @@ def submit(
     # The files of the input it replaces are kept unless dropped (or attached again).
     current = session.run(files.current_input, consultation, item.party, item.pillar.value)
     keep = files.to_keep(current, drop or [], (hashlib.sha256(data).hexdigest() for _, data in attached))
-    records = session.run(files.record, attached, attached_by=item.author, attached_at=datetime.now(UTC))
+    records = session.run(files.record, attached, attached_by=by, attached_at=datetime.now(UTC))
     request = SubmitInputRequest(input=item.model_copy(update={"attachments": records}), submitted_by=by, keep=keep)
     record = session.run(operations.submit_input, consultation, request)
     kept = len(record.input.attachments) - len(records)

@@ -103,6 +103,8 @@ def _told(error: Exception, ctx: typer.Context) -> tuple[str, int] | None:
         problem = storage_problem(error)  # the file store is out of reach, its bucket missing...
         if problem is not None:
             return problem, FAILED
+    if isinstance(error, OSError) and error.filename:  # a path given on the command line (--out, --with-files)
+        return f"{error.filename}: {error.strerror or error}", BAD_INPUT
     if "operations.consultations" in sys.modules:
         from operations.consultations import OperationError
 

@@ -205,6 +205,12 @@ async def test_an_operator_attaches_keeps_drops_and_exports_files_from_the_cli(
         export = tmp_path / "export"
         both = await consult("dossier", cid, "--with-files", str(export), "--out", str(tmp_path / "x.html"))
         assert both.exit_code == 2
+        # A path that cannot be a folder (an existing file, a folder under a file): one line naming it, exit 2.
+        for wrong in (paper, paper / "sub"):
+            refused = await consult("dossier", cid, "--with-files", str(wrong))
+            assert refused.exit_code == 2, refused.output
+            assert str(wrong) in refused.stderr and "Traceback" not in refused.output
+            assert len(refused.stderr.strip().splitlines()) == 1
         written = await consult("dossier", cid, "--with-files", str(export))
         assert written.exit_code == 0, written.output
 
@@ -217,7 +223,8 @@ async def test_an_operator_attaches_keeps_drops_and_exports_files_from_the_cli(
         ("agreement draft version 1", "annex.pdf"),
     } <= listed
     paper_entry = next(f for f in record["files"] if f["name"] == "Position paper (CL).pdf")
-    assert paper_entry["attached_by"] == "vrojas@minrel.example" and paper_entry["media_type"] == "application/pdf"
+    # Attached by the operator who ran the command (the input's author is recorded as the input's).
+    assert paper_entry["attached_by"] == CL_OPERATOR and paper_entry["media_type"] == "application/pdf"
     assert paper_entry["size"] == paper.stat().st_size
     # Every file written once, under a safe name, byte for byte; sha256sum checks the lot.
     for original in (paper, projects, photo, study, annex_text):

@@ -32,6 +32,7 @@ from gateway.page import Page
 from infra import logs
 from infra.links import LinkSigner, parse_keys
 from infra.local import free_port
+from infra.storage import StorageUnavailable
 from schemas.declaration import Declaration, Pillar
 from schemas.links import LinkPurpose, LinkSpec
 from schemas.rounds import CloseRoundRequest
@@ -140,6 +141,30 @@ async def test_a_bug_is_a_500_with_an_error_id_in_the_page_and_the_log(
     assert logged["error_id"] == shown.group(1) and logged["path"] == "/l/…"
     assert type(bug).__name__ in logged["exception"]
     assert token not in written
+
+
+async def test_a_file_store_out_of_reach_is_a_503_logged_as_such(capsys: pytest.CaptureFixture[str]) -> None:
+    """The store's one line reaches the log (wrapped as the SDK's driver wraps it); the reader is asked to retry."""
+
+    async def page_without_its_store() -> Page:
+        try:
+            raise StorageUnavailable("S3 bucket 'files' at http://minio:9000 is out of reach")
+        except StorageUnavailable as error:
+            raise RuntimeError("S3StorageDriver store failed") from error
+
+    async def clients() -> Client:
+        raise AssertionError("not reached: the page is replaced")
+
+    app = create_app(signer=SIGNER, clients=clients)
+    app.dependency_overrides[deps.get_page] = page_without_its_store
+    logs.configure("json", "INFO")
+    async with serving(app) as url, httpx.AsyncClient(base_url=url) as http:
+        response = await http.get(f"/l/{_token()}", headers={"accept-language": "es"})
+    written = capsys.readouterr().err
+
+    assert response.status_code == 503 and "Intente de nuevo" in response.text
+    (logged,) = [line for line in _log_lines(written) if line["event"] == "file store out of reach"]
+    assert "bucket 'files'" in logged["error"]
 
 
 class _Recorder(Interceptor):

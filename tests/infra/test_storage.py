@@ -211,6 +211,35 @@ async def test_a_folder_that_cannot_be_written_is_one_line(tmp_path: Path) -> No
         await check_storage(converter.external_storage)
 
 
+def test_the_default_folder_is_the_users_whatever_the_current_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`consult dev` in one folder and a CLI in another shell and folder keep files in the same place."""
+    monkeypatch.delenv("CONSULT_STORAGE_DIR", raising=False)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data-home"))
+    roots = set()
+    for folder in ("stack", "elsewhere"):
+        (tmp_path / folder).mkdir()
+        monkeypatch.chdir(tmp_path / folder)
+        roots.add(Settings(storage="fs").storage_root)
+    assert roots == {tmp_path / "data-home" / "consult" / "storage"}
+    monkeypatch.setenv("CONSULT_STORAGE_DIR", "relative-store")
+    assert Settings(storage="fs").storage_root == tmp_path / "elsewhere" / "relative-store"
+
+
+async def test_a_stored_file_gone_from_the_store_is_one_line_naming_the_folder(tmp_path: Path) -> None:
+    converter = data_converter(Settings(storage="fs", storage_dir=tmp_path / "store", payload_keys=None))
+    at = datetime.now(UTC)
+    record = await record_file(converter, "paper.pdf", samples.pdf(), attached_by="a@b.example", attached_at=at)
+    for stored in (tmp_path / "store").rglob("*"):
+        if stored.is_file():
+            stored.unlink()
+    with pytest.raises(Exception) as raised:
+        await fetch_file(converter, record)
+    said = storage_problem(raised.value)
+    assert said is not None and f"missing from the file store {tmp_path / 'store'}" in said
+
+
 def test_settings_read_the_s3_variables(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CONSULT_STORAGE", "s3")
     monkeypatch.setenv("CONSULT_S3_BUCKET", "consult-files")
