@@ -27,9 +27,10 @@ from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest, GetSystemInfoRequest
 from temporalio.client import Client
 
-from bench.procs import HOST, Proc, free_port, port_open
+from bench.procs import HOST, Proc, port_open
 from bench.sink import Mailbox
 from consult.dev import temporal_server_argv
+from infra.local import free_port
 from infra.settings import Settings
 from infra.temporal import connect
 
