@@ -172,7 +172,7 @@ class S3Client(S3StorageDriverClient):
 
     async def _open(self, loop: asyncio.AbstractEventLoop) -> Any:
         import aioboto3  # here, not at import: the CLI's start-up never pays for it
-        from botocore.config import Config
+        from aiobotocore.config import AioConfig
 
         options: dict[str, Any] = {"connect_timeout": 5, "read_timeout": 60, "retries": {"mode": "standard"}}
         if self.endpoint_url:  # S3-compatible stores (MinIO, Ceph, moto) address buckets by path
@@ -181,7 +181,7 @@ class S3Client(S3StorageDriverClient):
         try:
             client = await stack.enter_async_context(
                 aioboto3.Session().client(
-                    "s3", endpoint_url=self.endpoint_url, region_name=self.region, config=Config(**options)
+                    "s3", endpoint_url=self.endpoint_url, region_name=self.region, config=AioConfig(**options)
                 )
             )
         except ValueError as error:  # an endpoint that is not a URL
@@ -255,28 +255,23 @@ class S3Client(S3StorageDriverClient):
                 raise StorageUnavailable(f"{self.where} does not exist (create it first)") from None
             raise StorageUnavailable(f"{self.where}: cannot list the bucket ({code})") from None
 
-    async def object_exists(self, *, bucket: str, key: str) -> bool:
-        from botocore.exceptions import ClientError
+    # The objects themselves go through the SDK's own aioboto3 adapter (multipart uploads for large
+    # files); this class only opens the client per loop and words the failures.
 
-        try:
-            await self._call("read", lambda s3: s3.head_object(Bucket=bucket, Key=key))
-        except ClientError as error:
-            if str(error.response.get("Error", {}).get("Code", "")) in ("404", "NoSuchKey", "NotFound"):
-                return False
-            raise
-        return True
+    async def object_exists(self, *, bucket: str, key: str) -> bool:
+        return await self._call("read", lambda s3: _sdk_adapter(s3).object_exists(bucket=bucket, key=key))
 
     async def put_object(self, *, bucket: str, key: str, data: bytes) -> None:
-        await self._call("write", lambda s3: s3.put_object(Bucket=bucket, Key=key, Body=data))
+        await self._call("write", lambda s3: _sdk_adapter(s3).put_object(bucket=bucket, key=key, data=data))
 
     async def get_object(self, *, bucket: str, key: str) -> bytes:
-        async def read(s3: Any) -> bytes:
-            response = await s3.get_object(Bucket=bucket, Key=key)
-            async with response["Body"] as body:
-                data: bytes = await body.read()
-            return data
+        return await self._call("read", lambda s3: _sdk_adapter(s3).get_object(bucket=bucket, key=key))
 
-        return await self._call("read", read)
+
+def _sdk_adapter(s3: Any) -> S3StorageDriverClient:
+    from temporalio.contrib.aws.s3driver.aioboto3 import new_aioboto3_client  # imports the aioboto3 stubs
+
+    return new_aioboto3_client(s3)
 
 
 class S3Driver(S3StorageDriver):
