@@ -13,9 +13,7 @@ gateway, `consult ...`) reads and writes the same store as the suite's own clien
 
 from __future__ import annotations
 
-import ctypes
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -32,6 +30,7 @@ from temporalio.converter import DataConverter
 from temporalio.testing import WorkflowEnvironment
 
 from consult import binaries
+from consult.dev import die_with_parent
 from consult.outbox import Outbox
 from infra.local import free_port, register_search_attributes
 from infra.settings import Settings
@@ -66,12 +65,6 @@ def exported(values: dict[str, str]) -> Iterator[None]:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
-
-
-def _dies_with_us() -> None:
-    """In the child: SIGTERM when this test process dies, however it dies (Linux)."""
-    if sys.platform == "linux":
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
 @dataclass(frozen=True)
@@ -115,7 +108,7 @@ def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
             stdin=subprocess.DEVNULL,
             stdout=out,
             stderr=subprocess.STDOUT,
-            preexec_fn=_dies_with_us,
+            preexec_fn=die_with_parent,
         )
     try:
         deadline = time.monotonic() + SERVER_STARTUP.total_seconds()
