@@ -20,6 +20,7 @@ import csv
 import dataclasses
 import hashlib
 import io
+import re
 import zipfile
 from datetime import datetime
 from pathlib import PurePath
@@ -62,13 +63,16 @@ def _zip_type(data: bytes) -> MediaType | None:
     return None
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")  # below the space, but tabs and line ends
+
+
 def _is_csv(data: bytes) -> bool:
     """UTF-8 text (a BOM allowed) with no control characters but tabs and line ends, readable as CSV rows."""
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         return False
-    if not text.strip() or any(ord(c) < 32 and c not in "\t\r\n" for c in text):
+    if not text.strip() or _CONTROL.search(text):
         return False
     try:
         sample = text[: 64 * 1024]
