@@ -8,7 +8,6 @@ piece with `app.dependency_overrides[deps.get_page] = ...`.
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -24,6 +23,7 @@ from temporalio.converter import PayloadCodec
 
 from gateway.errors import PageError, Unavailable, connecting_failed
 from gateway.forms import MAX_FORM_BYTES, MAX_FORM_FIELDS
+from gateway.kept import Kept
 from gateway.page import Page, Reader, Readers, load_page, operators_of
 from gateway.render import locale_of
 from gateway.texts import texts, words_for
@@ -91,19 +91,15 @@ class VerifiedTokens:
 
     def __init__(self, signer: LinkSigner, size: int = 10_000) -> None:
         self._signer = signer
-        self._size = size
-        self._claims: OrderedDict[str, LinkClaims] = OrderedDict()
+        self._claims: Kept[str, LinkClaims] = Kept(size)
 
     def verify(self, token: str) -> LinkClaims:
         """The claims, or LinkError (the signer's: damaged, or expired with its claims)."""
         claims = self._claims.get(token)
         if claims is not None and claims.expires_at > datetime.now(UTC):
-            self._claims.move_to_end(token)
             return claims
         claims = self._signer.verify(token)
-        self._claims[token] = claims
-        while len(self._claims) > self._size:
-            self._claims.popitem(last=False)
+        self._claims.put(token, claims)
         return claims
 
 

@@ -12,8 +12,6 @@ in the reader's language without asking the workflow anything but the decision i
 from __future__ import annotations
 
 import functools
-import time
-from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
@@ -21,6 +19,7 @@ from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
 from gateway.errors import PageError
+from gateway.kept import Kept
 from gateway.texts import DECISION_WORDS, OUTCOME_WORDS, form_labels, texts, words_for
 from infra.i18n import Words
 from operations import links
@@ -52,31 +51,18 @@ class Reader:
 
 
 class Readers:
-    """The readers of recently read links, by workflow and recipient (bounded, oldest first out).
+    """The readers of recently read links, by workflow and recipient (bounded, least recently used out).
 
     Kept a while only: a workflow id can be used again by a new run once the old one is gone."""
 
     def __init__(self, size: int = 10_000, ttl: timedelta = timedelta(minutes=30)) -> None:
-        self._size = size
-        self._ttl = ttl.total_seconds()
-        self._readers: OrderedDict[tuple[str, str], tuple[float, Reader]] = OrderedDict()
+        self._readers: Kept[tuple[str, str], Reader] = Kept(size, ttl)
 
     def get(self, claims: LinkClaims) -> Reader | None:
-        key = (claims.workflow_id, claims.recipient)
-        kept = self._readers.get(key)
-        if kept is None:
-            return None
-        if time.monotonic() - kept[0] > self._ttl:
-            del self._readers[key]
-            return None
-        return kept[1]
+        return self._readers.get((claims.workflow_id, claims.recipient))
 
     def put(self, claims: LinkClaims, reader: Reader) -> None:
-        key = (claims.workflow_id, claims.recipient)
-        self._readers[key] = (time.monotonic(), reader)
-        self._readers.move_to_end(key)
-        while len(self._readers) > self._size:
-            self._readers.popitem(last=False)
+        self._readers.put((claims.workflow_id, claims.recipient), reader)
 
 
 @dataclass

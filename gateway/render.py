@@ -10,7 +10,6 @@ by its version's SHA-256 and language (a version's text never changes).
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +19,7 @@ from jinja2 import Environment, FileSystemLoader, Template, select_autoescape
 from markupsafe import Markup
 
 from activities.documents import markdown_to_html
+from gateway.kept import Kept
 from gateway.texts import texts, words_for
 from infra.i18n import negotiate
 from schemas.declaration import Locale
@@ -30,7 +30,7 @@ _ENV = Environment(loader=FileSystemLoader(TEMPLATES_DIR), autoescape=select_aut
 TEMPLATES: dict[str, Template] = {path.name: _ENV.get_template(path.name) for path in TEMPLATES_DIR.glob("*.html")}
 
 DOCUMENTS_KEPT = 256  # versions × languages: a few MB of HTML at most
-_documents: OrderedDict[tuple[str, Locale], Markup] = OrderedDict()
+_documents: Kept[tuple[str, Locale], Markup] = Kept(DOCUMENTS_KEPT)
 
 
 def document_html(document: PageDocument) -> Markup:
@@ -38,11 +38,8 @@ def document_html(document: PageDocument) -> Markup:
     key = (document.sha256, document.locale)
     html = _documents.get(key)
     if html is None:
-        html = _documents[key] = Markup(markdown_to_html(document.text))
-        while len(_documents) > DOCUMENTS_KEPT:
-            _documents.popitem(last=False)
-    else:
-        _documents.move_to_end(key)
+        html = Markup(markdown_to_html(document.text))
+        _documents.put(key, html)
     return html
 
 

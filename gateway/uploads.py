@@ -13,8 +13,6 @@ the same form posted twice sends the same request, with the same update id, and 
 from __future__ import annotations
 
 import hashlib
-import time
-from collections import OrderedDict
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -27,6 +25,7 @@ from temporalio.converter import DataConverter
 
 from activities.wording import file_size
 from gateway.forms import MAX_FORM_BYTES, MAX_FORM_FIELDS
+from gateway.kept import Kept
 from infra.files import record_file, sniff
 from infra.i18n import Words
 from schemas.annexes import EXTENSIONS, MAX_FILE_BYTES, MAX_FILES, FileRecord, file_name
@@ -144,27 +143,12 @@ async def first_refusal(uploads: list[UploadFile], t: dict[str, str], words: Wor
     return None
 
 
-class Recorded:
-    """Files recorded lately, by workflow, reader and SHA-256 (bounded, kept a while): the same file sent
-    again by the same reader is the same record, so a form posted twice asks for the same update."""
+class Recorded(Kept[tuple[str, str, str, str], FileRecord]):
+    """Files recorded lately, by workflow, reader, SHA-256 and name (bounded, kept a while): the same file
+    sent again by the same reader is the same record, so a form posted twice asks for the same update."""
 
     def __init__(self, size: int = 1_000, ttl: timedelta = timedelta(minutes=15)) -> None:
-        self._size = size
-        self._ttl = ttl.total_seconds()
-        self._records: OrderedDict[tuple[str, str, str, str], tuple[float, FileRecord]] = OrderedDict()
-
-    def get(self, key: tuple[str, str, str, str]) -> FileRecord | None:
-        kept = self._records.get(key)
-        if kept is None or time.monotonic() - kept[0] > self._ttl:
-            self._records.pop(key, None)
-            return None
-        return kept[1]
-
-    def put(self, key: tuple[str, str, str, str], record: FileRecord) -> None:
-        self._records[key] = (time.monotonic(), record)
-        self._records.move_to_end(key)
-        while len(self._records) > self._size:
-            self._records.popitem(last=False)
+        super().__init__(size, ttl)
 
 
 async def record_uploads(
