@@ -1,4 +1,4 @@
-"""Files attached to inputs, minutes and drafts: recorded through External Storage, listed, found, exported.
+"""Files attached to inputs, minutes and drafts: recorded through External Storage, listed, exported.
 
 The bytes never reach a workflow: `record` checks each file by its content and stores it through
 the client's data converter (`infra/files.py`), and what is sent in an update is its `FileRecord`.
@@ -29,7 +29,7 @@ _EXPORT_STEM = 80
 
 
 class FileChoiceError(ValueError):
-    """A file named to drop, keep or find that is not where it was looked for; the message says which."""
+    """A file named to drop, or a name to write one under, that cannot be used; the message says which."""
 
 
 async def record(
@@ -106,24 +106,6 @@ def entries(consultation: ConsultationStatus, rounds: Iterable[RoundStatus]) -> 
     ]
 
 
-def find(consultation: ConsultationStatus, rounds: Iterable[RoundStatus], sha256: str) -> FileRecord:
-    """The file with that SHA-256 among every file of the consultation (FileChoiceError if none)."""
-    for r in rounds:
-        for s in r.submissions:
-            for f in s.input.attachments:
-                if f.sha256 == sha256:
-                    return f
-        for m in r.minutes:
-            for f in m.annexes:
-                if f.sha256 == sha256:
-                    return f
-    for d in consultation.drafts:
-        for f in d.annexes:
-            if f.sha256 == sha256:
-                return f
-    raise FileChoiceError(f"no file with SHA-256 {sha256} is attached in consultation {consultation.id}")
-
-
 def safe_name(name: str) -> str:
     """A name to write a file under in any folder: letters, digits, `.`, `-`, `_`; never hidden, never a path."""
     stem, suffix = PurePath(name).stem, PurePath(name).suffix
@@ -167,14 +149,3 @@ async def current_input(client: Client, consultation_id: str, party: str, pillar
     """The party's current input on the pillar in the latest round (None if it has none yet)."""
     return current_submission(await consultations.recorded_round(client, consultation_id), party, pillar)
 
-
-async def find_file(client: Client, consultation_id: str, sha256: str, round_number: int | None = None) -> FileRecord:
-    """A file attached in the consultation, by SHA-256: in round `round_number` (its inputs' revisions and its
-    minutes), or anywhere (every round, and the drafts) when no round is given. FileChoiceError if none."""
-    status = await consultations.recorded_status(client, consultation_id)
-    if round_number is not None:
-        rounds = [await consultations.recorded_round(client, consultation_id, round_number)]
-        status = status.model_copy(update={"drafts": []})
-    else:
-        rounds = [await consultations.recorded_round(client, consultation_id, r.number) for r in status.rounds]
-    return find(status, rounds, sha256)

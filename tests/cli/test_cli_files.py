@@ -270,8 +270,11 @@ async def test_a_20_mb_pdf_goes_end_to_end_and_the_histories_stay_small(
         assert closed.exit_code == 0, closed.output
         approving = await eventually(lambda: _round_in(consult, cid, "minutes_approval"))
         assert sha256(data) in approving["minutes"][-1]["documents"]["en"]
-        # Found again by SHA-256 where it was attached, and read back identical.
-        record = await files.find_file(stored.client, cid, sha256(data), round_number=1)
+        # Recorded with the input, by SHA-256, and read back identical.
+        current = await files.current_input(stored.client, cid, "CL", "financing")
+        assert current is not None
+        [record] = current.input.attachments
+        assert record.sha256 == sha256(data)
         assert (record.name, record.size) == ("annual-report.pdf", len(data))
         assert await files.fetch(stored.client, record) == data
         await eventually(lambda: _consultation_heard(consult, cid))
