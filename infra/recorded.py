@@ -12,9 +12,6 @@ Used by the mail activity (the text of a notice) and by operations (a closed rou
 
 from __future__ import annotations
 
-from typing import Any
-
-from pydantic import BaseModel
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 
@@ -26,7 +23,7 @@ from schemas.rounds import ReissueMinutesRequest
 
 RENDER_MINUTES = "render_minutes"
 # Updates whose request carries a document as an operator issued it.
-ISSUING_UPDATES: dict[str, type[BaseModel]] = {
+ISSUING_UPDATES: dict[str, type[ReissueMinutesRequest | SubmitDraftRequest]] = {
     "reissue_minutes": ReissueMinutesRequest,
     "submit_draft": SubmitDraftRequest,
 }
@@ -61,15 +58,6 @@ async def document_texts(client: Client, workflow_id: str) -> Texts:
             request_type = ISSUING_UPDATES.get(accepted.input.name)
             if request_type is not None:
                 [request] = await convert.decode(list(accepted.input.args.payloads), [request_type])
-                keep(as_issued(_documents(request)), _annexes(request))
+                assert isinstance(request, request_type)
+                keep(as_issued(request.documents), request.annexes)
     return texts
-
-
-def _documents(request: Any) -> dict[Locale, str]:
-    documents: dict[Locale, str] = request.documents
-    return documents
-
-
-def _annexes(request: Any) -> list[FileRecord]:
-    annexes: list[FileRecord] = getattr(request, "annexes", [])
-    return annexes
