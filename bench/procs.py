@@ -1,4 +1,5 @@
-"""Processes the benchmark starts, and what it reads of them (RSS, CPU time) from /proc.
+"""Processes the benchmark (and the chaos suite, tests/chaos) starts, and what it reads of them (RSS, CPU
+time) from /proc.
 
 Every process gets a session (process group) of its own and SIGTERM if the benchmark dies
 outright (PR_SET_PDEATHSIG); an `atexit` hook SIGKILLs any group still alive, so a failed or
@@ -34,7 +35,7 @@ def port_open(port: int) -> bool:
 class Proc:
     """One part in a process group of its own, its output appended to `log`."""
 
-    def __init__(self, name: str, argv: list[str], env: dict[str, str], log: Path, cwd: Path) -> None:
+    def __init__(self, name: str, argv: list[str], env: dict[str, str], log: Path, cwd: Path | None = None) -> None:
         self.name, self.argv, self.env, self.log, self.cwd = name, argv, env, log, cwd
         self.popen: subprocess.Popen[bytes] | None = None
         self.last_cpu = 0.0  # its CPU seconds when last read (kept once it has stopped)
@@ -75,6 +76,11 @@ class Proc:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(self.popen.pid, sig)
 
+    def kill(self) -> None:
+        """SIGKILL to its group, as a crash: no shutdown of any kind."""
+        self.signal(signal.SIGKILL)
+        self.wait(10)
+
     def stop(self, grace: float = 10) -> None:
         """SIGTERM to its group, SIGKILL after `grace` seconds, then SIGKILL whatever is left in the group."""
         if self.popen is None:
@@ -82,14 +88,20 @@ class Proc:
         if self.popen.poll() is None:
             self.cpu()
             self.signal(signal.SIGTERM)
-            try:
-                self.popen.wait(grace)
-            except subprocess.TimeoutExpired:
+            if not self.wait(grace):
                 self.signal(signal.SIGKILL)
-                with contextlib.suppress(subprocess.TimeoutExpired):
-                    self.popen.wait(10)
+                self.wait(10)
         self.signal(signal.SIGKILL)
         _LIVE.discard(self)
+
+    def wait(self, seconds: float) -> bool:
+        """Until it has exited (True), or `seconds` have passed (False)."""
+        assert self.popen is not None, f"{self.name} was never started"
+        try:
+            self.popen.wait(seconds)
+            return True
+        except subprocess.TimeoutExpired:
+            return False
 
     def tail(self, chars: int = 1500) -> str:
         try:
@@ -163,7 +175,8 @@ async def timed_run(argv: list[str], env: dict[str, str], cwd: Path, limit: floa
         out, err = await proc.communicate()
         return Timed(-9, limit, out.decode(errors="replace"), f"killed after {limit:.0f} s")
     seconds = time.perf_counter() - started
-    return Timed(proc.returncode if proc.returncode is not None else -1, seconds, out.decode(), err.decode())
+    code = proc.returncode if proc.returncode is not None else -1
+    return Timed(code, seconds, out.decode(errors="replace"), err.decode(errors="replace"))
 
 
 def machine_busy() -> float:

@@ -39,7 +39,7 @@ BIN = Path(sys.executable).parent
 OPERATOR = "secretariat@minrel.example"
 
 
-def _clean_env() -> dict[str, str]:
+def clean_env() -> dict[str, str]:
     """This environment without any Temporal or consult setting the shell may carry."""
     return {k: v for k, v in os.environ.items() if not k.startswith(("CONSULT_", "TEMPORAL_"))}
 
@@ -63,6 +63,30 @@ async def eventually(check: Callable[[], Awaitable[bool]], limit: float, what: s
         await asyncio.sleep(0.2)
 
 
+async def polling(client: Client, proc: Proc, task_queue: str, *, activities: bool = True, limit: float) -> None:
+    """Until `proc` (by its pid) polls `task_queue` on the client's namespace, for workflows and, with
+    `activities`, for activities: it has joined."""
+    identity = f"{proc.pid}@"
+    kinds = [TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW]
+    if activities:
+        kinds.append(TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY)
+
+    async def joined() -> bool:
+        if not proc.alive:
+            raise PartExited(f"{proc.name} exited:\n{proc.tail()}")
+        for kind in kinds:
+            answer = await client.workflow_service.describe_task_queue(
+                DescribeTaskQueueRequest(
+                    namespace=client.namespace, task_queue=TaskQueue(name=task_queue), task_queue_type=kind
+                )
+            )
+            if not any(p.identity.startswith(identity) for p in answer.pollers):
+                return False
+        return True
+
+    await eventually(joined, limit, f"{proc.name} polling {task_queue}")
+
+
 @dataclass
 class Stack:
     root: Path
@@ -82,11 +106,11 @@ class Stack:
         self.mail = Mailbox(self.root / "mail.jsonl")
         extra = [arg for ns in self.scale_namespaces for arg in ("--namespace", ns)]
         server = [*temporal_server_argv(self.temporal_port, self.root / "temporal.db", ui_port=None), *extra]
-        self.temporal = self._proc("temporal", server, _clean_env())
+        self.temporal = self._proc("temporal", server, clean_env())
         self.sink = self._proc(
             "smtp-sink",
             [sys.executable, "-m", "bench.sink", "--port", str(self.smtp_port), "--index", str(self.mail.index)],
-            _clean_env(),
+            clean_env(),
         )
         self.worker = self.project_worker("default", "worker")
         self.gateway = self._proc(
@@ -96,7 +120,7 @@ class Stack:
         self.bare_app = self._proc(
             "bare-app",
             [sys.executable, "-m", "bench.bare_app", "--address", self.address, "--port", str(self.bare_app_port)],
-            _clean_env(),
+            clean_env(),
         )
 
     def _proc(self, name: str, argv: list[str], env: dict[str, str]) -> Proc:
@@ -109,7 +133,7 @@ class Stack:
 
     def baseline_worker(self, namespace: str, name: str) -> Proc:
         argv = [sys.executable, "-m", "bench.bare", "--address", self.address, "--namespace", namespace]
-        return self._proc(name, [*argv, "--task-queue", self.bare_queue], _clean_env())
+        return self._proc(name, [*argv, "--task-queue", self.bare_queue], clean_env())
 
     @property
     def address(self) -> str:
@@ -126,7 +150,7 @@ class Stack:
     def env(self, namespace: str = "default") -> dict[str, str]:
         """What the project's processes (worker, gateway, CLI) are given."""
         return {
-            **_clean_env(),
+            **clean_env(),
             "CONSULT_TEMPORAL_ADDRESS": self.address,
             "CONSULT_TEMPORAL_NAMESPACE": namespace,
             "CONSULT_TASK_QUEUE": self.task_queue,
@@ -197,27 +221,9 @@ class Stack:
             return (await http.get(f"{url}/healthz")).status_code == 200
 
     async def polling(self, proc: Proc, namespace: str, task_queue: str, limit: float = 90) -> None:
-        """Until `proc` (by its pid) polls its task queue, for workflows and, if it has any, activities."""
-        identity = f"{proc.pid}@"
-        kinds = [TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW]
-        if task_queue == self.task_queue:
-            kinds.append(TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY)
-
-        async def joined() -> bool:
-            if not proc.alive:
-                raise PartExited(f"{proc.name} exited:\n{proc.tail()}")
-            client = await self.client(namespace)
-            for kind in kinds:
-                answer = await client.workflow_service.describe_task_queue(
-                    DescribeTaskQueueRequest(
-                        namespace=namespace, task_queue=TaskQueue(name=task_queue), task_queue_type=kind
-                    )
-                )
-                if not any(p.identity.startswith(identity) for p in answer.pollers):
-                    return False
-            return True
-
-        await eventually(joined, limit, f"{proc.name} polling {task_queue}")
+        """Until `proc` polls its task queue, for workflows and, if it has any (the project's), activities."""
+        client = await self.client(namespace)
+        await polling(client, proc, task_queue, activities=task_queue == self.task_queue, limit=limit)
 
     def check_alive(self) -> None:
         for proc in (self.temporal, self.sink, self.worker, self.gateway, self.bare_worker, self.bare_app):

@@ -32,6 +32,7 @@ import jwt
 import yaml
 from temporalio.client import WorkflowExecutionStatus
 
+from bench.procs import Proc
 from consult.files import InputFileError, load_declaration
 from infra.links import ALGORITHM, AUDIENCE
 from tests.chaos.lifecycle import (
@@ -48,7 +49,7 @@ from tests.chaos.lifecycle import (
     form_data,
     new_id,
 )
-from tests.chaos.stack import Proc, Stack
+from tests.chaos.stack import Stack
 
 
 @dataclass

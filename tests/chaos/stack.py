@@ -5,49 +5,34 @@ a server restarted on its file, mail refused) and every process is gone when the
 A `Stack` is also where faults are written down (`Fault`): when one starts and ends, and how long the
 system took to answer again after it ended (the `recovery` of the steps waiting meanwhile).
 
-One module, long on purpose: starting, faulting and stopping the processes share their bookkeeping.
+The processes themselves (process groups, SIGKILL at exit, waits, CLI runs) are the benchmark's
+(bench/procs.py, bench/stack.py): `make bench` starts the same parts the same way.
 """
 
 from __future__ import annotations
 
 import asyncio
-import atexit
-import contextlib
 import os
 import secrets
-import signal
-import socket
-import subprocess
 import sys
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import httpx
-from temporalio.api.enums.v1 import TaskQueueType
-from temporalio.api.taskqueue.v1 import TaskQueue
-from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest, GetSystemInfoRequest
+from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
 from temporalio.client import Client
 
-from consult.dev import die_with_parent, temporal_server_argv
+from bench.procs import HOST, Proc, Timed, port_open, timed_run
+from bench.stack import PartExited, clean_env, eventually, polling
+from consult.dev import temporal_server_argv
 from infra.local import free_port
 from infra.settings import Settings
 from infra.temporal import connect
 from tests.chaos.sink import Mailbox
-from tests.helpers import eventually
 
-HOST = "127.0.0.1"
 BIN = Path(sys.executable).parent
 OPERATOR = "secretariat@minrel.example"
-# Processes still running when the interpreter exits (a failed run, Ctrl-C) are killed by this.
-_LIVE: set[Proc] = set()
-
-
-def _clean_env() -> dict[str, str]:
-    """The suite's environment without any Temporal or consult setting it may carry from the shell."""
-    return {k: v for k, v in os.environ.items() if not k.startswith(("CONSULT_", "TEMPORAL_"))}
 
 
 def _storage_env(root: Path) -> dict[str, str]:
@@ -55,73 +40,6 @@ def _storage_env(root: Path) -> dict[str, str]:
     `.consult/storage` would differ): the test run's (tests/conftest.py exports it), else the stack's own."""
     chosen = {k: v for k, v in os.environ.items() if k.startswith(("CONSULT_STORAGE", "CONSULT_S3_"))}
     return chosen or {"CONSULT_STORAGE_DIR": str(root / "storage")}
-
-
-class Proc:
-    """One part, in a process group of its own (so a kill takes whatever it started with it)."""
-
-    def __init__(self, name: str, argv: list[str], env: dict[str, str], log: Path) -> None:
-        self.name, self.argv, self.env, self.log = name, argv, env, log
-        self.popen: subprocess.Popen[bytes] | None = None
-
-    @property
-    def pid(self) -> int:
-        assert self.popen is not None
-        return self.popen.pid
-
-    @property
-    def alive(self) -> bool:
-        return self.popen is not None and self.popen.poll() is None
-
-    def start(self) -> Proc:
-        with self.log.open("ab") as log:
-            self.popen = subprocess.Popen(
-                self.argv,
-                env=self.env,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-                preexec_fn=die_with_parent,
-            )
-        _LIVE.add(self)
-        return self
-
-    def signal(self, sig: int) -> None:
-        if self.popen is not None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.popen.pid, sig)
-
-    def kill(self) -> None:
-        """SIGKILL, as a crash: no shutdown of any kind."""
-        self.signal(signal.SIGKILL)
-        self.wait(10)
-
-    def stop(self, grace: float = 10) -> None:
-        """SIGTERM, then SIGKILL after `grace` seconds."""
-        if self.popen is None:
-            return
-        self.signal(signal.SIGTERM)
-        if not self.wait(grace):
-            self.signal(signal.SIGKILL)
-            self.wait(10)
-        # Anything left in its group (it is dead; its children must be too).
-        self.signal(signal.SIGKILL)
-        _LIVE.discard(self)
-
-    def wait(self, seconds: float) -> bool:
-        assert self.popen is not None
-        try:
-            self.popen.wait(seconds)
-            return True
-        except subprocess.TimeoutExpired:
-            return False
-
-
-@atexit.register
-def _kill_leftovers() -> None:
-    for proc in list(_LIVE):
-        proc.signal(signal.SIGKILL)
 
 
 @dataclass
@@ -134,12 +52,7 @@ class Fault:
 
 
 @dataclass
-class CliResult:
-    code: int
-    stdout: str
-    stderr: str
-    seconds: float
-
+class CliResult(Timed):
     @property
     def clear(self) -> bool:
         """An answer a person can read: a known exit code, words on stderr for a failure, no traceback."""
@@ -169,7 +82,7 @@ class Stack:
         self.mail = Mailbox(self.root / "mail")
         # As `consult dev` starts it, headless: the Web UI costs CPU nobody looks at here.
         server = temporal_server_argv(self.temporal_port, self.root / "temporal.db", ui_port=None)
-        self.temporal = Proc("temporal", server, _clean_env(), self.root / "temporal.log")
+        self.temporal = Proc("temporal", server, clean_env(), self.root / "temporal.log")
         self.sink = Proc(
             "smtp",
             [
@@ -181,7 +94,7 @@ class Stack:
                 "--folder",
                 str(self.mail.folder),
             ],
-            _clean_env(),
+            clean_env(),
             self.root / "smtp.log",
         )
         self.gateway = Proc(
@@ -207,7 +120,7 @@ class Stack:
 
     def env(self, **extra: str) -> dict[str, str]:
         return {
-            **_clean_env(),
+            **clean_env(),
             "CONSULT_TEMPORAL_ADDRESS": self.address,
             "CONSULT_TASK_QUEUE": self.task_queue,
             "CONSULT_SMTP_HOST": HOST,
@@ -269,36 +182,24 @@ class Stack:
                 await asyncio.sleep(0.2)
 
     async def smtp_up(self, limit: float = 30) -> None:
-        await _eventually(lambda: _port_open(self.smtp_port), limit, "the SMTP sink")
+        async def up() -> bool:
+            if not self.sink.alive:
+                raise PartExited(f"the SMTP sink exited; see {self.sink.log}")
+            return port_open(self.smtp_port)
+
+        await eventually(up, limit, "the SMTP sink")
 
     async def gateway_up(self, limit: float = 60) -> None:
         async def ok() -> bool:
             async with httpx.AsyncClient() as http:
                 return (await http.get(f"{self.gateway_url}/healthz")).status_code == 200
 
-        await _eventually(ok, limit, "the gateway")
+        await eventually(ok, limit, "the gateway")
 
     async def polling(self, worker: Proc, limit: float = 60) -> None:
         """Until `worker` (this process, by its pid) polls the task queue: it has joined."""
-        identity = f"{worker.pid}@"
-
-        async def joined() -> bool:
-            if not worker.alive:
-                raise RuntimeError(f"{worker.name} exited; see {worker.log}")
-            assert self.client is not None
-            for kind in (TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW, TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY):
-                answer = await self.client.workflow_service.describe_task_queue(
-                    DescribeTaskQueueRequest(
-                        namespace=self.client.namespace,
-                        task_queue=TaskQueue(name=self.task_queue),
-                        task_queue_type=kind,
-                    )
-                )
-                if not any(p.identity.startswith(identity) for p in answer.pollers):
-                    return False
-            return True
-
-        await _eventually(joined, limit, f"{worker.name} polling {self.task_queue}")
+        assert self.client is not None
+        await polling(self.client, worker, self.task_queue, limit=limit)
 
     # --- faults -------------------------------------------------------------------------
 
@@ -326,47 +227,5 @@ class Stack:
     # --- the CLI, as an operator runs it ----------------------------------------------------
 
     async def consult(self, *args: str, timeout: float = 60, **env: str) -> CliResult:
-        started = time.monotonic()
-        proc = await asyncio.create_subprocess_exec(
-            str(BIN / "consult"),
-            *args,
-            env=self.env(**env),
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-            start_new_session=True,
-            cwd=self.root,
-        )
-        try:
-            out, err = await asyncio.wait_for(proc.communicate(), timeout)
-        except TimeoutError:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)
-            out, err = await proc.communicate()
-            return CliResult(-9, out.decode(errors="replace"), f"(killed after {timeout:.0f} s)", timeout)
-        code = proc.returncode if proc.returncode is not None else -1
-        return CliResult(code, out.decode(errors="replace"), err.decode(errors="replace"), time.monotonic() - started)
-
-
-def _port_open(port: int) -> bool:
-    with socket.socket() as s:
-        s.settimeout(0.5)
-        return s.connect_ex((HOST, port)) == 0
-
-
-async def _eventually(check: Callable[[], Any], limit: float, what: str) -> None:
-    """Until `check()` (sync or async) is true; a part that exited (RuntimeError) fails at once."""
-
-    async def answered() -> Any:
-        try:
-            result = check()
-            return await result if asyncio.iscoroutine(result) else result
-        except RuntimeError:
-            raise
-        except Exception:  # not listening yet, not polling yet
-            return False
-
-    try:
-        await eventually(answered, timeout=limit, interval=0.25)
-    except AssertionError:
-        raise TimeoutError(f"{what} did not come up within {limit:.0f} s") from None
+        ran = await timed_run([str(BIN / "consult"), *args], self.env(**env), self.root, timeout)
+        return CliResult(**vars(ran))
