@@ -15,8 +15,9 @@ from consult.cli.options import (
     Operator,
     SpanishText,
     attach_files,
-    describe_files,
+    listed_annexes,
     read_documents,
+    store_files,
 )
 from consult.cli.session import Session, out
 
@@ -42,21 +43,17 @@ def submit(
     link to decide. Its SHA-256 covers the text and the annexes; a version
     carries the annexes given with it (give them again with the next one).
     """
-    from datetime import UTC, datetime
-
     from operations import consultations as operations
-    from operations import files
     from schemas.consultation import SubmitDraftRequest
 
     documents = read_documents(en, es)
     attached = attach_files(annex, "--annex")
     session = Session.of(ctx)
-    annexes = session.run(files.record, attached, attached_by=by, attached_at=datetime.now(UTC))
-    request = SubmitDraftRequest(documents=documents, requested_by=by, annexes=annexes)
+    request = SubmitDraftRequest(documents=documents, requested_by=by, annexes=store_files(session, attached, by))
     draft = session.run(operations.submit_draft, consultation, request)
     out.print(
         f"Draft version {draft.version} submitted (SHA-256 {draft.sha256}); sent to every approver."
-        + (f"\nAnnexes:{describe_files(draft.annexes)}" if draft.annexes else ""),
+        + listed_annexes(draft.annexes),
         markup=False,
         highlight=False,
     )

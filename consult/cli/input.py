@@ -55,9 +55,8 @@ def submit(
     --drop names them. examples/inputs/ has a file for each pillar.
     """
     import hashlib
-    from datetime import UTC, datetime
 
-    from consult.cli.options import attach_files, describe_files
+    from consult.cli.options import attach_files, describe_files, store_files
     from consult.files import load_pillar_input
     from operations import consultations as operations
     from operations import files
@@ -70,7 +69,7 @@ def submit(
     # The files of the input it replaces are kept unless dropped (or attached again).
     current = session.run(files.current_input, consultation, item.party, item.pillar.value)
     keep = files.to_keep(current, drop or [], (hashlib.sha256(data).hexdigest() for _, data in attached))
-    records = session.run(files.record, attached, attached_by=by, attached_at=datetime.now(UTC))
+    records = store_files(session, attached, by)
     request = SubmitInputRequest(input=item.model_copy(update={"attachments": records}), submitted_by=by, keep=keep)
     record = session.run(operations.submit_input, consultation, request)
     kept = len(record.input.attachments) - len(records)

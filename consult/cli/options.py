@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from consult.cli.session import BAD_INPUT, Failure
+from consult.cli.session import BAD_INPUT, Failure, Session
 
 if TYPE_CHECKING:
     from schemas.annexes import FileRecord
@@ -129,6 +129,20 @@ def attach_files(paths: list[Path] | None, option: str) -> list[tuple[str, bytes
 def describe_files(files: list[FileRecord]) -> str:
     """`paper.pdf (PDF, 1,024 bytes, SHA-256 …)`, one per line, for a command's answer."""
     return "".join(f"\n  {f.name} ({f.media_type.label}, {f.size:,} bytes, SHA-256 {f.sha256})" for f in files)
+
+
+def store_files(session: Session, files: list[tuple[str, bytes]], by: str) -> list[FileRecord]:
+    """The files `attach_files` read, stored as attached by `by` now: the records a request carries."""
+    from datetime import UTC, datetime
+
+    from operations.files import record
+
+    return session.run(record, files, attached_by=by, attached_at=datetime.now(UTC))
+
+
+def listed_annexes(annexes: list[FileRecord]) -> str:
+    """A version's annexes as a command's answer lists them after its first line (nothing without any)."""
+    return f"\nAnnexes:{describe_files(annexes)}" if annexes else ""
 
 
 def parse_date(text: str, option: str, tz: tzinfo, *, end_of_day: bool) -> datetime:

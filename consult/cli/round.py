@@ -18,9 +18,11 @@ from consult.cli.options import (
     SpanishText,
     attach_files,
     describe_files,
+    listed_annexes,
     parse_date,
     parse_pillars,
     read_documents,
+    store_files,
 )
 from consult.cli.session import Session, out, print_json
 
@@ -204,21 +206,17 @@ def minutes(
     Approval starts again on the new version; its SHA-256 covers the text and
     the annexes. Give both languages; with one, every reader receives that text.
     """
-    from datetime import UTC, datetime
-
     from operations import consultations as operations
-    from operations import files
     from schemas.rounds import ReissueMinutesRequest
 
     documents = read_documents(en, es, "(`consult round export` writes the current minutes)")
     attached = attach_files(annex, "--annex")
     session = Session.of(ctx)
-    annexes = session.run(files.record, attached, attached_by=by, attached_at=datetime.now(UTC))
-    request = ReissueMinutesRequest(documents=documents, requested_by=by, annexes=annexes)
+    request = ReissueMinutesRequest(documents=documents, requested_by=by, annexes=store_files(session, attached, by))
     version = session.run(operations.reissue_minutes, consultation, request)
     out.print(
         f"Minutes version {version.version} issued (SHA-256 {version.sha256}); sent for approval."
-        + (f"\nAnnexes:{describe_files(version.annexes)}" if version.annexes else ""),
+        + listed_annexes(version.annexes),
         markup=False,
         highlight=False,
     )
