@@ -10,19 +10,11 @@ from schemas.declaration import Locale, Pillar
 from schemas.documents import document_sha256
 from schemas.pillar_inputs import PILLAR_INPUT, PillarInput
 from tests.helpers import CL_LEAD, ITEMS, minutes_request
-from tests.helpers.attachments import ATTACHED_AT
+from tests.helpers.attachments import file_record
 
 pytestmark = pytest.mark.files
 
-PAPER = FileRecord(
-    name="posición_[final].pdf",
-    size=20_971_520,
-    media_type="application/pdf",
-    sha256="ab" * 32,
-    attached_by=CL_LEAD,
-    attached_at=ATTACHED_AT,
-    reference="opaque",
-)
+PAPER = file_record("posición_[final].pdf", "ab" * 32, size=20_971_520)
 
 
 def _input(attachments: list[FileRecord]) -> PillarInput:

@@ -1,4 +1,4 @@
-"""Small real files to attach (each of an accepted type by its content), and records of them."""
+"""Small real files to attach (each of an accepted type by its content), and records of them (stored or not)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,23 @@ from infra.files import record_file
 from infra.settings import Settings
 from infra.temporal import data_converter
 from schemas.annexes import FileRecord
+from tests.helpers import CL_LEAD
 
 ATTACHED_AT = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+
+
+def file_record(name: str, sha256: str, size: int = 1) -> FileRecord:
+    """A PDF's record as a workflow or a template sees it, with no stored file behind it (its reference is opaque:
+    nothing that reads records by name, size or SHA-256 opens it)."""
+    return FileRecord(
+        name=name,
+        size=size,
+        media_type="application/pdf",
+        sha256=sha256,
+        attached_by=CL_LEAD,
+        attached_at=ATTACHED_AT,
+        reference="opaque",
+    )
 
 
 def pdf(text: str = "position paper", size: int = 0) -> bytes:

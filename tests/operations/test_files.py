@@ -12,21 +12,13 @@ from schemas.annexes import FileRecord
 from schemas.declaration import Pillar
 from schemas.pillar_inputs import SubmissionRecord
 from tests.helpers import CL_LEAD, CL_OPERATOR, submission
-from tests.helpers.attachments import ATTACHED_AT
+from tests.helpers.attachments import ATTACHED_AT, file_record
 
 pytestmark = pytest.mark.files
 
 
 def _file(name: str, fill: str) -> FileRecord:
-    return FileRecord(
-        name=name,
-        size=1,
-        media_type="application/pdf",
-        sha256=fill * 64,
-        attached_by=CL_LEAD,
-        attached_at=ATTACHED_AT,
-        reference="opaque",
-    )
+    return file_record(name, fill * 64)
 
 
 A, B, C = _file("a.pdf", "a"), _file("b.pdf", "b"), _file("c.pdf", "c")

@@ -34,7 +34,7 @@ from tests.helpers import (
     submission,
     two_approver_declaration,
 )
-from tests.helpers.attachments import ATTACHED_AT, csv, pdf, png, recorded
+from tests.helpers.attachments import ATTACHED_AT, csv, file_record, pdf, png, recorded
 from workflows import rules
 from workflows.consultation import Consultation
 from workflows.rules import RequestRefused
@@ -43,20 +43,7 @@ from workflows.technical_round import TechnicalRound
 pytestmark = pytest.mark.files
 
 
-def _record(name: str, sha: str) -> FileRecord:
-    """A record as a workflow sees it (the workflow never reads the bytes: its reference stays opaque here)."""
-    return FileRecord(
-        name=name,
-        size=10,
-        media_type="application/pdf",
-        sha256=sha,
-        attached_by=CL_LEAD,
-        attached_at=ATTACHED_AT,
-        reference="opaque",
-    )
-
-
-A, B, C = (_record(n, c * 64) for n, c in (("a.pdf", "a"), ("b.pdf", "b"), ("c.pdf", "c")))
+A, B, C = (file_record(n, c * 64, size=10) for n, c in (("a.pdf", "a"), ("b.pdf", "b"), ("c.pdf", "c")))
 
 
 def _current(*files: FileRecord) -> SubmissionRecord:
