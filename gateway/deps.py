@@ -17,17 +17,15 @@ from fastapi import Depends, Request
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartException
-from starlette.types import Message
 from temporalio.client import Client
 from temporalio.converter import PayloadCodec
 
 from gateway.errors import PageError, Unavailable, connecting_failed
-from gateway.forms import MAX_FORM_BYTES, MAX_FORM_FIELDS
 from gateway.kept import Kept
 from gateway.page import Page, Reader, Readers, load_page, operators_of
 from gateway.render import locale_of
 from gateway.texts import texts, words_for
-from gateway.uploads import TooLarge, read_upload_form
+from gateway.uploads import TooLarge, read_form, read_upload_form
 from infra import logs
 from infra.links import LinkError, LinkSigner
 from schemas.declaration import Locale, Pillar
@@ -179,26 +177,17 @@ VerifiedPage = Annotated[Page, Depends(get_page)]
 
 
 async def get_form(request: Request, link: VerifiedLink) -> FormData:
-    """The posted form, read within the limits of the largest form a page offers; anything else is a
-    page in the reader's language: 413 past MAX_FORM_BYTES, 400 for what no page sends (a file, too many
-    fields, a broken multipart body)."""
-    declared = request.headers.get("content-length", "")
-    if len(declared) > 12 or (declared.isdecimal() and int(declared) > MAX_FORM_BYTES):
-        raise too_large(await link.locale())
-    body = bytearray()
-    async for chunk in request.stream():  # counted as it arrives: a chunked body declares no length
-        body += chunk
-        if len(body) > MAX_FORM_BYTES:
-            raise too_large(await link.locale())
+    """The posted form, read within the limits of the largest form a page offers (gateway/uploads.py,
+    `read_form`); anything else is a page in the reader's language: 413 past MAX_FORM_BYTES, 400 for
+    what no page sends (a file, too many fields, a broken multipart body)."""
+    return await _read_posted(request, link, read_form)
 
-    async def replay() -> Message:
-        return {"type": "http.request", "body": bytes(body), "more_body": False}
 
+async def _read_posted(request: Request, link: Link, read: Callable[[Request], Awaitable[FormData]]) -> FormData:
     try:
-        # No page uploads files: a file part (a "summary" sent as a file, say) is refused, not read.
-        return await Request(request.scope, replay).form(
-            max_files=0, max_fields=MAX_FORM_FIELDS, max_part_size=MAX_FORM_BYTES
-        )
+        return await read(request)
+    except TooLarge:
+        raise too_large(await link.locale()) from None
     except (HTTPException, MultiPartException):  # Starlette words a MultiPartException as a 400 HTTPException
         raise unreadable(await link.locale()) from None
 
@@ -217,12 +206,7 @@ PostedForm = Annotated[FormData, Depends(get_form)]
 async def get_upload_form(request: Request, link: VerifiedLink) -> AsyncIterator[FormData]:
     """The posted input form with its files (gateway/uploads.py), closed (its spooled files removed)
     once the answer is sent: 413 past its bounds, 400 for a body no page sends, in the reader's language."""
-    try:
-        form = await read_upload_form(request)
-    except TooLarge:
-        raise too_large(await link.locale()) from None
-    except (HTTPException, MultiPartException):
-        raise unreadable(await link.locale()) from None
+    form = await _read_posted(request, link, read_upload_form)
     try:
         yield form
     finally:

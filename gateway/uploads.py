@@ -2,7 +2,8 @@
 
 Bounds: the whole body at most MAX_UPLOAD_BYTES (every file at its largest, plus the form's text),
 counted as it arrives; the text fields together at most MAX_FORM_BYTES, held in memory; files spooled
-to disk past 1 MB each by Starlette, read back one at a time. Beyond, a 413 page.
+to disk past 1 MB each by Starlette, read back one at a time. Beyond, a 413 page. Every other form
+(no files: a decision, a forwarding) is read here too, within MAX_FORM_BYTES (`read_form`).
 
 Every file is checked before any is stored (`refusal`: in the reader's language, naming the file),
 so a refused file leaves nothing behind; then each goes through `infra.files.record_file`. A file
@@ -21,6 +22,7 @@ from pathlib import PurePath
 from fastapi import Request
 from starlette.datastructures import FormData, Headers, UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
+from starlette.types import Message
 from temporalio.converter import DataConverter
 
 from activities.wording import file_size
@@ -55,17 +57,42 @@ class _BoundedParser(MultiPartParser):
         super().on_part_data(data, start, end)
 
 
+async def read_form(request: Request) -> FormData:
+    """A posted form without files, within the bounds of the largest form a page offers: TooLarge past
+    MAX_FORM_BYTES, MultiPartException (or Starlette's 400 HTTPException) for what no page sends (a file,
+    too many fields, a broken multipart body)."""
+    body = bytearray()
+    async for chunk in _bounded(request, MAX_FORM_BYTES):
+        body += chunk
+
+    async def replay() -> Message:
+        return {"type": "http.request", "body": bytes(body), "more_body": False}
+
+    # A file part here (a "summary" sent as a file, say) is refused, not read.
+    return await Request(request.scope, replay).form(
+        max_files=0, max_fields=MAX_FORM_FIELDS, max_part_size=MAX_FORM_BYTES
+    )
+
+
 async def read_upload_form(request: Request) -> FormData:
     """The posted input form, with its files: TooLarge past MAX_UPLOAD_BYTES, MultiPartException (or
     Starlette's 400 HTTPException) for a body no page sends. A form without files (urlencoded) is read
-    within MAX_FORM_BYTES, as every other form."""
-    multipart = request.headers.get("content-type", "").startswith("multipart/form-data")
-    limit = MAX_UPLOAD_BYTES if multipart else MAX_FORM_BYTES
+    as every other form (`read_form`)."""
+    if not request.headers.get("content-type", "").startswith("multipart/form-data"):
+        return await read_form(request)
+    # One more file part than the limit, so that too many files is said as such (not a broken form).
+    stream = _bounded(request, MAX_UPLOAD_BYTES)
+    return await _BoundedParser(request.headers, stream, max_files=MAX_FILES + 1).parse()
+
+
+def _bounded(request: Request, limit: int) -> AsyncGenerator[bytes, None]:
+    """The body as it arrives, TooLarge past `limit`: as declared (at once, before anything is read or
+    parsed), and as counted (a chunked body declares no length)."""
     declared = request.headers.get("content-length", "")
     if len(declared) > 12 or (declared.isdecimal() and int(declared) > limit):
         raise TooLarge
 
-    async def counted() -> AsyncGenerator[bytes, None]:  # a chunked body declares no length
+    async def counted() -> AsyncGenerator[bytes, None]:
         received = 0
         async for chunk in request.stream():
             received += len(chunk)
@@ -73,19 +100,7 @@ async def read_upload_form(request: Request) -> FormData:
                 raise TooLarge
             yield chunk
 
-    if multipart:
-        # One more file part than the limit, so that too many files is said as such (not a broken form).
-        return await _BoundedParser(request.headers, counted(), max_files=MAX_FILES + 1).parse()
-    body = bytearray()
-    async for chunk in counted():
-        body += chunk
-
-    async def replay() -> dict[str, object]:
-        return {"type": "http.request", "body": bytes(body), "more_body": False}
-
-    return await Request(request.scope, replay).form(
-        max_files=0, max_fields=MAX_FORM_FIELDS, max_part_size=MAX_FORM_BYTES
-    )
+    return counted()
 
 
 def chosen_files(form: FormData) -> list[UploadFile]:
