@@ -86,10 +86,6 @@ class FileLocation(BaseModel):
     pillar: Pillar | None = None
     revision: int | None = None
 
-    @property
-    def is_input(self) -> bool:
-        return self.version is None
-
 
 class FileLinkSpec(BaseModel):
     """One file a reader was sent (by its SHA-256, and where it is); the token binds it to the reader."""
