@@ -30,13 +30,13 @@ from schemas.approvals import Decision, DecisionRecord, DecisionRequest, Delegat
 from schemas.links import FileLocation, LinkPurpose
 from schemas.pages import ApprovalPage, PageDocument
 from schemas.pillar_inputs import Channel
+from workflows.pages import AGREEMENT_DECISIONS, MINUTES_DECISIONS
 
 router = APIRouter(prefix="/l/{token}", tags=["approvals"])
 
-ALLOWED = {
-    LinkPurpose.MINUTES_APPROVAL: (Decision.APPROVE, Decision.REQUEST_CHANGES),
-    LinkPurpose.AGREEMENT_APPROVAL: (Decision.APPROVE, Decision.REQUEST_CHANGES, Decision.DECLINE),
-}
+# The decisions each approval link may send: the ones its page offers (`ApprovalPage.allowed`), known
+# here without reading the page, as a decision is sent first.
+ALLOWED = {LinkPurpose.MINUTES_APPROVAL: MINUTES_DECISIONS, LinkPurpose.AGREEMENT_APPROVAL: AGREEMENT_DECISIONS}
 
 
 def approval_page(request: Request, page: Page, status: int = 200, error: str = "", comment: str = "") -> Response:
