@@ -148,4 +148,3 @@ def inside(folder: Path, name: str) -> Path:
 async def current_input(client: Client, consultation_id: str, party: str, pillar: str) -> SubmissionRecord | None:
     """The party's current input on the pillar in the latest round (None if it has none yet)."""
     return current_submission(await consultations.recorded_round(client, consultation_id), party, pillar)
-
