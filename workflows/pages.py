@@ -240,16 +240,14 @@ def document_files(
     )
 
 
-def page_of(declaration: Declaration, request: LinkPageRequest) -> tuple[LinkPage, PageReader | None]:
+def page_of(declaration: Declaration, request: LinkPageRequest) -> LinkPage:
     """What every page has: the consultation's title, zone and operators, and its reader (None: not in it)."""
-    reader = reader_of(declaration, request.recipient)
-    page = LinkPage(
+    return LinkPage(
         title=declaration.title,
         utc_offset_minutes=offset_minutes(display_tz(declaration.signed_at)),
         operators=[o.email for o in declaration.operators],
-        reader=reader,
+        reader=reader_of(declaration, request.recipient),
     )
-    return page, reader
 
 
 class RoundPages:
@@ -267,7 +265,8 @@ class RoundPages:
 
     @workflow.query
     def link_page(self, request: LinkPageRequest) -> LinkPage:
-        page, reader = page_of(self._declaration, request)
+        page = page_of(self._declaration, request)
+        reader = page.reader
         if reader is None:
             return page
         if request.purpose is LinkPurpose.MINUTES_APPROVAL:
@@ -317,7 +316,8 @@ class ConsultationPages:
 
     @workflow.query
     def link_page(self, request: LinkPageRequest) -> LinkPage:
-        page, reader = page_of(self._declaration, request)
+        page = page_of(self._declaration, request)
+        reader = page.reader
         if reader is None or request.purpose is not LinkPurpose.AGREEMENT_APPROVAL:
             return page
         approval = approval_page(
