@@ -11,7 +11,6 @@ import shutil
 import subprocess
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,9 +23,9 @@ from consult.outbox import Outbox
 from infra.settings import Settings
 from infra.temporal import data_converter
 from operations import files
-from tests.helpers import CL_OPERATOR, DAY, declaration_data, eventually, running_worker
+from tests.helpers import CL_OPERATOR, eventually, running_worker
 from tests.helpers.attachments import csv, pdf, png, sha256
-from tests.helpers.cli import EXAMPLES, Consult, write_declaration
+from tests.helpers.cli import EXAMPLES, Consult, started_with_round
 
 pytestmark = [pytest.mark.files, pytest.mark.devserver]
 
@@ -53,28 +52,6 @@ async def stored(dev_env: WorkflowEnvironment, tmp_path_factory: pytest.TempPath
         data_converter=data_converter(Settings(storage_dir=folder)),
     )
     yield Stored(client, {"CONSULT_STORAGE": "fs", "CONSULT_STORAGE_DIR": str(folder)})
-
-
-async def _started(consult: Consult, tmp_path: Path, now: datetime) -> str:
-    data = declaration_data(now)
-    cid: str = data["id"]
-    assert (await consult("start", str(write_declaration(tmp_path, data)))).exit_code == 0
-    opened = await consult(
-        "round",
-        "open",
-        cid,
-        "--meeting",
-        (now + 10 * DAY).isoformat(),
-        "--inputs-due",
-        (now + 8 * DAY).isoformat(),
-        "--pillars",
-        "supply_chain,financing",
-        "--by",
-        CL_OPERATOR,
-    )
-    assert opened.exit_code == 0, opened.output
-    await eventually(lambda: _round_ready(consult, cid))
-    return cid
 
 
 def _input_file(tmp_path: Path, party: str, pillar: str) -> Path:
@@ -110,7 +87,7 @@ async def test_an_operator_attaches_keeps_drops_and_exports_files_from_the_cli(
     async with running_worker(stored.client, outbox) as task_queue:
         consult = Consult(stored.client, task_queue)
         consult.env.update(stored.env, CONSULT_OPERATOR=CL_OPERATOR)
-        cid = await _started(consult, tmp_path, await dev_env.get_current_time())
+        cid = await started_with_round(consult, tmp_path, await dev_env.get_current_time())
         financing = str(_input_file(tmp_path, "CL", "financing"))
         submit = ("input", "submit", cid, financing, "--party", "CL", "--pillar", "financing", "--by", CL_OPERATOR)
 
@@ -250,7 +227,7 @@ async def test_a_20_mb_pdf_goes_end_to_end_and_the_histories_stay_small(
     async with running_worker(stored.client, outbox) as task_queue:
         consult = Consult(stored.client, task_queue)
         consult.env.update(stored.env)
-        cid = await _started(consult, tmp_path, await dev_env.get_current_time())
+        cid = await started_with_round(consult, tmp_path, await dev_env.get_current_time())
         submitted = await consult(
             "input",
             "submit",
@@ -295,10 +272,6 @@ def _sha256sum() -> str:
     path = shutil.which("sha256sum")
     assert path is not None, "the coreutils sha256sum binary is needed"
     return path
-
-
-async def _round_ready(consult: Consult, cid: str) -> bool:
-    return (await consult("round", "status", cid, "--json")).exit_code == 0
 
 
 async def _round_in(consult: Consult, cid: str, state: str) -> dict[str, Any] | None:

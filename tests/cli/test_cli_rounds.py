@@ -13,10 +13,8 @@ from operations import dossier
 from tests.helpers import (
     APPROVERS,
     CL_OPERATOR,
-    DAY,
     US_OPERATOR,
     decide,
-    declaration_data,
     drafting,
     eventually,
     notices_of,
@@ -24,7 +22,7 @@ from tests.helpers import (
     submit,
     two_approver_declaration,
 )
-from tests.helpers.cli import EXAMPLES, Consult, write_declaration
+from tests.helpers.cli import EXAMPLES, Consult, started_with_round
 from workflows.consultation import Consultation
 
 
@@ -32,8 +30,6 @@ async def test_an_operator_runs_a_round_from_the_cli(
     dev_env: WorkflowEnvironment, outbox: Outbox, tmp_path: Path
 ) -> None:
     now = await dev_env.get_current_time()
-    data = declaration_data(now)
-    cid = data["id"]
     # The US files: the Chilean examples, written by the US technical lead.
     for pillar in ("supply_chain", "financing"):
         text = (EXAMPLES / f"cl-{pillar}.yaml").read_text()
@@ -46,22 +42,7 @@ async def test_an_operator_runs_a_round_from_the_cli(
     )
     async with running_worker(dev_env.client, outbox) as task_queue:
         consult = Consult(dev_env.client, task_queue)
-        assert (await consult("start", str(write_declaration(tmp_path, data)))).exit_code == 0
-        opened = await consult(
-            "round",
-            "open",
-            cid,
-            "--meeting",
-            (now + 10 * DAY).isoformat(),
-            "--inputs-due",
-            (now + 8 * DAY).isoformat(),
-            "--pillars",
-            "supply_chain,financing",
-            "--by",
-            CL_OPERATOR,
-        )
-        assert opened.exit_code == 0, opened.output
-        await eventually(lambda: _round_ready(consult, cid))
+        cid = await started_with_round(consult, tmp_path, now)
 
         files = [
             ("CL", "supply_chain", EXAMPLES / "cl-supply_chain.yaml"),
@@ -286,10 +267,6 @@ async def test_a_concluded_agreement_schedules_review_rounds(dev_env: WorkflowEn
     assert review.workflow_type == "Review"
     requests = notices_of(outbox, declaration.id, "input_request")
     assert len(requests) == 4  # two technical leads: round 1, then the review round
-
-
-async def _round_ready(consult: Consult, cid: str) -> bool:
-    return (await consult("round", "status", cid, "--json")).exit_code == 0
 
 
 async def _round_in(consult: Consult, cid: str, state: str) -> dict[str, Any] | None:
