@@ -589,12 +589,20 @@ async def _wrong_type(handle: WorkflowHandle[Any, Any], workflow_type: str) -> O
         description = await handle.describe()
     except RPCError:
         return None
+    return _other_kind(handle.id, description, workflow_type)
+
+
+def _other_kind(
+    workflow_id: str, description: WorkflowExecutionDescription, workflow_type: str
+) -> OperationError | None:
+    """What to say when the workflow under that id is not the kind asked for (a round's id given for its
+    consultation's, say); None when it is."""
     if description.workflow_type == workflow_type:
         return None
     kind = "consultation" if workflow_type == CONSULTATION else "technical round"
     parent = description.parent_id or f"its {kind}"
     return OperationError(
-        f"{handle.id} is a {description.workflow_type}, not a {kind}; give the {kind}'s id ({parent})"
+        f"{workflow_id} is a {description.workflow_type}, not a {kind}; give the {kind}'s id ({parent})"
     )
 
 
@@ -606,11 +614,9 @@ async def _describe_consultation(client: Client, consultation_id: str) -> Workfl
         if err.status == RPCStatusCode.NOT_FOUND:
             raise _no_such(consultation_id) from None
         raise
-    if description.workflow_type != CONSULTATION:
-        parent = description.parent_id or "its consultation"
-        raise OperationError(
-            f"{handle.id} is a {description.workflow_type}, not a consultation; give the consultation's id ({parent})"
-        )
+    wrong = _other_kind(handle.id, description, CONSULTATION)
+    if wrong is not None:
+        raise wrong
     return description
 
 
