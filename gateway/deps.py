@@ -22,7 +22,7 @@ from temporalio.converter import PayloadCodec
 
 from gateway.errors import PageError, Unavailable, connecting_failed
 from gateway.kept import Kept
-from gateway.page import Page, Reader, Readers, load_page, operators_of
+from gateway.page import Page, Reader, Readers, invalid, load_page, operators_of
 from gateway.render import locale_of
 from gateway.texts import texts, words_for
 from gateway.uploads import TooLarge, read_form, read_upload_form
@@ -109,12 +109,9 @@ async def verified(
         return tokens.verify(token)
     except LinkError as error:
         if error.expired and error.claims is not None:
-            detail = texts(locale)["expired_detail"].format(
-                when=words_for(locale).when(error.claims.expires_at, UTC),
-                operators=await _operators(config, error.claims, rpc_timeout),
-            )
-            raise PageError(410, "expired", detail, locale) from None
-        raise PageError(400, "invalid", texts(locale)["invalid_detail"], locale) from None
+            operators = await _operators(config, error.claims, rpc_timeout)
+            raise expired(locale, error.claims.expires_at, operators) from None
+        raise invalid(locale) from None
 
 
 async def _operators(config: GatewayConfig, claims: LinkClaims, rpc_timeout: timedelta) -> str:
@@ -190,6 +187,12 @@ async def _read_posted(request: Request, link: Link, read: Callable[[Request], A
         raise too_large(await link.locale()) from None
     except (HTTPException, MultiPartException):  # Starlette words a MultiPartException as a 400 HTTPException
         raise unreadable(await link.locale()) from None
+
+
+def expired(locale: Locale, expires_at: datetime, operators: str) -> PageError:
+    """The page of a link (a page's or a file's) past its expiry: when it expired, and whom to write to."""
+    detail = texts(locale)["expired_detail"].format(when=words_for(locale).when(expires_at, UTC), operators=operators)
+    return PageError(410, "expired", detail, locale)
 
 
 def too_large(locale: Locale) -> PageError:

@@ -123,10 +123,15 @@ class Page:
         return form_labels(self.locale)
 
     def invalid(self) -> PageError:
-        return PageError(400, "invalid", self.t["invalid_detail"], self.locale)
+        return invalid(self.locale)
 
     def closed(self, detail: str, status: int = 409) -> PageError:
         return PageError(status, "closed", detail, self.locale)
+
+
+def invalid(locale: Locale) -> PageError:
+    """The page of a link that cannot be trusted, or is not for this page, or for a reader no longer there."""
+    return PageError(400, "invalid", texts(locale)["invalid_detail"], locale)
 
 
 def when(reader: Reader, moment: datetime | None) -> str:
@@ -163,7 +168,7 @@ async def load_page(
         raise  # out of reach (a 503) or a bug (a 500): the middleware tells which
     reader = Reader.of(data)
     if reader is None:  # a valid signature for someone no longer in the declaration
-        raise PageError(400, "invalid", texts(locale)["invalid_detail"], locale)
+        raise invalid(locale)
     readers.put(claims, reader)
     return Page(claims, token, reader, data)
 

@@ -9,18 +9,19 @@ GET and HEAD only: opening a file link changes nothing.
 
 from __future__ import annotations
 
-from datetime import UTC, timedelta
+from datetime import timedelta
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
-from gateway.deps import GatewayConfig, RpcTimeout, connect
+from gateway.deps import GatewayConfig, RpcTimeout, connect, expired
 from gateway.downloads import download
 from gateway.errors import PageError
+from gateway.page import invalid
 from gateway.render import locale_of
-from gateway.texts import texts, words_for
+from gateway.texts import texts
 from infra import logs
 from infra.files import fetch_file
 from infra.links import LinkError
@@ -33,6 +34,11 @@ router = APIRouter(tags=["files"])
 log = logs.get_logger("gateway")
 
 
+def gone(locale: Locale) -> PageError:
+    """The page of a file link that names no file its reader was sent (or whose workflow is gone)."""
+    return PageError(404, "file_gone", texts(locale)["file_gone_detail"], locale)
+
+
 async def file_page(client: Client, claims: FileClaims, locale: Locale, rpc_timeout: timedelta) -> FilePage:
     """The workflow's answer for this file link (a round and a consultation answer it the same way)."""
     request = FileRequest(recipient=claims.recipient, sha256=claims.sha256, where=claims.where)
@@ -42,7 +48,7 @@ async def file_page(client: Client, claims: FileClaims, locale: Locale, rpc_time
         )
     except RPCError as error:
         if error.status is RPCStatusCode.NOT_FOUND:
-            raise PageError(404, "file_gone", texts(locale)["file_gone_detail"], locale) from None
+            raise gone(locale) from None
         raise  # out of reach (a 503) or a bug (a 500)
 
 
@@ -55,10 +61,7 @@ async def _expired(config: GatewayConfig, claims: FileClaims, locale: Locale, rp
         locale = page.reader.locale if page.reader else locale
     except Exception as error:  # only details of a page that already says what to do
         log.warning("reader not found for an expired file link", error=repr(error))
-    detail = texts(locale)["expired_detail"].format(
-        when=words_for(locale).when(claims.expires_at, UTC), operators=operators
-    )
-    return PageError(410, "expired", detail, locale)
+    return expired(locale, claims.expires_at, operators)
 
 
 @router.api_route("/files/{token}", methods=["GET", "HEAD"])
@@ -70,14 +73,14 @@ async def download_file(request: Request, token: str, rpc_timeout: RpcTimeout) -
     except LinkError as error:
         if error.expired and error.file is not None:
             raise await _expired(config, error.file, locale, rpc_timeout) from None
-        raise PageError(400, "invalid", texts(locale)["invalid_detail"], locale) from None
+        raise invalid(locale) from None
     client = await connect(config)
     page = await file_page(client, claims, locale, rpc_timeout)
     if page.reader is None:  # a valid signature for someone no longer in the declaration
-        raise PageError(400, "invalid", texts(locale)["invalid_detail"], locale)
+        raise invalid(locale)
     locale = page.reader.locale
     if page.file is None:
-        raise PageError(404, "file_gone", texts(locale)["file_gone_detail"], locale)
+        raise gone(locale)
     if request.method == "HEAD":  # a mail scanner's look: the headers, without reading the file
         return download(page.file, None)
     return download(page.file, await fetch_file(client.data_converter, page.file))
