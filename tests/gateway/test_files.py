@@ -110,15 +110,7 @@ async def test_a_lead_attaches_a_pdf_and_an_xlsx_and_an_approver_downloads_them_
 ) -> None:
     paper, projects = tmp_path / "posición-chile.pdf", tmp_path / "proyectos.xlsx"
     paper.write_bytes(samples.pdf("Posicion de Chile: financiamiento"))
-    projects.write_bytes(
-        samples.xlsx(
-            [
-                ("Proyecto", "Mineral", "Inversión (USD)"),
-                ("Salar de Maricunga DLE", "litio", 1_200_000_000),
-                ("Piloto de tierras raras", "neodimio", 85_000_000),
-            ]
-        )
-    )
+    projects.write_bytes(project_list())
     sent = {paper.name: paper.read_bytes(), projects.name: projects.read_bytes()}
 
     page = await browser.new_page(locale="es-CL")
@@ -174,6 +166,12 @@ async def test_a_lead_attaches_a_pdf_and_an_xlsx_and_an_approver_downloads_them_
         # Another person's link to the same file is theirs: the approver's page links are signed for them.
         approval = await http.get(link_in(outbox, cid, "approval_request", CL_APPROVER))
         assert approval.status_code == 200 and all(name in approval.text for name in sent)
+        page_links = re.findall(r'href="/files/([^"]+)"', approval.text)
+        assert len(page_links) == 2
+        for token in page_links:
+            assert gateway.signer.verify_file(token).recipient == CL_APPROVER
+        from_page = [(await http.get(f"{gateway.url}/files/{token}")).content for token in page_links]
+        assert sorted(from_page) == sorted(sent.values())
 
         # Changes requested, and the minutes re-issued with an annex: the new request lists it, and the
         # page says the decision covers the document and its annexes, with the version's SHA-256.
@@ -244,20 +242,7 @@ async def test_refused_files_are_named_on_a_page_and_nothing_is_recorded(
             data=form,
             files=[
                 ("attachments", ("bueno.pdf", samples.pdf("ok"), "application/pdf")),
-                (
-                    "attachments",
-                    (
-                        "tabla.pdf",
-                        samples.xlsx(
-                            [
-                                ("Proyecto", "Mineral", "Inversión (USD)"),
-                                ("Salar de Maricunga DLE", "litio", 1_200_000_000),
-                                ("Piloto de tierras raras", "neodimio", 85_000_000),
-                            ]
-                        ),
-                        "application/pdf",
-                    ),
-                ),
+                ("attachments", ("tabla.pdf", project_list(), "application/pdf")),
             ],
         )
         assert mixed.status_code == 422 and "tabla.pdf es un archivo XLSX según su contenido" in mixed.text
