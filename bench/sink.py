@@ -3,9 +3,10 @@
 `python -m bench.sink --port N --index FILE` accepts every message and appends one JSON line per
 message to FILE (Message-ID, recipients, consultation, notice kind, when it was accepted, and for
 messages that ask someone to act, the `/l/<token>` link of their plain-text part). Nothing else is
-kept: 8,000 messages are 8,000 short lines, not 8,000 files. SIGTERM stops it.
+kept: 8,000 messages are 8,000 short lines, not 8,000 files. SIGTERM stops it; started again on the
+same FILE, it appends. The chaos suite (tests/chaos) uses it too, stopping it for a real mail outage.
 
-`Mailbox` is the reading side, in the benchmark's process.
+`Mailbox` is the reading side, in the benchmark's (or the suite's) process.
 """
 
 from __future__ import annotations
@@ -38,10 +39,14 @@ def _headers(content: bytes) -> dict[str, str]:
 
 
 def _link(content: bytes) -> str:
-    message = email.message_from_bytes(content, policy=email.policy.default)
-    assert isinstance(message, EmailMessage)
-    part = message.get_body(("plain",))
-    found = LINK.findall(part.get_content() if part is not None else "")
+    """The first link of the plain-text part, "" if none (or the message cannot be read: it is still accepted)."""
+    try:
+        message = email.message_from_bytes(content, policy=email.policy.default)
+        assert isinstance(message, EmailMessage)
+        part = message.get_body(("plain",))
+        found = LINK.findall(part.get_content() if part is not None else "")
+    except Exception:
+        return ""
     return str(found[0]) if found else ""
 
 
@@ -61,6 +66,7 @@ class _Count:
             "at": time.time(),
             "link": _link(content) if kind in WITH_LINKS else "",
         }
+        # One line per message, flushed before the 250: a message acknowledged is a message counted.
         self.index.write(json.dumps(entry) + "\n")
         self.index.flush()
         return "250 Message accepted for delivery"
@@ -90,17 +96,23 @@ class Received:
     consultation: str
     kind: str
     at: float  # when the sink accepted it (wall clock)
-    link: str
+    link: str  # "" for notices that ask nothing of their recipient
+
+    @property
+    def notice_id(self) -> str:
+        """`<{notice_id}.{hash of the recipient}@domain>` (activities/email.py): the notice the message is of."""
+        local = self.message_id.strip("<>").partition("@")[0]
+        return local.rpartition(".")[0]
 
 
 class Mailbox:
-    """What the sink has received so far, read incrementally from its index."""
+    """What the sink has received so far, read incrementally from its index (across restarts of the sink)."""
 
     def __init__(self, index: Path) -> None:
         self.index = index
         self._offset = 0
         self.messages: list[Received] = []
-        self._by: dict[tuple[str, str], list[Received]] = {}
+        self._by: dict[str, list[Received]] = {}  # by consultation
 
     def refresh(self) -> list[Received]:
         if not self.index.exists():
@@ -115,15 +127,20 @@ class Mailbox:
             for to in e["to"]:
                 received = Received(e["mid"], to, e["cid"], e["kind"], e["at"], e["link"])
                 self.messages.append(received)
-                self._by.setdefault((received.consultation, received.kind), []).append(received)
+                self._by.setdefault(received.consultation, []).append(received)
         return self.messages
 
-    def of(self, consultation: str, kind: str) -> list[Received]:
+    def of(self, consultation: str, kind: str | None = None, recipient: str | None = None) -> list[Received]:
         self.refresh()
-        return self._by.get((consultation, kind), [])
+        return [
+            m
+            for m in self._by.get(consultation, [])
+            if (kind is None or m.kind == kind) and (recipient is None or m.recipient == recipient)
+        ]
 
     def link(self, consultation: str, kind: str, recipient: str) -> str | None:
-        found = [m.link for m in self.of(consultation, kind) if m.recipient == recipient and m.link]
+        """The link of the last message of `kind` to `recipient` that carries one."""
+        found = [m.link for m in self.of(consultation, kind, recipient) if m.link]
         return found[-1] if found else None
 
 

@@ -1,9 +1,13 @@
 """The benchmark's pure parts (no timing, nothing started): percentiles, ratios, targets, the table,
-and the history analysis on hand-made events. `make bench` itself is not a test."""
+the history analysis on hand-made events, and the reading side of the SMTP sink (the chaos suite's
+too). `make bench` itself is not a test."""
 
 from __future__ import annotations
 
+import json
 import math
+from email.message import EmailMessage
+from pathlib import Path
 
 import pytest
 from temporalio.api.common.v1 import Payload, SearchAttributes
@@ -16,6 +20,7 @@ from temporalio.api.history.v1 import (
 from bench.figures import Figure, Target, missed, percentile, table
 from bench.history import noop_upserts, payloads
 from bench.scenario import bare_payloads, duplicates, updates_per_lifecycle
+from bench.sink import Mailbox, _link
 
 
 def test_percentiles_interpolate_between_ranks() -> None:
@@ -96,3 +101,34 @@ def test_an_upsert_that_sets_nothing_new_is_counted() -> None:
     ]
     assert noop_upserts(events) == (1, 2)
     assert [p.data for p in payloads(events[0])] == [b"declared"]
+
+
+def test_the_sink_keeps_the_link_of_the_plain_text_part() -> None:
+    message = EmailMessage()
+    message["Subject"] = "Your approval"
+    message.set_content("Decide here: https://gw.example/l/abc.DEF-123_~x\nThanks")
+    message.add_alternative("<a href='https://gw.example/l/html-only'>decide</a>", subtype="html")
+    assert _link(message.as_bytes()) == "https://gw.example/l/abc.DEF-123_~x"
+    assert _link(b"Subject: no body link\r\n\r\nnothing here") == ""
+
+
+def test_the_mailbox_reads_whole_lines_only_and_filters(tmp_path: Path) -> None:
+    index = tmp_path / "mail.jsonl"
+    mailbox = Mailbox(index)
+    assert mailbox.of("c1") == []  # no index yet
+
+    def line(mid: str, to: list[str], kind: str, link: str = "") -> str:
+        return json.dumps({"mid": mid, "to": to, "cid": "c1", "kind": kind, "at": 1.0, "link": link}) + "\n"
+
+    first = line("<c1-r1-approval.h1@x>", ["a@x", "b@x"], "approval_request", "https://gw/l/1")
+    second = line("<c1-r1-approval.h2@x>", ["a@x"], "approval_request", "https://gw/l/2")
+    index.write_text(first + second[:10])  # the sink is mid-write
+    assert [m.recipient for m in mailbox.of("c1")] == ["a@x", "b@x"]
+    with index.open("a") as f:
+        f.write(second[10:] + line("<c1-opened.h3@x>", ["a@x"], "opened"))
+    assert len(mailbox.of("c1", recipient="a@x")) == 3
+    assert [m.kind for m in mailbox.of("c1", "opened")] == ["opened"]
+    assert mailbox.link("c1", "approval_request", "a@x") == "https://gw/l/2"
+    assert mailbox.link("c1", "opened", "a@x") is None
+    assert mailbox.of("c1", "opened")[0].notice_id == "c1-opened"
+    assert mailbox.of("c2") == []

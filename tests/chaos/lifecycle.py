@@ -352,7 +352,7 @@ class Lifecycle:
                 for m in self.stack.mail.of(self.cid, kind, recipient)
                 if bool(ROUND_NOTICE.match(m.notice_id.removeprefix(self.cid))) == (scope == "round")
             ]
-            return self.stack.mail.link(mail[-1]) if mail else None
+            return (mail[-1].link or None) if mail else None
 
         return await self.until(arrived, f"{kind} mail to {recipient}", bound)
 

@@ -24,12 +24,12 @@ from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
 from temporalio.client import Client
 
 from bench.procs import HOST, Proc, Timed, port_open, timed_run
+from bench.sink import Mailbox
 from bench.stack import PartExited, clean_env, eventually, polling
 from consult.dev import temporal_server_argv
 from infra.local import free_port
 from infra.settings import Settings
 from infra.temporal import connect
-from tests.chaos.sink import Mailbox
 
 BIN = Path(sys.executable).parent
 OPERATOR = "secretariat@minrel.example"
@@ -79,21 +79,13 @@ class Stack:
 
     def __post_init__(self) -> None:
         self.root.mkdir(parents=True, exist_ok=True)
-        self.mail = Mailbox(self.root / "mail")
+        self.mail = Mailbox(self.root / "mail.jsonl")
         # As `consult dev` starts it, headless: the Web UI costs CPU nobody looks at here.
         server = temporal_server_argv(self.temporal_port, self.root / "temporal.db", ui_port=None)
         self.temporal = Proc("temporal", server, clean_env(), self.root / "temporal.log")
         self.sink = Proc(
             "smtp",
-            [
-                sys.executable,
-                "-m",
-                "tests.chaos.sink",
-                "--port",
-                str(self.smtp_port),
-                "--folder",
-                str(self.mail.folder),
-            ],
+            [sys.executable, "-m", "bench.sink", "--port", str(self.smtp_port), "--index", str(self.mail.index)],
             clean_env(),
             self.root / "smtp.log",
         )
