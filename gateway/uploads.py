@@ -17,7 +17,6 @@ import hashlib
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import PurePath
 
 from fastapi import Request
 from starlette.datastructures import FormData, Headers, UploadFile
@@ -28,9 +27,9 @@ from temporalio.converter import DataConverter
 from activities.wording import file_size
 from gateway.forms import MAX_FORM_BYTES, MAX_FORM_FIELDS
 from gateway.kept import Kept
-from infra.files import record_file, sniff
+from infra.files import FileRefused, check_file, record_file, shown_name
 from infra.i18n import Words
-from schemas.annexes import EXTENSIONS, MAX_FILE_BYTES, MAX_FILES, FileRecord, file_name
+from schemas.annexes import MAX_FILE_BYTES, MAX_FILES, FileRecord, file_name
 
 FILES_FIELD = "attachments"
 KEEP_FIELD = "keep"
@@ -119,31 +118,27 @@ async def _read(upload: UploadFile) -> bytes:
     return await upload.read()
 
 
-def shown_name(name: str) -> str:
-    return name if len(name) <= 80 else name[:77] + "..."
-
-
 def refusal(name: str, size: int, data: bytes | None, t: dict[str, str], words: Words) -> Refusal | None:
-    """Why this file cannot be attached, in the reader's words (the checks of `infra.files.check_file`),
-    or None. `data` None: not read, being too large already."""
-    name = file_name(name)
-    shown = shown_name(name)
+    """Why this file cannot be attached (`infra.files.check_file`'s refusal, in the reader's words), or
+    None. `data` None: not read, being too large already."""
     if size > MAX_FILE_BYTES or data is None:
+        shown = shown_name(file_name(name))
         return Refusal(413, t["file_too_large"].format(name=shown, size=file_size(size, words)))
-    if not name or not data:
-        return Refusal(422, t["file_empty"].format(name=shown or "—"))
-    media_type = sniff(data)
-    if media_type is None:
-        return Refusal(415, t["file_type"].format(name=shown))
-    suffix = PurePath(name).suffix.lower()
-    if suffix not in EXTENSIONS[media_type]:
-        suggested = PurePath(name).stem + EXTENSIONS[media_type][0]
-        return Refusal(
-            422,
-            t["file_extension"].format(
-                name=shown, type=media_type.label, suffix=suffix or t["no_extension"], suggested=suggested
-            ),
-        )
+    try:
+        check_file(name, data)
+    except FileRefused as refused:
+        shown = shown_name(refused.name)
+        if refused.reason == "too_large":
+            return Refusal(413, t["file_too_large"].format(name=shown, size=file_size(len(data), words)))
+        if refused.reason == "type":
+            return Refusal(415, t["file_type"].format(name=shown))
+        if refused.reason == "extension" and refused.media_type is not None:
+            suffix = refused.suffix or t["no_extension"]
+            worded = t["file_extension"].format(
+                name=shown, type=refused.media_type.label, suffix=suffix, suggested=refused.suggested
+            )
+            return Refusal(422, worded)
+        return Refusal(422, t["file_empty"].format(name=shown or "—"))  # empty, or no name
     return None
 
 

@@ -32,7 +32,27 @@ from schemas.annexes import ACCEPTED, EXTENSIONS, MAX_FILE_BYTES, FileRecord, Me
 
 
 class FileRefused(ValueError):
-    """A file that cannot be attached; the message names the file and what is wrong."""
+    """A file that cannot be attached; the message names the file and what is wrong.
+
+    `reason` (no_name, empty, too_large, type, extension) and the facts beside it let an edge word the
+    same refusal in its reader's language (the gateway) without checking the file again."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        reason: str = "",
+        name: str = "",
+        media_type: MediaType | None = None,
+        suffix: str = "",
+    ) -> None:
+        super().__init__(message)
+        self.reason, self.name, self.media_type, self.suffix = reason, name, media_type, suffix
+
+    @property
+    def suggested(self) -> str:
+        """For `extension`: the name the file should have for its type."""
+        return PurePath(self.name).stem + EXTENSIONS[self.media_type][0] if self.media_type else self.name
 
 
 class StorageMissing(RuntimeError):
@@ -98,25 +118,38 @@ def sniff(data: bytes) -> MediaType | None:
     return None
 
 
+def shown_name(name: str) -> str:
+    """A file's name as a message shows it (a long one cut)."""
+    return name if len(name) <= 80 else name[:77] + "..."
+
+
 def check_file(name: str, data: bytes) -> tuple[str, MediaType]:
     """The file's name (without folders) and type, or FileRefused saying what is wrong with it."""
     name = file_name(name)
     if not name:
-        raise FileRefused("a file has no name")
-    shown = name if len(name) <= 80 else name[:77] + "..."
+        raise FileRefused("a file has no name", reason="no_name")
+    shown = shown_name(name)
     if not data:
-        raise FileRefused(f"{shown} is empty")
+        raise FileRefused(f"{shown} is empty", reason="empty", name=name)
     if len(data) > MAX_FILE_BYTES:
-        raise FileRefused(f"{shown} is {len(data):,} bytes; the limit is {MAX_FILE_BYTES:,} bytes (25 MiB)")
+        raise FileRefused(
+            f"{shown} is {len(data):,} bytes; the limit is {MAX_FILE_BYTES:,} bytes (25 MiB)",
+            reason="too_large",
+            name=name,
+        )
     media_type = sniff(data)
     if media_type is None:
-        raise FileRefused(f"{shown} is not a {ACCEPTED} file by its content (its name does not count)")
+        raise FileRefused(
+            f"{shown} is not a {ACCEPTED} file by its content (its name does not count)", reason="type", name=name
+        )
     suffix = PurePath(name).suffix.lower()
     if suffix not in EXTENSIONS[media_type]:
-        raise FileRefused(
+        refused = FileRefused("", reason="extension", name=name, media_type=media_type, suffix=suffix)
+        refused.args = (
             f"{shown} is a {media_type.label} file by its content, but its name ends in "
-            f"{suffix or 'no extension'}: name it {PurePath(name).stem}{EXTENSIONS[media_type][0]}"
+            f"{suffix or 'no extension'}: name it {refused.suggested}",
         )
+        raise refused
     return name, media_type
 
 
