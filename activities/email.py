@@ -1,11 +1,12 @@
 """The mail activities: render a notice for a recipient in their locale and send it over SMTP.
 
-`send_message` sends one message, and is what notices use: one activity per
-recipient, so Temporal's own record of a completed activity is what keeps a
-retry (after a crash, or an SMTP outage) from sending anyone the same message
-twice. `send_notice` sends a whole notice in one activity, with progress in
-(throttled) heartbeat details; it stays registered for consultations started
-before, whose histories await it.
+`send_messages` is what notices use: a delivery's recipients in one activity,
+each message heartbeated as soon as the server accepts it (the worker sends a
+heartbeat within `HEARTBEAT_THROTTLE`, and the last one with a failed attempt),
+so a retry after a crash or an SMTP outage skips whoever was settled.
+`send_message` (one activity per recipient) and `send_notice` (a whole notice,
+heartbeating every 24 s) stay registered for deliveries and consultations
+started before, whose histories await them.
 
 Every message's Message-ID derives from the workflow-assigned notice id and the
 recipient, so a message received twice is recognisable.
@@ -20,6 +21,7 @@ import functools
 import hashlib
 from collections import OrderedDict
 from collections.abc import Callable, Coroutine, Hashable
+from datetime import timedelta
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
@@ -57,7 +59,10 @@ from schemas.annexes import FileRecord
 from schemas.declaration import Locale
 from schemas.links import FILE_LINK_LIFETIME, FileLinkSpec, FileLocation
 from schemas.notices import (
+    BatchProgress,
+    BatchRequest,
     DeliveryInput,
+    DeliveryOutcome,
     DeliveryReport,
     DocumentsAt,
     MessageOutcome,
@@ -82,6 +87,10 @@ _templates = Environment(
 # around encoded words, which some readers show as typed. Bodies are already
 # quoted-printable at 76 characters and are not touched by this policy.
 _WIRE = email.policy.SMTP.clone(max_line_length=998)
+
+# The longest a worker holds a `send_messages` heartbeat before sending it (the worker's
+# max_heartbeat_throttle_interval): the most a worker killed mid-send can have sent unrecorded.
+HEARTBEAT_THROTTLE = timedelta(milliseconds=1)
 
 
 def message_id(notice: Notice, recipient: Recipient, sender: str) -> str:
@@ -206,6 +215,10 @@ class Mailer:
 
     # Documents of the notices being delivered, by delivery run: read once per notice per process.
     DOCUMENTS_KEPT = 64
+    # Messages of one batch in flight at once (the worker's SMTP connections are bounded by its pool).
+    MESSAGES_AT_ONCE = 4
+    # Seconds between heartbeats while no message settles (well inside the delivery's heartbeat timeout).
+    ALIVE_EVERY = 2.0
 
     def __init__(
         self,
@@ -342,10 +355,9 @@ class Mailer:
             timeout=s.timeout_seconds,
         )
 
-    @activity.defn(name="send_message")
-    async def send_message(self, request: MessageRequest) -> MessageOutcome:
-        """One message to one recipient; a permanent refusal is an answer, anything else is retried."""
-        notice, recipient = await self._with_documents(request), request.recipient
+    async def _send_one(self, notice: Notice, recipient: Recipient) -> str | None:
+        """One message: None once the server accepted it, or why it refused it for good. Anything else raises:
+        ApplicationError (not retryable) for a message that cannot be written, SMTP errors to be retried."""
         files = await self._files(notice, recipient)
         try:
             wire = render(notice, recipient, self._smtp.sender, self._link_for(notice, recipient), files).as_bytes(
@@ -354,19 +366,91 @@ class Mailer:
         except (ValueError, TypeError) as error:
             # A message that cannot be written now never will be: say why instead of retrying for a day.
             raise ApplicationError(f"the message cannot be written: {error}", non_retryable=True) from error
-        # A connection kept open between messages (no QUIT before the activity returns): between the
-        # server's acceptance and Temporal recording this activity as done, a crash means the message is
-        # sent again, so that moment is kept short.
+        # A connection kept open between messages (no QUIT before the activity returns or heartbeats): between
+        # the server's acceptance and Temporal recording it, a crash means the message is sent again, so that
+        # moment is kept short.
         async with self._pool.connection() as smtp:
             try:
                 await smtp.sendmail(self._smtp.sender, [recipient.email], wire)
             except aiosmtplib.SMTPRecipientsRefused as refused:
-                return MessageOutcome(refused="; ".join(str(e) for e in refused.recipients))
+                return "; ".join(str(e) for e in refused.recipients)
             except aiosmtplib.SMTPDataError as error:
                 if error.code < 500:
                     raise
-                return MessageOutcome(refused=str(error))
-        return MessageOutcome()
+                return str(error)
+        return None
+
+    @activity.defn(name="send_message")
+    async def send_message(self, request: MessageRequest) -> MessageOutcome:
+        """One message to one recipient; a permanent refusal is an answer, anything else is retried.
+        (Deliveries started before `send_messages` still schedule it.)"""
+        notice = await self._with_documents(request)
+        return MessageOutcome(refused=await self._send_one(notice, request.recipient))
+
+    @activity.defn(name="send_messages")
+    async def send_messages(self, request: BatchRequest) -> DeliveryOutcome:
+        """Every recipient of a batch, a few messages at a time, with who is settled in heartbeat details.
+
+        One activity for a notice's recipients instead of one each: the server records one activity, not
+        eight or 250, which is most of what a notice cost it. Each message accepted is heartbeated at once
+        (the worker throttles heartbeats to `HEARTBEAT_THROTTLE`, and flushes the last one when the attempt
+        fails), so a retry after an SMTP outage sends nobody a message twice, and a worker killed mid-send
+        re-sends at most what the server accepted in that last instant, as a per-message activity would.
+        A permanent refusal, or a message that cannot be written, settles that recipient and the rest go on.
+        """
+        details = activity.info().heartbeat_details
+        progress = BatchProgress.model_validate(details[0]) if details else BatchProgress()
+        settled = set(progress.settled)
+        notice = await self._resolved(request.notice, request.documents_at)
+        pending = [(i, r) for i, r in enumerate(notice.recipients) if i not in settled]
+        slots = asyncio.Semaphore(self.MESSAGES_AT_ONCE)
+
+        def beat() -> None:
+            activity.heartbeat(progress.model_dump())
+
+        failures: list[BaseException] = []
+
+        async def one(i: int, recipient: Recipient) -> None:
+            async with slots:
+                if failures:  # SMTP is failing: leave the rest to the next attempt
+                    return
+                try:
+                    refused = await self._send_one(notice.for_reader(recipient), recipient)
+                except Exception as error:
+                    if not (isinstance(error, ApplicationError) and error.non_retryable):
+                        failures.append(error)
+                        return
+                    progress.failed[recipient.email] = error.message
+                else:
+                    if refused is not None:
+                        progress.refused[recipient.email] = refused
+                progress.settled.append(i)
+                beat()
+
+        async def keep_beating() -> None:
+            # While messages wait for a connection or a slow server, the worker is still alive.
+            while True:
+                await asyncio.sleep(self.ALIVE_EVERY)
+                beat()
+
+        alive = asyncio.get_running_loop().create_task(keep_beating())
+        try:
+            # Messages in flight when another fails are let finish (never cancelled between the server's
+            # acceptance and its record), then the attempt fails with the first SMTP error and Temporal retries.
+            await asyncio.gather(*(one(i, r) for i, r in pending))
+        finally:
+            alive.cancel()
+        if failures:
+            raise failures[0]
+        # Counts only: addresses are personal data and stay out of logs.
+        log.info(
+            "notice sent",
+            notice_id=notice.notice_id,
+            recipients=len(notice.recipients),
+            refused=len(progress.refused),
+            failed=len(progress.failed),
+        )
+        return DeliveryOutcome(refused=progress.refused, failed=progress.failed)
 
     @activity.defn(name="send_notice")
     async def send_notice(self, notice: Notice) -> DeliveryReport:

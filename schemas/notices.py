@@ -216,6 +216,27 @@ class MessageOutcome(BaseModel):
     refused: str | None = None
 
 
+class BatchRequest(BaseModel):
+    """Recipients of one notice sent by one `send_messages` activity: `notice.recipients` are theirs."""
+
+    notice: Notice
+    # Set when `notice` was sent without its documents (see DocumentsAt); None: they are where the notice says.
+    documents_at: DocumentsAt | None = None
+
+
+class BatchProgress(BaseModel):
+    """Where a `send_messages` activity stands, in its heartbeat details: a retry skips whoever is settled.
+
+    `settled` holds positions in the batch's recipient list (small, whatever the addresses); the addresses
+    refused for good, or whose message cannot be written, are kept with why. The same details ride on the
+    activity's final failure, so the delivery knows who was reached before it gave up.
+    """
+
+    settled: list[int] = Field(default_factory=list)
+    refused: dict[str, str] = Field(default_factory=dict)
+    failed: dict[str, str] = Field(default_factory=dict)
+
+
 class DeliveryInput(BaseModel):
     """A notice to deliver, and what earlier runs of the same delivery already settled (continue-as-new)."""
 

@@ -20,7 +20,7 @@ from temporalio.worker import (
 )
 
 from activities.documents import render_minutes
-from activities.email import Mailer
+from activities.email import HEARTBEAT_THROTTLE, Mailer
 from activities.schedules import Scheduler
 from infra import logs
 from infra.links import LinkSigner
@@ -73,7 +73,16 @@ def build_worker(
         task_queue=task_queue,
         workflows=WORKFLOWS,
         # send_notice: the one-activity send that consultations started before NoticeDelivery still await.
-        activities=[mailer.send_message, mailer.send_notice, render_minutes, scheduler.create_review_schedule],
+        # send_message: the per-message send that deliveries started before send_messages still await.
+        activities=[
+            mailer.send_messages,
+            mailer.send_message,
+            mailer.send_notice,
+            render_minutes,
+            scheduler.create_review_schedule,
+        ],
+        # A batch's progress reaches the server within this of each message (see HEARTBEAT_THROTTLE).
+        max_heartbeat_throttle_interval=HEARTBEAT_THROTTLE,
         interceptors=[LogContext()],
         workflow_runner=workflow_runner(shared_project_code=shared_project_code),
     )

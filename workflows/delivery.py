@@ -2,11 +2,14 @@
 
 The consultation or round records the notice and starts this workflow as an
 abandoned child (it outlives its parent: a withdrawal's notice still goes out
-after the consultation has ended), then goes on at once. Here each recipient's
-message is one activity, a few at a time: a crash or an SMTP outage is retried
-by Temporal per message, and a message whose activity completed is never sent
-again. A very long recipient list continues as new every `RECIPIENTS_PER_RUN`
-recipients, so no run's history grows without bound.
+after the consultation has ended), then goes on at once. Here a run's
+recipients go out in one `send_messages` activity that heartbeats each message
+the SMTP server accepted: a crash or an SMTP outage is retried by Temporal, and
+the retry skips whoever the last heartbeat settled, so nobody gets a message
+twice but one accepted in the instant before a crash. (Deliveries recorded
+before patch `one-activity-per-run` ran one `send_message` activity per
+recipient, and replay that way.) A very long recipient list continues as new
+every `RECIPIENTS_PER_RUN` recipients, so no run's history grows without bound.
 
 Result: DeliveryOutcome (who was refused or could not be sent to, and why).
 """
@@ -18,10 +21,19 @@ from datetime import timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError
+from temporalio.exceptions import ActivityError, TimeoutError
 
 from activities.email import Mailer
-from schemas.notices import DeliveryInput, DeliveryOutcome, DocumentsAt, MessageRequest, Notice, Recipient
+from schemas.notices import (
+    BatchProgress,
+    BatchRequest,
+    DeliveryInput,
+    DeliveryOutcome,
+    DocumentsAt,
+    MessageRequest,
+    Notice,
+    Recipient,
+)
 
 # Messages in flight at once, per notice: enough to keep SMTP busy, few enough that an
 # outage holds a handful of retrying activities rather than one per recipient.
@@ -40,6 +52,12 @@ _LAST_CHANCE = timedelta(seconds=1)
 # Messages carry no documents; the mail activity reads them from this run's input (see DocumentsAt).
 # Deliveries recorded before this sent each reader's documents in every message: they replay that way.
 DOCUMENTS_BY_REFERENCE = "documents-by-reference"
+# A run's recipients go out in one `send_messages` activity, with who is settled in its heartbeats, instead of
+# one `send_message` activity each (issue 11: eight activities a notice were most of the server's work).
+# Deliveries recorded before replay their per-message activities.
+ONE_ACTIVITY_PER_RUN = "one-activity-per-run"
+# A batch's liveness: a worker that dies mid-batch is noticed this soon (it heartbeats every 2 s at least).
+BATCH_HEARTBEAT_TIMEOUT = timedelta(seconds=10)
 
 
 def delivery_workflow_id(issuer_workflow_id: str, sequence: int, kind: str) -> str:
@@ -97,7 +115,10 @@ class NoticeDelivery:
                 if outcome.refused is not None:
                     refused[recipient.email] = outcome.refused
 
-        await asyncio.gather(*(deliver(r) for r in now_due))
+        if workflow.patched(ONE_ACTIVITY_PER_RUN):
+            await self._deliver_in_one(notice, now_due, documents_at, input, refused, failed)
+        else:
+            await asyncio.gather(*(deliver(r) for r in now_due))
         if later:
             workflow.continue_as_new(
                 DeliveryInput(
@@ -108,3 +129,54 @@ class NoticeDelivery:
                 )
             )
         return DeliveryOutcome(refused=refused, failed=failed)
+
+    async def _deliver_in_one(
+        self,
+        notice: Notice,
+        recipients: list[Recipient],
+        documents_at: DocumentsAt | None,
+        input: DeliveryInput,
+        refused: dict[str, str],
+        failed: dict[str, str],
+    ) -> None:
+        """This run's recipients in one activity; whoever it had not reached when it gave up is failed, and why."""
+        left = input.give_up_at - workflow.now()
+        batch = notice.model_copy(update={"recipients": recipients})
+        if documents_at is not None:
+            batch = batch.without_documents()
+        progress = BatchProgress()
+        if left < _LAST_CHANCE:
+            reason = "not sent within a day: timed out"
+        else:
+            try:
+                outcome = await workflow.execute_activity_method(
+                    Mailer.send_messages,
+                    BatchRequest(notice=batch, documents_at=documents_at),
+                    schedule_to_close_timeout=left,
+                    heartbeat_timeout=BATCH_HEARTBEAT_TIMEOUT,
+                    retry_policy=MESSAGE_RETRY,
+                    summary=f"{len(recipients)} message(s)",
+                )
+                refused.update(outcome.refused)
+                failed.update(outcome.failed)
+                return
+            except ActivityError as error:
+                progress = _progress_of(error)
+                reason = _reason(error)
+                if isinstance(error.cause, TimeoutError):
+                    reason = f"not sent within a day: {reason}"
+        refused.update(progress.refused)
+        failed.update(progress.failed)
+        settled = set(progress.settled)
+        for i, recipient in enumerate(recipients):
+            if i not in settled:
+                failed[recipient.email] = reason
+
+
+def _progress_of(error: ActivityError) -> BatchProgress:
+    """Who the batch had settled when it failed: the last heartbeat's details (a timeout carries them)."""
+    cause = error.cause
+    details = cause.last_heartbeat_details if isinstance(cause, TimeoutError) else ()
+    if not details:
+        return BatchProgress()
+    return BatchProgress.model_validate(details[0])

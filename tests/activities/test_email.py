@@ -23,7 +23,17 @@ from consult.outbox import Outbox
 from infra.local import free_port
 from infra.settings import SmtpSettings
 from schemas.declaration import Locale, Pillar
-from schemas.notices import DeliveryReport, MessageOutcome, MessageRequest, Notice, NoticeKind, Recipient
+from schemas.notices import (
+    BatchProgress,
+    BatchRequest,
+    DeliveryOutcome,
+    DeliveryReport,
+    MessageOutcome,
+    MessageRequest,
+    Notice,
+    NoticeKind,
+    Recipient,
+)
 from tests.helpers import body
 
 SENDER = "Consultations <consultations@consult.example>"
@@ -272,3 +282,70 @@ async def test_messages_one_after_another_share_one_connection_and_a_refusal_doe
     assert [o.refused is not None for o in outcomes] == [False, True, False, False]
     assert [e.rcpt_tos for e in handler.received] == [[ANA.email], [JOHN.email], [ANA.email]]
     assert handler.sessions == 1
+
+
+# --- a batch of messages in one activity (send_messages, since one-activity-per-run) ------------
+
+
+def batch(*people: Recipient) -> BatchRequest:
+    return BatchRequest(notice=notice(*people))
+
+
+def recording_heartbeats() -> tuple[ActivityEnvironment, list[BatchProgress]]:
+    """An environment, and every heartbeat the activity sends in it, as the next attempt would read it."""
+    env, beats = ActivityEnvironment(), list[BatchProgress]()
+    env.on_heartbeat = lambda *details: beats.append(BatchProgress.model_validate(details[0]))
+    return env, beats
+
+
+async def test_a_batch_sends_each_recipient_one_message_and_heartbeats_each_one_settled(tmp_path: Path) -> None:
+    outbox = Outbox(tmp_path, port=free_port()).start()
+    env, beats = recording_heartbeats()
+    try:
+        outcome = await env.run(
+            Mailer(SmtpSettings(host=outbox.host, port=outbox.port, sender=SENDER)).send_messages, batch(ANA, JOHN)
+        )
+        received = outbox.messages()
+    finally:
+        outbox.stop()
+    assert outcome == DeliveryOutcome()
+    assert sorted(m["To"].addresses[0].addr_spec for m in received) == sorted([ANA.email, JOHN.email])
+    # Each reader's own message: their language, the same Message-ID a per-message send would have used.
+    by_to = {m["To"].addresses[0].addr_spec: m for m in received}
+    assert by_to[ANA.email]["Content-Language"] == "es" and by_to[JOHN.email]["Content-Language"] == "en"
+    assert by_to[ANA.email]["Message-ID"] == render(notice(ANA), ANA, SENDER)["Message-ID"]
+    # Settled one by one, as they were accepted: what a worker killed in between would resume from.
+    assert [len(b.settled) for b in beats] == [1, 2] and sorted(beats[-1].settled) == [0, 1]
+
+
+async def test_a_batch_retried_skips_whoever_its_last_heartbeat_settled(tmp_path: Path) -> None:
+    outbox = Outbox(tmp_path, port=free_port()).start()
+    env = ActivityEnvironment()
+    earlier = BatchProgress(settled=[0, 1], refused={BOUNCE.email: "550 gone"})
+    env.info = dataclasses.replace(env.info, attempt=2, heartbeat_details=[earlier.model_dump()])
+    try:
+        outcome = await env.run(
+            Mailer(SmtpSettings(host=outbox.host, port=outbox.port)).send_messages, batch(ANA, BOUNCE, JOHN)
+        )
+        received = outbox.messages()
+    finally:
+        outbox.stop()
+    assert [m["To"].addresses[0].addr_spec for m in received] == [JOHN.email]
+    assert outcome == DeliveryOutcome(refused={BOUNCE.email: "550 gone"})
+
+
+async def test_a_batch_reports_a_refused_address_and_a_message_that_cannot_be_written_and_sends_the_rest() -> None:
+    broken = Recipient(name="Eve\r\nBcc: x@evil.example", email="eve@minrel.example", locale=Locale.ES)
+    with refusing_bounces() as (handler, mailer):
+        outcome = await ActivityEnvironment().run(mailer.send_messages, batch(BOUNCE, broken, JOHN))
+    assert "mailbox unavailable" in outcome.refused[BOUNCE.email]
+    assert "cannot be written" in outcome.failed[broken.email]
+    assert [e.rcpt_tos for e in handler.received] == [[JOHN.email]]
+
+
+async def test_a_batch_with_smtp_down_fails_the_attempt_having_settled_nobody() -> None:
+    mailer = Mailer(SmtpSettings(host="127.0.0.1", port=free_port(), timeout_seconds=2))
+    env, beats = recording_heartbeats()
+    with pytest.raises(aiosmtplib.SMTPConnectError):
+        await env.run(mailer.send_messages, batch(ANA, JOHN))
+    assert all(b.settled == [] for b in beats)
