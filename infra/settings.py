@@ -16,7 +16,9 @@ from typing import TYPE_CHECKING, Literal
 from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from schemas.consultation import TASK_QUEUE
+# `schemas.consultation.TASK_QUEUE`, spelt here: importing the schemas would build every model before a
+# command needs one, and `consult list` needs none (`tests/infra/test_settings.py` checks they match).
+TASK_QUEUE = "consultations"
 
 if TYPE_CHECKING:  # PyJWT and cryptography load only where links are signed or checked
     from infra.links import LinkSigner

@@ -17,7 +17,6 @@ from temporalio.converter import DataConverter, DefaultFailureConverterWithEncod
 from temporalio.envconfig import ClientConfig
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 
-from infra.codec import EncryptionCodec, parse_payload_keys
 from infra.settings import Settings
 from infra.storage import StorageUnavailable, file_system_storage, s3_storage
 
@@ -28,6 +27,8 @@ def data_converter(settings: Settings) -> DataConverter:
     converter = dataclasses.replace(pydantic_data_converter, external_storage=external_storage(settings))
     if settings.payload_keys is None:
         return converter
+    from infra.codec import EncryptionCodec, parse_payload_keys  # cryptography: loaded only when keys are set
+
     codec = EncryptionCodec(parse_payload_keys(settings.payload_keys.get_secret_value()))
     # Failure messages and stack traces are encrypted too, not only payloads.
     return dataclasses.replace(
