@@ -3,22 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
-from temporalio.client import WorkflowExecution
 
-from infra.formatting import display_tz, fmt, fmt_counted
-from schemas import search_attributes as sa
-from schemas.annexes import FileRecord
-from schemas.consultation import ConsultationStatus
-from schemas.notices import NoticeRecord, NoticeState
-from schemas.rounds import RoundStatus
+# The formatting (and the schemas) are loaded by the views that need them: `consult list` loads no schema.
+if TYPE_CHECKING:
+    from schemas.annexes import FileRecord
+    from schemas.consultation import ConsultationStatus
+    from schemas.notices import NoticeRecord
+    from schemas.rounds import RoundStatus
 
 
 def show_status(console: Console, s: ConsultationStatus) -> None:
+    from infra.formatting import display_tz, fmt, fmt_counted
+
     tz = display_tz(s.signed_at)
 
     def when(moment: datetime | None) -> str:
@@ -68,6 +70,8 @@ def show_status(console: Console, s: ConsultationStatus) -> None:
 
 
 def show_round(console: Console, r: RoundStatus) -> None:
+    from infra.formatting import display_tz, fmt
+
     tz = display_tz(r.meeting_at)  # the zone the round was opened in
 
     def when(moment: datetime | None) -> str:
@@ -139,6 +143,8 @@ def show_files(console: Console, files: list[tuple[str, FileRecord]], when: Call
 def show_notices(console: Console, records: list[NoticeRecord], when: Callable[[datetime | None], str]) -> None:
     """Every notice, its delivery state and what went wrong: why one is still pending, who refused it, who
     could not be reached."""
+    from schemas.notices import NoticeState
+
     notices = Table(title="Notices", title_justify="left")
     for column in ("when", "notice", "state", "delivered", "problems"):
         notices.add_column(column, overflow="fold")
@@ -159,27 +165,6 @@ def show_notices(console: Console, records: list[NoticeRecord], when: Callable[[
             escape("; ".join(problems)),
         )
     console.print(notices)
-
-
-def listing_rows(executions: list[WorkflowExecution]) -> list[dict[str, object]]:
-    rows: list[dict[str, object]] = []
-    for e in executions:
-        attrs = e.typed_search_attributes
-        deadline = attrs.get(sa.NEXT_DEADLINE)
-        rows.append(
-            {
-                "kind": "consultation",
-                "id": e.id.removeprefix("consultation-"),
-                "workflow_id": e.id,
-                "status": e.status.name.lower() if e.status else "unknown",
-                "stage": attrs.get(sa.STAGE),
-                "overdue": attrs.get(sa.OVERDUE),
-                "next_deadline": deadline.astimezone(UTC).isoformat() if deadline else None,
-                "parties": list(attrs.get(sa.PARTIES) or []),
-                "started": e.start_time.isoformat(),
-            }
-        )
-    return rows
 
 
 def show_schedules(console: Console, rows: list[dict[str, object]]) -> None:

@@ -34,7 +34,6 @@ from pydantic import BaseModel, ValidationError
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import (
     Client,
-    WorkflowExecution,
     WorkflowExecutionDescription,
     WorkflowExecutionStatus,
     WorkflowHandle,
@@ -49,6 +48,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from operations import notices
 from operations.documents import with_minutes_texts
+from operations.listing import CONSULTATION as CONSULTATION
 from operations.update_ids import update_id
 from schemas import search_attributes as sa
 from schemas.approvals import Decision, DecisionRecord, DecisionRequest
@@ -81,8 +81,8 @@ from schemas.rounds import (
 if TYPE_CHECKING:
     from schemas.working_days import WorkingCalendar
 
-# The workflows' names, and what they answer to (checked against the classes by the tests).
-CONSULTATION = "Consultation"
+# The workflows' names, and what they answer to (checked against the classes by the tests; CONSULTATION's
+# home is `operations.listing`, which `consult list` loads alone).
 TECHNICAL_ROUND = "TechnicalRound"
 STATUS_QUERY = "status"
 OPEN_ROUND, EXTEND_DEADLINE, WITHDRAW = "open_round", "extend_deadline", "withdraw"
@@ -257,39 +257,6 @@ async def current_minutes(
     if not current.minutes:
         raise OperationError(f"round {current.number} has no minutes yet")
     return current.number, current.minutes[-1]
-
-
-async def list_consultations(
-    client: Client, *, stage: Stage | None = None, overdue: bool = False
-) -> list[WorkflowExecution]:
-    """One visibility listing; each row carries its search attributes, so nothing is asked per row."""
-    query = f"WorkflowType = '{CONSULTATION}'"
-    if stage is not None:
-        query += f" AND {sa.STAGE.name} = '{stage.value}'"
-    if overdue:
-        query += f" AND {sa.OVERDUE.name} = true"
-    return [execution async for execution in client.list_workflows(query)]
-
-
-async def list_review_schedules(client: Client) -> list[dict[str, object]]:
-    """The Schedules that open review rounds of concluded agreements (described together, not one by one)."""
-    ids = [listed.id async for listed in await client.list_schedules() if listed.id.startswith("review-")]
-    descriptions = await asyncio.gather(*(client.get_schedule_handle(id).describe() for id in ids))
-    rows: list[dict[str, object]] = []
-    for id, description in zip(ids, descriptions, strict=True):
-        intervals = description.schedule.spec.intervals
-        upcoming = description.info.next_action_times
-        rows.append(
-            {
-                "kind": "review_schedule",
-                "id": id,
-                "consultation": id.removeprefix("review-"),
-                "every_days": intervals[0].every.days if intervals else None,
-                "next_run": upcoming[0].isoformat() if upcoming else None,
-                "runs": description.info.num_actions,
-            }
-        )
-    return rows
 
 
 # --- the consultation's updates -------------------------------------------------------------

@@ -13,8 +13,9 @@ from typing import Annotated
 
 import typer
 
+from consult.cli import reads
 from consult.cli.options import AsJson, ConsultationId, Operator, StageChoice, parse_date
-from consult.cli.session import BAD_INPUT, Failure, Session, out, print_json
+from consult.cli.session import BAD_INPUT, Failure, Session, out
 
 PANEL = "Consultations"
 
@@ -57,15 +58,7 @@ def start(
 @app.command(rich_help_panel=PANEL)
 def status(ctx: typer.Context, consultation: ConsultationId, as_json: AsJson = False) -> None:
     """Show a consultation: stage, deadlines, rounds, extensions, notices sent."""
-    from operations import consultations as operations
-
-    result = Session.of(ctx).run(operations.status, consultation)
-    if as_json:
-        print_json(result.model_dump_json(indent=2))
-    else:
-        from consult.views import show_status
-
-        show_status(out, result)
+    reads.status(Session.of(ctx), consultation, as_json)
 
 
 @app.command("list", rich_help_panel=PANEL)
@@ -80,19 +73,7 @@ def list_(
     Review schedules are listed when no filter is given (with --json, as rows
     of kind review_schedule).
     """
-    from consult.views import listing_rows, show_listing, show_schedules
-    from operations import consultations as operations
-    from schemas.consultation import Stage
-
-    session = Session.of(ctx)
-    wanted = Stage(stage.value) if stage else None
-    rows = listing_rows(session.run(operations.list_consultations, stage=wanted, overdue=overdue))
-    schedules = [] if stage or overdue else session.run(operations.list_review_schedules)
-    if as_json:
-        print_json(json.dumps(rows + schedules))
-    else:
-        show_listing(out, rows)
-        show_schedules(out, schedules)
+    reads.listing(Session.of(ctx), stage.value if stage else None, overdue, as_json)
 
 
 @app.command(

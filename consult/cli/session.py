@@ -6,7 +6,8 @@ unreachable, no worker answered); 2 bad input (a file, an option, a date, a sett
 for any of these.
 
 Light to import, like every module of `consult.cli`: the settings, the Temporal SDK and the operations
-are imported when a command first needs them, so `consult --help` starts in a fraction of a second.
+are imported when a command first needs them, so `consult --help` starts in a fraction of a second. Not
+even Typer is imported here: `consult status ID` and `consult list` run without it (`consult.cli.reads`).
 """
 
 from __future__ import annotations
@@ -15,15 +16,14 @@ import logging
 import sys
 from collections.abc import Awaitable, Callable
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Concatenate, NoReturn, ParamSpec, Self, TypeVar
+from typing import TYPE_CHECKING, Concatenate, ParamSpec, Self, TypeVar
 
-import typer
 from rich.console import Console
-from typer.core import TyperGroup
 
 if TYPE_CHECKING:
     import asyncio
 
+    import typer
     from temporalio.client import Client
     from temporalio.service import RPCError
 
@@ -53,33 +53,19 @@ def print_json(text: str) -> None:
     sys.stdout.write(text + "\n")
 
 
-def _tell(message: str, code: int) -> NoReturn:
+def tell(message: str) -> None:
+    """A failure in words, on stderr, as written (no markup)."""
     err.print(message, markup=False, highlight=False, soft_wrap=True)
-    raise typer.Exit(code)
 
 
-class ReportingGroup(TyperGroup):
-    """The root command group. Every command and sub-group runs inside its `invoke`, so this is the one
-    place where a foreseeable failure, from any command, becomes a message on stderr and an exit code."""
-
-    def invoke(self, ctx: typer.Context) -> Any:  # type: ignore[override]  # the declared base type is private
-        try:
-            return super().invoke(ctx)
-        except Failure as failure:
-            _tell(str(failure), failure.code)
-        except Exception as error:
-            told = _told(error, ctx)
-            if told is None:
-                raise
-            _tell(*told)
-
-
-def _told(error: Exception, ctx: typer.Context) -> tuple[str, int] | None:
-    """The message and exit code for a failure the command could meet, None for anything else (a bug).
+def failure_message(error: Exception, session: Session) -> tuple[str, int] | None:
+    """The message and exit code for a failure a command could meet, None for anything else (a bug).
 
     Each kind is looked for only if its module was loaded: a module the command never imported cannot
     have raised it, and none is imported here for nothing.
     """
+    if isinstance(error, Failure):
+        return str(error), error.code
     if "consult.files" in sys.modules:
         from consult.files import InputFileError
 
@@ -121,7 +107,7 @@ def _told(error: Exception, ctx: typer.Context) -> tuple[str, int] | None:
         from temporalio.service import RPCError
 
         if isinstance(error, RPCError):  # Temporal said no to a call no operation words for people
-            return _rpc_message(error, Session.of(ctx)), FAILED
+            return _rpc_message(error, session), FAILED
     return None
 
 
