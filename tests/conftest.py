@@ -32,6 +32,7 @@ from temporalio.testing import WorkflowEnvironment
 from consult import binaries
 from consult.dev import die_with_parent
 from consult.outbox import Outbox
+from infra import logs
 from infra.local import free_port, register_search_attributes
 from infra.settings import Settings
 from infra.temporal import data_converter
@@ -133,6 +134,13 @@ def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(10)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def logs_as_every_process_writes_them() -> None:
+    """Log lines go to stderr, as in every process of the system (a worker in the test's process must not
+    write into the stdout of a CLI command run beside it); unconfigured, structlog would print to stdout."""
+    logs.configure("console", "INFO")
 
 
 @pytest.fixture(scope="session", autouse=True)
