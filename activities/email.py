@@ -441,7 +441,11 @@ class Mailer:
         finally:
             alive.cancel()
         if failures:
-            raise failures[0]
+            # Retried by Temporal; should this be the last attempt, the details tell the workflow who was settled.
+            error = failures[0]
+            raise ApplicationError(
+                str(error) or type(error).__name__, progress.model_dump(), type=type(error).__name__
+            ) from error
         # Counts only: addresses are personal data and stay out of logs.
         log.info(
             "notice sent",

@@ -1,4 +1,5 @@
-"""Where a notice's delivery stands, read from its NoticeDelivery workflow.
+"""Where a notice's delivery stands, read from its NoticeDelivery workflow (or, for a notice its own
+workflow sends, from that workflow's pending `send_messages` activity).
 
 A consultation or round records a notice as pending and learns how its delivery
 ended only when the delivery ends, and not at all if it has ended itself by then
@@ -14,7 +15,9 @@ named by string, so reading a status loads no workflow or activity code.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 
+from temporalio.api.workflow.v1 import PendingActivityInfo
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowFailureError
 from temporalio.service import RPCError
 
@@ -22,7 +25,11 @@ from schemas.notices import DeliveryOutcome, NoticeRecord, NoticeState
 
 
 async def settle(client: Client, records: list[NoticeRecord]) -> list[NoticeRecord]:
-    pending = [i for i, r in enumerate(records) if r.state is NoticeState.PENDING and r.delivery_workflow_id]
+    pending = [
+        i
+        for i, r in enumerate(records)
+        if r.state is NoticeState.PENDING and (r.delivery_workflow_id or r.activity_workflow_id)
+    ]
     if not pending:
         return records
     settled = await asyncio.gather(*(_settle(client, records[i]) for i in pending))
@@ -33,7 +40,8 @@ async def settle(client: Client, records: list[NoticeRecord]) -> list[NoticeReco
 
 
 async def _settle(client: Client, record: NoticeRecord) -> NoticeRecord:
-    assert record.delivery_workflow_id is not None  # only such records are settled
+    if record.delivery_workflow_id is None:
+        return await _sending_here(client, record)
     handle = client.get_workflow_handle(record.delivery_workflow_id, result_type=DeliveryOutcome)
     try:
         description = await handle.describe()
@@ -47,7 +55,22 @@ async def _settle(client: Client, record: NoticeRecord) -> NoticeRecord:
     except RPCError as error:
         # The status itself was read; say why this part of it is not known rather than fail it.
         return record.model_copy(update={"pending_reason": f"delivery not readable: {error.message}"})
-    for activity in description.raw_description.pending_activities:
+    return await _why_pending(client, record, description.raw_description.pending_activities)
+
+
+async def _sending_here(client: Client, record: NoticeRecord) -> NoticeRecord:
+    """A notice its own workflow is sending (the workflow settles it when its activity ends): why it waits."""
+    assert record.activity_workflow_id is not None  # only such records get here
+    try:
+        description = await client.get_workflow_handle(record.activity_workflow_id).describe()
+    except RPCError as error:
+        return record.model_copy(update={"pending_reason": f"delivery not readable: {error.message}"})
+    ours = [a for a in description.raw_description.pending_activities if a.activity_id == record.activity_id]
+    return await _why_pending(client, record, ours)
+
+
+async def _why_pending(client: Client, record: NoticeRecord, activities: Sequence[PendingActivityInfo]) -> NoticeRecord:
+    for activity in activities:
         if activity.HasField("last_failure"):
             # Decoded with the client's converter: failure messages are encrypted when payloads are.
             last = await client.data_converter.decode_failure(activity.last_failure)

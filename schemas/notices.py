@@ -274,6 +274,9 @@ class NoticeRecord(BaseModel):
     error: str | None = None
     # The NoticeDelivery workflow that sends it (None for notices sent by the earlier single activity).
     delivery_workflow_id: str | None = None
+    # Or the `send_messages` activity of the workflow that issued it, which sends it itself (since issue 11).
+    activity_id: str | None = None
+    activity_workflow_id: str | None = None
     # Why a pending notice is still pending (e.g. the SMTP error being retried): filled in by the
     # client from the delivery workflow when it reads a status, never by the workflow itself.
     pending_reason: str | None = None

@@ -9,7 +9,9 @@ event histories as JSON, and the delivery of its first notice
 tests/histories/notices-beside/ one made since notices are delivered beside the
 lifecycle, patch `notices-beside-lifecycle`; tests/histories/issue-11/ one made since
 issue 11's quieter history, patch `quiet-history`; tests/histories/issue-13/ one with files: inputs
-with attachments, a resubmission keeping one, re-issued minutes and drafts with annexes).
+with attachments, a resubmission keeping one, re-issued minutes and drafts with annexes;
+tests/histories/issue-11-notices/ one since a delivery sends in one activity and the consultation sends
+its own notices, patches `one-activity-per-run` and `notices-in-the-workflow`).
 Record a new set (`make histories`) when a change is meant to be incompatible and is guarded by
 `workflow.patched`, or takes workflows down a new path (issue-13's files), into a new folder
 beside the old ones, so every version keeps replaying:

@@ -53,7 +53,7 @@ class Consultation(ConsultationPages, AgreementStage):
     @workflow.init
     def __init__(self, input: ConsultationInput) -> None:
         self._declaration = input.declaration
-        self._notifier = Notifier(input.declaration, input.declaration.id)
+        self._notifier = Notifier(input.declaration, input.declaration.id, deliver_here=True)
         self._tz = self._notifier.tz
         self._stage = Stage.DECLARED
         # Counted in the parties' working days when the declaration says so, from holidays recorded at start.

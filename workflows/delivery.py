@@ -17,11 +17,14 @@ Result: DeliveryOutcome (who was refused or could not be sent to, and why).
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, TimeoutError
+from temporalio.exceptions import ActivityError, ApplicationError, RetryState, TimeoutError
 
 from activities.email import Mailer
 from schemas.notices import (
@@ -116,7 +119,11 @@ class NoticeDelivery:
                     refused[recipient.email] = outcome.refused
 
         if workflow.patched(ONE_ACTIVITY_PER_RUN):
-            await self._deliver_in_one(notice, now_due, documents_at, input, refused, failed)
+            sent = await send_batch(notice, now_due, input.give_up_at, documents_at)
+            refused.update(sent.outcome.refused)
+            failed.update(sent.outcome.failed)
+            why = f"not sent within a day: {sent.why}" if sent.timed_out else sent.why
+            failed.update((r.email, why) for r in sent.left)
         else:
             await asyncio.gather(*(deliver(r) for r in now_due))
         if later:
@@ -130,53 +137,64 @@ class NoticeDelivery:
             )
         return DeliveryOutcome(refused=refused, failed=failed)
 
-    async def _deliver_in_one(
-        self,
-        notice: Notice,
-        recipients: list[Recipient],
-        documents_at: DocumentsAt | None,
-        input: DeliveryInput,
-        refused: dict[str, str],
-        failed: dict[str, str],
-    ) -> None:
-        """This run's recipients in one activity; whoever it had not reached when it gave up is failed, and why."""
-        left = input.give_up_at - workflow.now()
-        batch = notice.model_copy(update={"recipients": recipients})
-        if documents_at is not None:
-            batch = batch.without_documents()
-        progress = BatchProgress()
-        if left < _LAST_CHANCE:
-            reason = "not sent within a day: timed out"
-        else:
-            try:
-                outcome = await workflow.execute_activity_method(
-                    Mailer.send_messages,
-                    BatchRequest(notice=batch, documents_at=documents_at),
-                    schedule_to_close_timeout=left,
-                    heartbeat_timeout=BATCH_HEARTBEAT_TIMEOUT,
-                    retry_policy=MESSAGE_RETRY,
-                    summary=f"{len(recipients)} message(s)",
-                )
-                refused.update(outcome.refused)
-                failed.update(outcome.failed)
-                return
-            except ActivityError as error:
-                progress = _progress_of(error)
-                reason = _reason(error)
-                if isinstance(error.cause, TimeoutError):
-                    reason = f"not sent within a day: {reason}"
-        refused.update(progress.refused)
-        failed.update(progress.failed)
+
+@dataclass
+class BatchResult:
+    """How a `send_messages` activity ended: the outcome of whoever it settled, and who it had not reached
+    when it gave up (then `why`, and whether it ran out of time rather than failed for good)."""
+
+    outcome: DeliveryOutcome
+    left: list[Recipient] = field(default_factory=list)
+    why: str = ""
+    timed_out: bool = False
+
+
+async def send_batch(
+    notice: Notice,
+    recipients: list[Recipient],
+    give_up_at: datetime,
+    documents_at: DocumentsAt | None = None,
+    activity_id: str | None = None,
+) -> BatchResult:
+    """`recipients` of `notice` in one activity, retried until `give_up_at`."""
+    left = give_up_at - workflow.now()
+    if left < _LAST_CHANCE:
+        return BatchResult(DeliveryOutcome(), recipients, "timed out", timed_out=True)
+    batch = notice.model_copy(update={"recipients": recipients})
+    if documents_at is not None:
+        batch = batch.without_documents()
+    try:
+        outcome = await workflow.execute_activity_method(
+            Mailer.send_messages,
+            BatchRequest(notice=batch, documents_at=documents_at),
+            activity_id=activity_id,
+            schedule_to_close_timeout=left,
+            heartbeat_timeout=BATCH_HEARTBEAT_TIMEOUT,
+            retry_policy=MESSAGE_RETRY,
+            summary=f"Email '{notice.kind.value}' to {len(recipients)} recipient(s)",
+        )
+        return BatchResult(outcome)
+    except ActivityError as error:
+        progress = _progress_of(error)
         settled = set(progress.settled)
-        for i, recipient in enumerate(recipients):
-            if i not in settled:
-                failed[recipient.email] = reason
+        return BatchResult(
+            DeliveryOutcome(refused=progress.refused, failed=progress.failed),
+            [r for i, r in enumerate(recipients) if i not in settled],
+            _reason(error),
+            # Out of time: the attempt timed out, or the next retry would have come after the deadline.
+            timed_out=isinstance(error.cause, TimeoutError) or error.retry_state == RetryState.TIMEOUT,
+        )
 
 
 def _progress_of(error: ActivityError) -> BatchProgress:
-    """Who the batch had settled when it failed: the last heartbeat's details (a timeout carries them)."""
+    """Who the batch had settled when it gave up: the last heartbeat's details, which a timeout carries, and
+    which `send_messages` puts on the failure of an attempt (retries run out before it succeeded)."""
     cause = error.cause
-    details = cause.last_heartbeat_details if isinstance(cause, TimeoutError) else ()
+    details: Sequence[Any] = ()
+    if isinstance(cause, TimeoutError):
+        details = cause.last_heartbeat_details
+    elif isinstance(cause, ApplicationError):
+        details = cause.details
     if not details:
         return BatchProgress()
     return BatchProgress.model_validate(details[0])

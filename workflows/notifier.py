@@ -38,7 +38,7 @@ from schemas.notices import (
     NoticeState,
     Recipient,
 )
-from workflows.delivery import NoticeDelivery, delivery_workflow_id
+from workflows.delivery import RECIPIENTS_PER_RUN, NoticeDelivery, delivery_workflow_id, send_batch
 
 BESIDE_THE_LIFECYCLE = "notices-beside-lifecycle"
 # Issue 11's quieter history, one patch for all of it (each patch id costs every run two events, a marker and
@@ -51,6 +51,19 @@ BESIDE_THE_LIFECYCLE = "notices-beside-lifecycle"
 #   minutes without their text (it is in the round's history, where it was written).
 # Workflows recorded before take the earlier paths when replayed.
 QUIET_HISTORY = "quiet-history"
+
+# Issue 11: a notice to at most `RECIPIENTS_PER_RUN` people that its workflow will outlive (not the
+# consultation's last) is sent by a `send_messages` activity of the issuing workflow itself, not by a
+# NoticeDelivery child: one activity instead of a whole workflow (two starts, four workflow tasks, its own
+# visibility records) per notice. Should it not be through within `HERE_FOR` (SMTP down), whoever it has not
+# reached is handed to a NoticeDelivery that retries for the rest of the day, so the workflow can end soon
+# after. Only workflows built with `deliver_here` (the consultation: a round ends when its consultation
+# does, and would take its own activities with it) and only since this patch; earlier histories replay
+# their children.
+IN_THE_WORKFLOW = "notices-in-the-workflow"
+HERE_FOR = timedelta(minutes=1)
+# The consultation's last notices: it ends right after them, so they go beside it.
+LAST_KINDS = frozenset({NoticeKind.CONCLUDED, NoticeKind.DECLINED, NoticeKind.WITHDRAWN})
 
 MAIL_TIMEOUT = timedelta(minutes=2)
 # SMTP outages are retried with backoff for up to a day; after that the notice (or, delivered
@@ -66,9 +79,12 @@ LAST_NOTICES_GRACE = timedelta(seconds=10)
 
 
 class Notifier:
-    def __init__(self, declaration: Declaration, prefix: str) -> None:
+    def __init__(self, declaration: Declaration, prefix: str, *, deliver_here: bool = False) -> None:
         self._declaration = declaration
         self._prefix = prefix
+        self._deliver_here = deliver_here
+        # Notices this workflow is sending itself (record indexes); it does not end while there are any.
+        self._here: set[int] = set()
         self.tz = display_tz(declaration.signed_at)
         self.records: list[NoticeRecord] = []
         # Background tasks awaiting each delivery's end (kept so they are not collected).
@@ -152,6 +168,13 @@ class Notifier:
         if workflow.patched(BESIDE_THE_LIFECYCLE):
             if not recipients:  # e.g. a reminder when everyone has already decided
                 self.records[index] = record.settled(DeliveryOutcome())
+            elif (
+                self._deliver_here
+                and kind not in LAST_KINDS
+                and len(recipients) <= RECIPIENTS_PER_RUN
+                and workflow.patched(IN_THE_WORKFLOW)
+            ):
+                self._send_here(index, notice)
             else:
                 await self._deliver_beside(index, notice)
             return self.records[index]
@@ -167,6 +190,10 @@ class Notifier:
         def settled() -> bool:
             return all(r.state is not NoticeState.PENDING for r in self.records)
 
+        # Its own activities would end with it: each is through, or handed to a delivery, within HERE_FOR.
+        if self._here:
+            await workflow.wait_condition(lambda: not self._here)
+
         if settled() or (or_end_at_once and workflow.patched(QUIET_HISTORY)):
             return
         try:
@@ -176,7 +203,33 @@ class Notifier:
         except TimeoutError:
             workflow.logger.info("ending with notices still being delivered; they go on beside")
 
-    async def _deliver_beside(self, index: int, notice: Notice) -> None:
+    def _send_here(self, index: int, notice: Notice) -> None:
+        """Starts sending the notice from this workflow and returns at once (see IN_THE_WORKFLOW)."""
+        activity_id = f"notice-{index + 1:03d}-{notice.kind.value}"
+        self.records[index] = self.records[index].model_copy(
+            update={"activity_id": activity_id, "activity_workflow_id": workflow.info().workflow_id}
+        )
+        self._here.add(index)
+        self._deliveries.append(asyncio.create_task(self._here_then_beside(index, notice, activity_id)))
+
+    async def _here_then_beside(self, index: int, notice: Notice, activity_id: str) -> None:
+        try:
+            sent = await send_batch(notice, notice.recipients, notice.issued_at + HERE_FOR, activity_id=activity_id)
+            if not sent.left:
+                self.records[index] = self.records[index].settled(sent.outcome)
+            elif not sent.timed_out:  # failed for good (its document is gone): no later attempt would do better
+                outcome = sent.outcome.model_copy(
+                    update={"failed": {**sent.outcome.failed, **{r.email: sent.why for r in sent.left}}}
+                )
+                self.records[index] = self.records[index].settled(outcome)
+            else:
+                # Still retrying after HERE_FOR: who is left goes to a delivery that retries for the day.
+                rest = notice.model_copy(update={"recipients": sent.left})
+                await self._deliver_beside(index, rest, sent.outcome)
+        finally:
+            self._here.discard(index)
+
+    async def _deliver_beside(self, index: int, notice: Notice, settled: DeliveryOutcome | None = None) -> None:
         """Starts the notice's delivery and returns once it has started, never waiting for SMTP.
 
         Awaiting the start (not the delivery) means the child exists before its parent can end.
@@ -184,9 +237,16 @@ class Notifier:
         record = self.records[index]
         workflow_id = delivery_workflow_id(workflow.info().workflow_id, index + 1, notice.kind.value)
         self.records[index] = record.model_copy(update={"delivery_workflow_id": workflow_id})
+        # Who was settled before (a notice handed over by its workflow) is part of the delivery's outcome.
+        earlier = settled or DeliveryOutcome()
         handle = await workflow.start_child_workflow(
             NoticeDelivery.run,
-            DeliveryInput(notice=notice, give_up_at=notice.issued_at + MAIL_GIVE_UP_AFTER),
+            DeliveryInput(
+                notice=notice,
+                give_up_at=notice.issued_at + MAIL_GIVE_UP_AFTER,
+                refused=earlier.refused,
+                failed=earlier.failed,
+            ),
             id=workflow_id,
             # The notice goes out even if its consultation or round ends first (a withdrawal's does).
             parent_close_policy=ParentClosePolicy.ABANDON,

@@ -346,6 +346,9 @@ async def test_a_batch_reports_a_refused_address_and_a_message_that_cannot_be_wr
 async def test_a_batch_with_smtp_down_fails_the_attempt_having_settled_nobody() -> None:
     mailer = Mailer(SmtpSettings(host="127.0.0.1", port=free_port(), timeout_seconds=2))
     env, beats = recording_heartbeats()
-    with pytest.raises(aiosmtplib.SMTPConnectError):
+    with pytest.raises(ApplicationError) as raised:
         await env.run(mailer.send_messages, batch(ANA, JOHN))
+    # Retried by Temporal, and says who was settled should it be the last attempt (nobody).
+    assert not raised.value.non_retryable and isinstance(raised.value.__cause__, aiosmtplib.SMTPConnectError)
+    assert BatchProgress.model_validate(raised.value.details[0]) == BatchProgress()
     assert all(b.settled == [] for b in beats)

@@ -4,7 +4,8 @@ The histories in tests/histories/ are whole lifecycles recorded by
 scripts/record_histories.py, each folder by the code of its time (notices-beside/:
 since notices are delivered beside the lifecycle, with one notice's delivery;
 issue-11/: since issue 11's patch quiet-history, with a delivery of minutes; issue-13/: with
-files attached to inputs, minutes and drafts).
+files attached to inputs, minutes and drafts; issue-11-notices/: since deliveries send in one
+activity and the consultation sends its own notices).
 A change that would break a running workflow fails here with a non-determinism
 error; guard it with `workflow.patched`.
 """
@@ -46,6 +47,14 @@ def test_there_are_histories_to_replay() -> None:
         "consultation-replay-concluded-round-1",
         "consultation-replay-concluded-round-1-notice-002-approval_request",
     } <= quiet
+    # issue-11-notices/: since a delivery sends in one activity (patch one-activity-per-run) and the
+    # consultation sends its own notices (patch notices-in-the-workflow)
+    batched = {p.stem for p in HISTORIES if p.parent.name == "issue-11-notices"}
+    assert {
+        "consultation-replay-concluded",
+        "consultation-replay-concluded-round-1",
+        "consultation-replay-concluded-round-1-notice-002-approval_request",
+    } <= batched
     # issue-13/: with files (inputs' attachments, a resubmission keeping one, minutes' and drafts' annexes)
     files = {p.stem for p in HISTORIES if p.parent.name == "issue-13"}
     assert {
@@ -86,3 +95,19 @@ async def test_the_issue_13_histories_hold_files_by_reference() -> None:
     assert all(r.input.attachments for r in requests["submit_input"])
     assert any(r.keep for r in requests["submit_input"])
     assert all(r.annexes for r in requests["reissue_minutes"] + requests["submit_draft"])
+
+
+def test_the_issue_11_notices_histories_send_in_one_activity() -> None:
+    """What issue-11-notices/ replays: the consultation's own send_messages activities, and a delivery's one."""
+    folder = next(p.parent for p in HISTORIES if p.parent.name == "issue-11-notices")
+
+    def activities(name: str) -> list[str]:
+        history = WorkflowHistory.from_json(name, (folder / f"{name}.json").read_text())
+        return [
+            e.activity_task_scheduled_event_attributes.activity_type.name
+            for e in history.events
+            if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
+        ]
+
+    assert "send_messages" in activities("consultation-replay-concluded")
+    assert activities("consultation-replay-concluded-round-1-notice-002-approval_request") == ["send_messages"]

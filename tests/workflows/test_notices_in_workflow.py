@@ -1,0 +1,96 @@
+"""A consultation sends its own notices (one activity, no delivery workflow), and hands them over when SMTP is down.
+
+On the time-skipping server with the real worker and real SMTP (aiosmtpd):
+- the opening notice goes out from the consultation's own `send_messages` activity: no NoticeDelivery
+  workflow is started, every recipient gets one message, and the record says delivered;
+- with SMTP down past `HERE_FOR`, the people it had not reached are handed to a NoticeDelivery that
+  goes on retrying; `status` says why the notice waits meanwhile; once SMTP is back everyone gets
+  exactly one message and the record is settled from the delivery.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from temporalio.api.enums.v1 import EventType
+from temporalio.testing import WorkflowEnvironment
+
+from consult.outbox import Outbox
+from infra.local import free_port
+from operations import consultations as operations
+from operations.consultations import start
+from schemas.notices import NoticeState
+from tests.helpers import eventually, everyone, make_declaration, running_worker
+from workflows.notifier import HERE_FOR
+
+pytestmark = pytest.mark.asyncio(loop_scope="session")
+
+
+async def test_the_opening_notice_goes_out_from_the_consultations_own_activity(
+    time_env: WorkflowEnvironment, outbox: Outbox
+) -> None:
+    client = time_env.client
+    declaration = make_declaration(await time_env.get_current_time())
+    async with running_worker(client, outbox) as task_queue:
+        handle = await start(client, declaration, task_queue)
+
+        async def opened() -> bool:
+            status = await operations.status(client, declaration.id)
+            return status.notices[0].state is NoticeState.DELIVERED
+
+        await eventually(opened, timeout=20)
+        record = (await operations.status(client, declaration.id)).notices[0]
+        history = await handle.fetch_history()
+    assert record.delivery_workflow_id is None and record.activity_id
+    assert sorted(record.delivered) == sorted(everyone(declaration))
+    mail = [m for m in outbox.messages() if m["X-Consultation-Id"] == declaration.id]
+    assert Counter(m["To"].addresses[0].addr_spec for m in mail) == Counter(record.delivered)
+    kinds = [e.event_type for e in history.events]
+    assert EventType.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED not in kinds
+    assert kinds.count(EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED) == 1
+
+
+async def test_with_smtp_down_past_here_for_the_notice_is_handed_to_a_delivery_and_sent_once(
+    time_env: WorkflowEnvironment, tmp_path: Path
+) -> None:
+    client = time_env.client
+    outbox = Outbox(tmp_path / "outbox", port=free_port())  # not started: connections are refused
+    declaration = make_declaration(await time_env.get_current_time())
+    try:
+        async with running_worker(client, outbox) as task_queue:
+            await start(client, declaration, task_queue)
+
+            async def waiting_with_a_reason() -> str | None:
+                record = (await operations.status(client, declaration.id)).notices[0]
+                return record.pending_reason if record.state is NoticeState.PENDING else None
+
+            reason = await eventually(waiting_with_a_reason, timeout=20)
+            assert reason is not None and "retrying" in reason
+
+            async def handed_over() -> str | None:
+                record = (await operations.status(client, declaration.id)).notices[0]
+                return record.delivery_workflow_id
+
+            assert not await handed_over()
+            await time_env.sleep(HERE_FOR + timedelta(seconds=10))  # the server's clock, not ours
+            delivery = await eventually(handed_over, timeout=30)
+            still = (await operations.status(client, declaration.id)).notices[0]
+            assert still.state is NoticeState.PENDING and still.pending_reason
+
+            outbox.start()
+
+            async def delivered() -> bool:
+                record = (await operations.status(client, declaration.id)).notices[0]
+                return record.state is NoticeState.DELIVERED
+
+            await eventually(delivered, timeout=60)
+            record = (await operations.status(client, declaration.id)).notices[0]
+    finally:
+        outbox.stop()
+    assert delivery and record.delivery_workflow_id == delivery
+    mail = [m for m in outbox.messages() if m["X-Consultation-Id"] == declaration.id]
+    assert Counter(m["To"].addresses[0].addr_spec for m in mail) == Counter(everyone(declaration))
+    assert sorted(record.delivered) == sorted(everyone(declaration))
