@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 DATA_DIR ?= .consult
 EXAMPLE ?= examples/chile-us-2026.yaml
 
-.PHONY: run test chaos bench lint typecheck check install clean screenshots histories
+.PHONY: run test chaos bench lint typecheck check install compile clean screenshots histories
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,13 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 
 install: $(VENV)/.installed
 
+# The project's own modules compiled ahead (an editable install leaves them to Python, which writes no
+# bytecode where PYTHONDONTWRITEBYTECODE is set, as on these machines: every `consult` command would
+# compile what it imports again). Cheap when nothing changed.
+PACKAGES := consult gateway operations workflows activities infra schemas workers bench
+compile: install
+	$(BIN)/python -m compileall -q $(PACKAGES)
+
 # The browser tests drive Debian's Chromium (Playwright never downloads a browser here).
 CHROMIUM := /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -27,7 +34,7 @@ $(CHROMIUM):
 	$(SUDO) apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null
 
-run: install
+run: compile
 	$(BIN)/consult dev --data-dir $(DATA_DIR) --start $(EXAMPLE)
 
 # The layers contract (pyproject's [tool.importlinter]) first: a broken architecture fails fast. Then the
@@ -47,7 +54,7 @@ chaos: install
 # The benchmark (bench/): the real parts as separate processes, every figure of issue 11 beside a bare-Temporal
 # baseline of the same shape, 3 repetitions; a table, and a non-zero exit on any missed target.
 # BENCH_ARGS=--quick runs small sizes once (development); --only history|links|lifecycles|scale.
-bench: install
+bench: compile
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
 lint: install
