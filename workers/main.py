@@ -7,6 +7,7 @@ every process registers exactly the same things.
 from __future__ import annotations
 
 import asyncio
+import gc
 from typing import Any
 
 import structlog
@@ -102,6 +103,11 @@ async def run(settings: Settings) -> None:
         shared_project_code=True,
     )
     logs.get_logger(__name__).info("worker started", task_queue=settings.task_queue, temporal=settings.temporal_address)
+    # What start-up built (modules, models, the sandbox's copies) lives as long as the process: kept out of
+    # the cyclic collector's scans, which then run less often, as a worker allocates many short-lived objects
+    # per workflow task and message (about 6% of its CPU under load went to collections over the same heap).
+    gc.freeze()
+    gc.set_threshold(10_000, 10, 10)
     await worker.run()
 
 
