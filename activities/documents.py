@@ -95,6 +95,8 @@ def cell(value: object) -> str:
 
 
 _templates = Environment(
+    # Templates ship with the code: no stat of every file each time a message or document is rendered.
+    auto_reload=False,
     loader=PackageLoader("activities", "templates"),
     autoescape=False,  # Markdown output; HTML is made from it by markdown_to_html, which escapes
     undefined=StrictUndefined,

@@ -19,10 +19,11 @@ import difflib
 import email.policy
 import functools
 import hashlib
+import secrets
 from collections import OrderedDict
 from collections.abc import Callable, Coroutine, Hashable
 from datetime import timedelta
-from email.headerregistry import Address
+from email.headerregistry import Address, BaseHeader, HeaderRegistry
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
 from typing import Any
@@ -35,12 +36,13 @@ from temporalio.client import Client
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
-from activities.calendar import invitations
+from activities.calendar import Invitation, invitations
 from activities.documents import markdown_to_html
 from activities.smtp import SmtpPool
 from activities.wording import (
     FileGroup,
     FileLine,
+    Wording,
     annexes_heading,
     covers_annexes,
     file_size,
@@ -75,6 +77,8 @@ from schemas.pages import DOCUMENT_FILES_QUERY, DocumentFiles, DocumentFilesRequ
 log = logs.get_logger(__name__)
 
 _templates = Environment(
+    # Templates ship with the code: no stat of every file each time a message or document is rendered.
+    auto_reload=False,
     loader=PackageLoader("activities", "templates"),
     autoescape=select_autoescape(enabled_extensions=("html.j2",), default=False),
     undefined=StrictUndefined,
@@ -86,7 +90,19 @@ _templates = Environment(
 # moves a long Subject or Message-ID onto a continuation line and doubles spaces
 # around encoded words, which some readers show as typed. Bodies are already
 # quoted-printable at 76 characters and are not touched by this policy.
-_WIRE = email.policy.SMTP.clone(max_line_length=998)
+class _Headers(HeaderRegistry):
+    """The standard library's header classes, each made once: its registry builds a new class every time a
+    header is set or written (a dozen per message, a third of the time a message took to write)."""
+
+    @functools.cache  # noqa: B019 (one registry for the process)
+    def __getitem__(self, name: str) -> type[BaseHeader]:
+        return super().__getitem__(name)
+
+
+_HEADERS = _Headers()
+# Messages are built with the default policy but that registry.
+_BUILD = email.policy.default.clone(header_factory=_HEADERS)
+_WIRE = email.policy.SMTP.clone(max_line_length=998, header_factory=_HEADERS)
 
 # The longest a worker holds a `send_messages` heartbeat before sending it (the worker's
 # max_heartbeat_throttle_interval): the most a worker killed mid-send can have sent unrecorded.
@@ -113,6 +129,32 @@ def _diff(before: str, after: str, version: int) -> str:
             before.splitlines(keepends=True), after.splitlines(keepends=True), f"v{version - 1}", f"v{version}"
         )
     )
+
+
+# What a message's wording and calendar files do not depend on (and may be long): left out of their cache key.
+_NOT_IN_WORDING = {"documents", "previous_documents"}
+
+
+# A notice's wording and calendar files are the same for every reader of a language (and, for the files, of a
+# party: a reader's notice names their party's attendees): made once, not once per recipient. The key is the
+# notice as JSON: its content, not its id, which a test or a consultation id used again could repeat.
+@functools.lru_cache(maxsize=64)
+def _wording(notice_json: str, locale: Locale) -> Wording:
+    return word(Notice.model_validate_json(notice_json), locale)
+
+
+@functools.lru_cache(maxsize=64)
+def _invitations(notice_json: str, locale: Locale, sender: str) -> tuple[Invitation, ...]:
+    return tuple(invitations(Notice.model_validate_json(notice_json), Words(locale), sender))
+
+
+def _with_boundaries(msg: EmailMessage) -> EmailMessage:
+    """Each multipart's boundary set here, at random (128 bits): left to the generator, it is a random number
+    checked against the whole body with a regular expression compiled for it, a sixth of a message's time."""
+    for part in msg.walk():
+        if part.is_multipart() and part.get_boundary() is None:
+            part.set_boundary(f"==={secrets.token_hex(16)}==")
+    return msg
 
 
 def document_of(notice: Notice) -> tuple[str, int] | None:
@@ -152,7 +194,8 @@ def render(
 ) -> EmailMessage:
     """The message one recipient receives: plain text and HTML, in their locale, with their own link
     (and one per file of its document: files are linked, never attached)."""
-    wording = word(notice, recipient.locale)
+    key = notice.model_dump_json(exclude=_NOT_IN_WORDING)
+    wording = _wording(key, recipient.locale)
     words = Words(recipient.locale)
     annexed = any(group.annexes for group in files or [])
     context: dict[str, object] = {
@@ -178,7 +221,7 @@ def render(
     if notice.previous_documents:
         before = notice.previous_documents.get(recipient.locale) or next(iter(notice.previous_documents.values()))
         context["diff"] = _diff(before, str(context["document_text"]), notice.version or 2)
-    msg = EmailMessage()
+    msg = EmailMessage(policy=_BUILD)
     msg["Subject"] = wording.subject
     msg["From"] = sender
     # The standard library quotes a display name (`"`, `<`, `:`, commas...) so it cannot forge an address.
@@ -192,7 +235,7 @@ def render(
     msg.add_alternative(_templates.get_template("notice.html.j2").render(context), subtype="html")
     # Calendar parts: a meeting invitation also goes inline as the third alternative (how mail
     # clients offer "accept/add to calendar"); every file is attached as well.
-    found = invitations(notice, words, sender)
+    found = _invitations(key, recipient.locale, sender)
     if found and found[0].filename == "invite.ics":
         msg.add_alternative(
             found[0].data.decode(), subtype="calendar", params={"method": found[0].method}, charset="utf-8"
@@ -207,7 +250,7 @@ def render(
         )
     # After the bodies: setting content clears every Content-* header.
     msg["Content-Language"] = recipient.locale.value
-    return msg
+    return _with_boundaries(msg)
 
 
 class Mailer:
