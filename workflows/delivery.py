@@ -59,8 +59,10 @@ DOCUMENTS_BY_REFERENCE = "documents-by-reference"
 # one `send_message` activity each (issue 11: eight activities a notice were most of the server's work).
 # Deliveries recorded before replay their per-message activities.
 ONE_ACTIVITY_PER_RUN = "one-activity-per-run"
-# A batch's liveness: a worker that dies mid-batch is noticed this soon (it heartbeats every 2 s at least).
-BATCH_HEARTBEAT_TIMEOUT = timedelta(seconds=10)
+# A batch's liveness: a worker that dies mid-batch is noticed this soon. It heartbeats every 2 s at least, but
+# an overloaded worker's event loop can fall seconds behind, and a batch timed out while it is still sending
+# would be sent again by the next attempt: as long as one message's timeout before (per-message activities).
+BATCH_HEARTBEAT_TIMEOUT = timedelta(seconds=30)
 
 
 def delivery_workflow_id(issuer_workflow_id: str, sequence: int, kind: str) -> str:
