@@ -16,8 +16,7 @@ from typing import TYPE_CHECKING, Literal
 from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-# `schemas.consultation.TASK_QUEUE`, spelt here: importing the schemas would build every model before a
-# command needs one, and `consult list` needs none (`tests/infra/test_settings.py` checks they match).
+# The task queue workers poll and consultations start on, unless CONSULT_TASK_QUEUE says otherwise.
 TASK_QUEUE = "consultations"
 
 if TYPE_CHECKING:  # PyJWT and cryptography load only where links are signed or checked

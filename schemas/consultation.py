@@ -21,8 +21,6 @@ from schemas.notices import NoticeRecord
 from schemas.rounds import Grid, RoundState
 from schemas.working_days import Counting, WorkingCalendar, add
 
-TASK_QUEUE = "consultations"
-
 
 class Stage(StrEnum):
     DECLARED = "declared"
