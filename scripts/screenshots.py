@@ -12,21 +12,12 @@ from pathlib import Path
 
 from playwright.async_api import async_playwright
 
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+from consult.binaries import CHROMIUM, CHROMIUM_ARGS
 
 
 async def main(ui: str, workflow_id: str, out: Path, link: str | None) -> None:
     async with async_playwright() as p:
-        browser = await p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        browser = await p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         if link:
             # A counterpart's page, as a phone shows it (GET only: nothing is recorded).
             phone = await browser.new_page(viewport={"width": 430, "height": 1100})

@@ -4,28 +4,16 @@ browser for its pages: Debian's Chromium driven by Playwright (never `playwright
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest_asyncio
 from playwright.async_api import Browser, async_playwright
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
+from consult.binaries import CHROMIUM, CHROMIUM_ARGS
 from gateway.app import create_app
 from infra.links import LinkSigner, parse_keys
 from tests.helpers.gateway import LINK_KEYS, Gateway, serving
-
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 @pytest_asyncio.fixture(scope="session")
@@ -44,6 +32,6 @@ async def browser() -> AsyncIterator[Browser]:
     # `make test` installs Debian's chromium; without it this fails loudly rather than skipping.
     assert CHROMIUM.exists(), "Chromium is missing: `apt-get install chromium` (make test does it)"
     async with async_playwright() as p:
-        launched = await p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        launched = await p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield launched
         await launched.close()
