@@ -29,39 +29,28 @@ from workers.sandbox import workflow_runner
 HISTORIES = sorted((Path(__file__).resolve().parents[1] / "histories").rglob("*.json"))
 
 
-def test_there_are_histories_to_replay() -> None:
-    names = {p.stem for p in HISTORIES}
-    assert {"consultation-replay-concluded", "consultation-replay-concluded-round-1"} <= names
-    assert {"consultation-replay-lifecycle", "consultation-replay-lifecycle-round-1"} <= names  # withdrawn/
+# Each folder's lifecycle: the consultation, its round, and the delivery of a notice (where there is one).
+LIFECYCLE = {"consultation-replay-concluded", "consultation-replay-concluded-round-1"}
+MINUTES_DELIVERY = "consultation-replay-concluded-round-1-notice-002-approval_request"
+FOLDERS = {
     # notices-beside/: recorded since notices are delivered by NoticeDelivery (patch notices-beside-lifecycle)
-    beside = {p.stem for p in HISTORIES if p.parent.name == "notices-beside"}
-    assert {
-        "consultation-replay-concluded",
-        "consultation-replay-concluded-round-1",
-        "consultation-replay-concluded-notice-001-opened",
-    } <= beside
+    "notices-beside": LIFECYCLE | {"consultation-replay-concluded-notice-001-opened"},
     # issue-11/: since the quieter history of issue 11 (patch quiet-history), with a delivery of minutes
-    quiet = {p.stem for p in HISTORIES if p.parent.name == "issue-11"}
-    assert {
-        "consultation-replay-concluded",
-        "consultation-replay-concluded-round-1",
-        "consultation-replay-concluded-round-1-notice-002-approval_request",
-    } <= quiet
+    "issue-11": LIFECYCLE | {MINUTES_DELIVERY},
     # issue-11-notices/: since a delivery sends in one activity (patch one-activity-per-run) and the
     # consultation sends its own notices (patch notices-in-the-workflow)
-    batched = {p.stem for p in HISTORIES if p.parent.name == "issue-11-notices"}
-    assert {
-        "consultation-replay-concluded",
-        "consultation-replay-concluded-round-1",
-        "consultation-replay-concluded-round-1-notice-002-approval_request",
-    } <= batched
+    "issue-11-notices": LIFECYCLE | {MINUTES_DELIVERY},
     # issue-13/: with files (inputs' attachments, a resubmission keeping one, minutes' and drafts' annexes)
-    files = {p.stem for p in HISTORIES if p.parent.name == "issue-13"}
-    assert {
-        "consultation-replay-concluded",
-        "consultation-replay-concluded-round-1",
-        "consultation-replay-concluded-round-1-notice-002-approval_request",
-    } <= files
+    "issue-13": LIFECYCLE | {MINUTES_DELIVERY},
+}
+
+
+def test_there_are_histories_to_replay() -> None:
+    names = {p.stem for p in HISTORIES}
+    assert names >= LIFECYCLE
+    assert {"consultation-replay-lifecycle", "consultation-replay-lifecycle-round-1"} <= names  # withdrawn/
+    for folder, required in FOLDERS.items():
+        assert required <= {p.stem for p in HISTORIES if p.parent.name == folder}, folder
 
 
 @pytest.mark.parametrize("path", HISTORIES, ids=lambda p: str(p.relative_to(p.parents[1])))
