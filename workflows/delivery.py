@@ -122,10 +122,9 @@ class NoticeDelivery:
 
         if workflow.patched(ONE_ACTIVITY_PER_RUN):
             sent = await send_batch(notice, now_due, input.give_up_at, documents_at)
-            refused.update(sent.outcome.refused)
-            failed.update(sent.outcome.failed)
-            why = f"not sent within a day: {sent.why}" if sent.timed_out else sent.why
-            failed.update((r.email, why) for r in sent.left)
+            outcome = sent.given_up("not sent within a day: " if sent.timed_out else "")
+            refused.update(outcome.refused)
+            failed.update(outcome.failed)
         else:
             await asyncio.gather(*(deliver(r) for r in now_due))
         if later:
@@ -149,6 +148,24 @@ class BatchResult:
     left: list[Recipient] = field(default_factory=list)
     why: str = ""
     timed_out: bool = False
+
+    @classmethod
+    def of_failure(cls, error: ActivityError, recipients: list[Recipient]) -> BatchResult:
+        """Where a batch of `recipients` stood when its activity failed for good, from the failure alone."""
+        progress = _progress_of(error)
+        settled = set(progress.settled)
+        return cls(
+            DeliveryOutcome(refused=progress.refused, failed=progress.failed),
+            [r for i, r in enumerate(recipients) if i not in settled],
+            _reason(error),
+            # Out of time: the attempt timed out, or the next retry would have come after the deadline.
+            timed_out=isinstance(error.cause, TimeoutError) or error.retry_state == RetryState.TIMEOUT,
+        )
+
+    def given_up(self, preface: str = "") -> DeliveryOutcome:
+        """The outcome with whoever was not reached recorded as failed, and why (after `preface`)."""
+        why = preface + self.why
+        return self.outcome.model_copy(update={"failed": {**self.outcome.failed, **{r.email: why for r in self.left}}})
 
 
 async def send_batch(
@@ -177,15 +194,7 @@ async def send_batch(
         )
         return BatchResult(outcome)
     except ActivityError as error:
-        progress = _progress_of(error)
-        settled = set(progress.settled)
-        return BatchResult(
-            DeliveryOutcome(refused=progress.refused, failed=progress.failed),
-            [r for i, r in enumerate(recipients) if i not in settled],
-            _reason(error),
-            # Out of time: the attempt timed out, or the next retry would have come after the deadline.
-            timed_out=isinstance(error.cause, TimeoutError) or error.retry_state == RetryState.TIMEOUT,
-        )
+        return BatchResult.of_failure(error, recipients)
 
 
 def _progress_of(error: ActivityError) -> BatchProgress:

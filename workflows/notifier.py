@@ -215,13 +215,9 @@ class Notifier:
     async def _here_then_beside(self, index: int, notice: Notice, activity_id: str) -> None:
         try:
             sent = await send_batch(notice, notice.recipients, notice.issued_at + HERE_FOR, activity_id=activity_id)
-            if not sent.left:
-                self.records[index] = self.records[index].settled(sent.outcome)
-            elif not sent.timed_out:  # failed for good (its document is gone): no later attempt would do better
-                outcome = sent.outcome.model_copy(
-                    update={"failed": {**sent.outcome.failed, **{r.email: sent.why for r in sent.left}}}
-                )
-                self.records[index] = self.records[index].settled(outcome)
+            if not sent.left or not sent.timed_out:
+                # Through, or failed for good (its document is gone): no later attempt would do better.
+                self.records[index] = self.records[index].settled(sent.given_up())
             else:
                 # Still retrying after HERE_FOR: who is left goes to a delivery that retries for the day.
                 rest = notice.model_copy(update={"recipients": sent.left})
