@@ -16,17 +16,27 @@ from pathlib import Path
 
 import pytest
 from temporalio.api.enums.v1 import EventType
+from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from consult.outbox import Outbox
 from infra.local import free_port
 from operations import consultations as operations
 from operations.consultations import start
-from schemas.notices import NoticeState
-from tests.helpers import eventually, everyone, make_declaration, running_worker
+from schemas.notices import NoticeRecord, NoticeState
+from tests.helpers import eventually, everyone, mail_of, make_declaration, running_worker
 from workflows.notifier import HERE_FOR
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
+
+
+async def opening_notice(client: Client, consultation_id: str) -> NoticeRecord:
+    """The opening notice's record, as `consult status` shows it."""
+    return (await operations.status(client, consultation_id)).notices[0]
+
+
+def addressees(outbox: Outbox, consultation_id: str) -> Counter[str]:
+    return Counter(m["To"].addresses[0].addr_spec for m in mail_of(outbox, consultation_id))
 
 
 async def test_the_opening_notice_goes_out_from_the_consultations_own_activity(
@@ -38,16 +48,14 @@ async def test_the_opening_notice_goes_out_from_the_consultations_own_activity(
         handle = await start(client, declaration, task_queue)
 
         async def opened() -> bool:
-            status = await operations.status(client, declaration.id)
-            return status.notices[0].state is NoticeState.DELIVERED
+            return (await opening_notice(client, declaration.id)).state is NoticeState.DELIVERED
 
         await eventually(opened, timeout=20)
-        record = (await operations.status(client, declaration.id)).notices[0]
+        record = await opening_notice(client, declaration.id)
         history = await handle.fetch_history()
     assert record.delivery_workflow_id is None and record.activity_id
     assert sorted(record.delivered) == sorted(everyone(declaration))
-    mail = [m for m in outbox.messages() if m["X-Consultation-Id"] == declaration.id]
-    assert Counter(m["To"].addresses[0].addr_spec for m in mail) == Counter(record.delivered)
+    assert addressees(outbox, declaration.id) == Counter(record.delivered)
     kinds = [e.event_type for e in history.events]
     assert EventType.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED not in kinds
     assert kinds.count(EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED) == 1
@@ -65,7 +73,7 @@ async def test_with_smtp_down_past_here_for_the_notice_is_handed_to_a_delivery_a
 
             async def waiting_for_smtp() -> str | None:
                 """The reason the status gives once the first attempt has failed ("sending" before that)."""
-                record = (await operations.status(client, declaration.id)).notices[0]
+                record = await opening_notice(client, declaration.id)
                 assert record.state is NoticeState.PENDING
                 reason = record.pending_reason or ""
                 return reason if "retrying" in reason else None
@@ -74,26 +82,23 @@ async def test_with_smtp_down_past_here_for_the_notice_is_handed_to_a_delivery_a
             assert "Connect call failed" in reason or "connecting" in reason, reason
 
             async def handed_over() -> str | None:
-                record = (await operations.status(client, declaration.id)).notices[0]
-                return record.delivery_workflow_id
+                return (await opening_notice(client, declaration.id)).delivery_workflow_id
 
             assert not await handed_over()
             await time_env.sleep(HERE_FOR + timedelta(seconds=10))  # the server's clock, not ours
             delivery = await eventually(handed_over, timeout=30)
-            still = (await operations.status(client, declaration.id)).notices[0]
+            still = await opening_notice(client, declaration.id)
             assert still.state is NoticeState.PENDING and still.pending_reason
 
             outbox.start()
 
             async def delivered() -> bool:
-                record = (await operations.status(client, declaration.id)).notices[0]
-                return record.state is NoticeState.DELIVERED
+                return (await opening_notice(client, declaration.id)).state is NoticeState.DELIVERED
 
             await eventually(delivered, timeout=60)
-            record = (await operations.status(client, declaration.id)).notices[0]
+            record = await opening_notice(client, declaration.id)
     finally:
         outbox.stop()
     assert delivery and record.delivery_workflow_id == delivery
-    mail = [m for m in outbox.messages() if m["X-Consultation-Id"] == declaration.id]
-    assert Counter(m["To"].addresses[0].addr_spec for m in mail) == Counter(everyone(declaration))
+    assert addressees(outbox, declaration.id) == Counter(everyone(declaration))
     assert sorted(record.delivered) == sorted(everyone(declaration))
