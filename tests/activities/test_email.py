@@ -81,6 +81,39 @@ def test_message_id_is_stable_per_notice_and_recipient() -> None:
     assert first["Message-ID"].startswith("<cl-us.001.opened.") and first["Message-ID"].endswith("@consult.example>")
 
 
+def test_a_message_is_written_the_same_however_many_were_written_before() -> None:
+    """Headers are parsed and folded once per value for the whole process: a message must not pick up
+    another's recipient, language or boundaries, nor be written differently from an uncached writer."""
+    first = render(notice(ANA), ANA, SENDER).as_bytes(policy=_WIRE)
+    for reader in (JOHN, ANA, JOHN):
+        render(notice(reader), reader, SENDER).as_bytes(policy=_WIRE)
+        render(notice(reader, kind=NoticeKind.APPROVED), reader, SENDER).as_bytes(policy=_WIRE)
+    again = render(notice(ANA), ANA, SENDER)
+    assert again.as_bytes(policy=_WIRE) == first
+    # A policy with other settings finds nothing cached: written from scratch, the headers are the same.
+    uncached = email.policy.SMTP.clone(max_line_length=998, linesep="\r\n", mangle_from_=False)
+    assert again.as_bytes(policy=uncached) == first
+    parsed = email.message_from_bytes(first, policy=email.policy.default)
+    assert parsed["To"].addresses[0].addr_spec == ANA.email and parsed["Content-Language"] == "es"
+
+
+def test_each_multipart_has_its_own_boundary_and_each_notice_its_own_token() -> None:
+    def boundaries(message: Any) -> list[str]:
+        return [part.get_boundary() for part in message.walk() if part.is_multipart()]
+
+    both = notice(ANA, JOHN)
+    ana, john = render(both.for_reader(ANA), ANA, SENDER), render(both.for_reader(JOHN), JOHN, SENDER)
+    other = render(notice(ANA, JOHN, kind=NoticeKind.APPROVED).for_reader(ANA), ANA, SENDER)
+    assert boundaries(ana) and len(set(boundaries(ana))) == len(boundaries(ana))
+    token = boundaries(ana)[0].split(".")[0]
+    assert all(b.startswith(token) for b in boundaries(ana) + boundaries(john))
+    assert not any(b.startswith(token) for b in boundaries(other))
+    wire = ana.as_bytes(policy=_WIRE).decode()
+    for boundary in boundaries(ana):
+        # Only the part separators hold it: no body does.
+        assert wire.count(boundary) == wire.count(f"--{boundary}") + 1
+
+
 async def test_sends_one_message_per_recipient(tmp_path: Path) -> None:
     outbox = Outbox(tmp_path, port=free_port()).start()
     try:
