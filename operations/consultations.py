@@ -107,7 +107,7 @@ class OperationError(RuntimeError):
 class DecisionOnBehalf:
     """An approver's decision that an operator records for them (taken in a meeting, say).
 
-    It names no version: it is tied to the one current when it is sent (`on`).
+    It names no version: the workflow records it on the version current when it arrives (`request`).
     """
 
     approver: str
@@ -115,13 +115,9 @@ class DecisionOnBehalf:
     recorded_by: str
     comment: str = ""
 
-    def on(self, version: DocumentVersion) -> DecisionRequest:
+    def request(self) -> DecisionRequest:
         return DecisionRequest(
-            approver=self.approver,
-            decision=self.decision,
-            sha256=version.sha256,
-            comment=self.comment,
-            recorded_by=self.recorded_by,
+            approver=self.approver, decision=self.decision, comment=self.comment, recorded_by=self.recorded_by
         )
 
 
@@ -241,14 +237,6 @@ async def recorded_round(client: Client, consultation_id: str, number: int | Non
     return await _round_status(client, consultation_id, number)
 
 
-async def current_draft(client: Client, consultation_id: str) -> DocumentVersion:
-    """The latest agreement draft: the version approvers decide on now."""
-    current = await _consultation_status(client, consultation_id)
-    if not current.drafts:
-        raise OperationError("no draft has been submitted yet")
-    return current.drafts[-1]
-
-
 async def current_minutes(
     client: Client, consultation_id: str, number: int | None = None
 ) -> tuple[int, DocumentVersion]:
@@ -287,19 +275,25 @@ async def decide_agreement(client: Client, consultation_id: str, request: Decisi
 
 
 async def decide_current_draft(client: Client, consultation_id: str, decision: DecisionOnBehalf) -> DecisionRecord:
-    """A decision on the current draft, recorded against its SHA-256.
+    """A decision on the draft current when it arrives, recorded with that version and its SHA-256.
 
-    Should a newer version be submitted in between, the workflow refuses it: the SHA-256 is no longer current.
+    Nothing is read first: reading the version, then sending a decision on it, closed no gap an operator
+    could see (a draft submitted a moment before the read was taken all the same), and cost a read of the
+    whole consultation. The record says which version it is on.
     """
-    draft = await current_draft(client, consultation_id)
-    return await decide_agreement(client, consultation_id, decision.on(draft))
+    request = decision.request()
+    id = update_id(DECIDE, request, fresh=True)
+    return await _update(client, consultation_id, DECIDE, request, DecisionRecord, id)
 
 
-async def _update(client: Client, consultation_id: str, name: str, request: BaseModel, result_type: type[Res]) -> Res:
-    """Sent straight to the consultation: no request before it. Asked only once it failed: why."""
+async def _update(
+    client: Client, consultation_id: str, name: str, request: BaseModel, result_type: type[Res], id: str | None = None
+) -> Res:
+    """Sent straight to the consultation: no request before it. Asked only once it failed: why.
+    `id`: the update's id, if not the one its request gives it (`operations.update_ids`)."""
     handle = client.get_workflow_handle(workflow_id_for(consultation_id))
     try:
-        return await _send_update(handle, name, request, result_type)
+        return await _send_update(handle, name, request, result_type, id)
     except _Gone:
         raise await _consultation_problem(client, consultation_id) from None
     except _Unhandled as unhandled:
@@ -335,10 +329,12 @@ async def decide_minutes(client: Client, consultation_id: str, request: Decision
 
 
 async def decide_current_minutes(client: Client, consultation_id: str, decision: DecisionOnBehalf) -> DecisionRecord:
-    """A decision on the latest round's current minutes, recorded against their SHA-256 (refused if stale)."""
-    number, minutes = await current_minutes(client, consultation_id)
-    # Sent to the round just read: no second look for the open one.
-    return await _update_round(client, consultation_id, number, DECIDE, decision.on(minutes), DecisionRecord)
+    """A decision on the latest round's minutes current when it arrives, recorded with that version and its
+    SHA-256 (as `decide_current_draft`: the minutes are not read first)."""
+    number = await _latest_round_number(client, consultation_id)
+    request = decision.request()
+    id = update_id(DECIDE, request, fresh=True)
+    return await _update_round(client, consultation_id, number, DECIDE, request, DecisionRecord, id)
 
 
 async def _round_update(
@@ -383,11 +379,17 @@ def _latest(consultation_id: str, current: ConsultationStatus) -> RoundRecord:
 
 
 async def _update_round(
-    client: Client, consultation_id: str, number: int, name: str, request: BaseModel, result_type: type[Res]
+    client: Client,
+    consultation_id: str,
+    number: int,
+    name: str,
+    request: BaseModel,
+    result_type: type[Res],
+    id: str | None = None,
 ) -> Res:
     handle = client.get_workflow_handle(round_workflow_id(workflow_id_for(consultation_id), number))
     try:
-        return await _send_update(handle, name, request, result_type)
+        return await _send_update(handle, name, request, result_type, id)
     except _Gone:
         pass
     except _Unhandled as unhandled:
@@ -417,9 +419,12 @@ class _Unhandled(Exception):
         self.error = error
 
 
-async def _send_update(handle: WorkflowHandle[Any, Any], name: str, request: BaseModel, result_type: type[Res]) -> Res:
-    """The update, with the id its request gives it; sent once more, with the same id, if no answer came in time."""
-    id = update_id(name, request)
+async def _send_update(
+    handle: WorkflowHandle[Any, Any], name: str, request: BaseModel, result_type: type[Res], id: str | None = None
+) -> Res:
+    """The update, with the id its request gives it (or `id`); sent once more, with the same id, if no answer
+    came in time."""
+    id = id or update_id(name, request)
     for attempt in (1, 2):
         try:
             result: Res = await handle.execute_update(

@@ -31,9 +31,13 @@ class DecisionRequest(BaseModel):
 
     approver: Email
     decision: Decision
+    # Through a link, the version the link is for (refused once it is not the current one); an operator may
+    # leave it empty: recorded on the version current when the decision arrives.
     sha256: Annotated[
-        str, Field(description="the version decided on; must be the current one"), limits.one_line(limits.MAX_SHA256)
-    ]
+        str,
+        Field(description="the version decided on, which must be the current one; empty: the current one"),
+        limits.one_line(limits.MAX_SHA256),
+    ] = ""
     comment: Annotated[str, limits.text(limits.MAX_COMMENT)] = ""
     channel: Channel = Channel.OPERATOR
     # Who sent it: the approver (email link) or an operator recording it on their behalf.

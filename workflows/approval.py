@@ -120,7 +120,9 @@ class ApprovalStep:
         party, approver, delegate = acting
         who = approver.email
         self._check_sender(request.channel, request.recorded_by, (delegate or approver).email)
-        if request.sha256 != self.document.sha256:
+        if not request.sha256 and request.channel is not Channel.OPERATOR:
+            raise RequestRefused("a decision through a link must name the version it is on")
+        if request.sha256 and request.sha256 != self.document.sha256:
             raise RequestRefused(
                 f"that decision is on another version; the current {self.subject} is version "
                 f"{self.document.version} (SHA-256 {self.document.sha256})"

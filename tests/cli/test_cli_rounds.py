@@ -216,7 +216,7 @@ async def test_an_operator_submits_a_draft_and_records_decisions_from_the_cli(
         )
         status = await consult.json("status", cid)
 
-    assert too_soon.exit_code == 1 and "no draft has been submitted yet" in too_soon.stderr
+    assert too_soon.exit_code == 1 and "no agreement draft awaits approval" in too_soon.stderr
     assert no_text.exit_code == 2 and "give the text: --en FILE and/or --es FILE" in no_text.stderr
     (draft,) = status["drafts"]
     assert f"Draft version 1 submitted (SHA-256 {draft['sha256']})" in submitted.stdout

@@ -46,7 +46,11 @@ async def test_with_no_worker_an_action_is_sent_twice_then_said_and_every_read_s
         ("round", "status", cid),
         ("round", "export", cid),
         ("round", "close", cid, "--reason", "Early", "--by", CL_OPERATOR),
-        ("draft", "decide", cid, "--approver", "a@b.example", "--decision", "approve", "--by", CL_OPERATOR),
         ("dossier", cid),
     ):
         _said(await consult(*command), unanswered)
+    # A decision on the current draft reads nothing first: it is an action, sent twice, then said.
+    decided = await consult(
+        "draft", "decide", cid, "--approver", "a@b.example", "--decision", "approve", "--by", CL_OPERATOR
+    )
+    _said(decided, "no worker answered in time: the request was sent, then sent once more with the same update id")

@@ -19,6 +19,7 @@ from consult.outbox import Outbox
 from infra.settings import SmtpSettings
 from operations import consultations as operations
 from operations.update_ids import update_id
+from schemas.approvals import Decision, DecisionRequest
 from schemas.consultation import ExtendDeadlineRequest, OpenRoundRequest
 from schemas.declaration import Pillar
 from schemas.pillar_inputs import SubmissionRecord
@@ -139,3 +140,13 @@ def test_an_update_id_is_the_request_s_digest() -> None:
     assert update_id("submit_input", request) != update_id(
         "submit_input", submission("CL", Pillar.FINANCING, CL_LEAD, "Another summary")
     )
+
+
+def test_a_decision_on_the_current_version_has_an_id_of_its_own_each_time_it_is_sent() -> None:
+    """It names no version, so the same words after a new version are a new decision: not the first's
+    answer. (Within one send, the retry keeps the id; the workflow takes one decision per version.)"""
+    request = DecisionRequest(approver="ana@minrel.example", decision=Decision.APPROVE, recorded_by=CL_OPERATOR)
+    first, second = update_id("decide", request, fresh=True), update_id("decide", request, fresh=True)
+    assert first != second
+    digest = update_id("decide", request)
+    assert first.startswith(f"{digest}-") and second.startswith(f"{digest}-")

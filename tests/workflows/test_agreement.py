@@ -9,9 +9,10 @@ from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
 from consult.outbox import Outbox
-from schemas.approvals import Decision, Outcome
+from schemas.approvals import Decision, DecisionRequest, Outcome
 from schemas.consultation import ConsultationStatus, Stage, StartDraftingRequest
 from schemas.declaration import Declaration
+from schemas.pillar_inputs import Channel
 from schemas.rounds import RoundState
 from tests.helpers import (
     AGENDA,
@@ -115,6 +116,30 @@ async def test_a_decline_ends_the_consultation(time_env: WorkflowEnvironment, ou
     declined = notices_of(outbox, declaration.id, "declined")
     assert recipients(declined) == everyone(declaration)
     assert all("Financing terms unacceptable" in body(m) for m in declined)
+
+
+async def test_an_operators_decision_naming_no_version_is_on_the_current_one_and_a_links_is_refused(
+    time_env: WorkflowEnvironment, outbox: Outbox
+) -> None:
+    declaration = two_approver_declaration(await time_env.get_current_time())
+    async with running_worker(time_env.client, outbox) as task_queue:
+        handle = await drafting(time_env, declaration, task_queue)
+        v1 = await submit(handle, "# Agreement\n", "# Acuerdo\n")
+        await delivered(handle, "approval_request")
+        by_link = DecisionRequest(
+            approver=US_LEAD, decision=Decision.APPROVE, channel=Channel.EMAIL_LINK, recorded_by=US_LEAD
+        )
+        with pytest.raises(WorkflowUpdateFailedError) as versionless_link:
+            await handle.execute_update(Consultation.decide, by_link)
+        on_behalf = DecisionRequest(approver=US_LEAD, decision=Decision.APPROVE, recorded_by=CL_OPERATOR)
+        record = await handle.execute_update(Consultation.decide, on_behalf)
+        with pytest.raises(WorkflowUpdateFailedError) as again:
+            await handle.execute_update(Consultation.decide, on_behalf)
+        status = await handle.query(Consultation.status)
+    assert "a decision through a link must name the version it is on" in str(versionless_link.value.cause)
+    assert (record.version, record.sha256, record.recorded_by) == (1, v1, CL_OPERATOR)
+    assert "already recorded" in str(again.value.cause)  # the same words twice: one decision
+    assert [(d.approver, d.version, d.sha256) for d in status.agreement_decisions] == [(US_LEAD, 1, v1)]
 
 
 async def test_drafts_only_while_drafting(time_env: WorkflowEnvironment, outbox: Outbox) -> None:
