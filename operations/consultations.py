@@ -251,7 +251,12 @@ async def current_minutes(
 
 
 async def open_round(client: Client, consultation_id: str, request: OpenRoundRequest) -> RoundRecord:
-    return await _update(client, consultation_id, OPEN_ROUND, request, RoundRecord)
+    """The next round. Its request names no round, and the next one may be asked for in the same words (the same
+    meeting, once the last round closed early): an id of its own per call, or Temporal would answer with the
+    round that request opened before. Sent twice, it opens one round: one round is open at a time."""
+    return await _update(
+        client, consultation_id, OPEN_ROUND, request, RoundRecord, update_id(OPEN_ROUND, request, fresh=True)
+    )
 
 
 async def extend(client: Client, consultation_id: str, request: ExtendDeadlineRequest) -> Extension:

@@ -24,8 +24,23 @@ from schemas.consultation import ExtendDeadlineRequest, OpenRoundRequest
 from schemas.declaration import Pillar
 from schemas.pillar_inputs import SubmissionRecord
 from schemas.rounds import SubmitInputRequest
-from tests.helpers import AGENDA, CL_LEAD, CL_OPERATOR, DAY, eventually, make_declaration, running_worker, submission
+from tests.helpers import (
+    AGENDA,
+    CL_LEAD,
+    CL_OPERATOR,
+    DAY,
+    Round,
+    close_round_with_approval,
+    eventually,
+    make_declaration,
+    round_closed,
+    round_exists,
+    running_worker,
+    submission,
+    two_approver_declaration,
+)
 from workers.main import build_worker
+from workflows.consultation import Consultation
 
 
 @dataclass
@@ -87,7 +102,6 @@ async def test_the_same_input_sent_twice_is_recorded_once_and_each_update_is_one
             resubmitted = dict(sent.names)
             ids = list(sent.update_ids)
         revised = await operations.submit_input(client, cid, submission("CL", Pillar.SUPPLY_CHAIN, CL_LEAD, "Revised"))
-        reopened = await operations.open_round(client, cid, opening)  # the same request: its first answer
         current = await operations.round_status(client, cid)
         consultation = await operations.status(client, cid)
 
@@ -99,7 +113,34 @@ async def test_the_same_input_sent_twice_is_recorded_once_and_each_update_is_one
     assert again == first and first.revision == 1
     assert revised.revision == 2
     assert [s.revision for s in current.submissions] == [1, 2]
-    assert reopened.number == 1 and len(consultation.rounds) == 1
+    assert len(consultation.rounds) == 1
+
+
+async def test_the_next_round_asked_for_in_the_same_words_is_opened_and_never_two_at_once(
+    dev_env: WorkflowEnvironment, outbox: Outbox
+) -> None:
+    """Opening a round names no round: the same request after round 1 closed (the same meeting, say) opens
+    round 2, not round 1's answer again; the same request while round 1 is open is refused."""
+    client = dev_env.client
+    declaration = two_approver_declaration(await dev_env.get_current_time())
+    cid, signed = declaration.id, declaration.signed_at
+    opening = OpenRoundRequest(
+        meeting_at=signed + 10 * DAY, inputs_due=signed + 8 * DAY, pillars=AGENDA, requested_by=CL_OPERATOR
+    )
+    async with running_worker(client, outbox) as task_queue:
+        handle = await operations.start(client, declaration, task_queue)
+        first = await operations.open_round(client, cid, opening)
+        with pytest.raises(operations.OperationError) as twice:
+            await operations.open_round(client, cid, opening)
+        round_ = Round(client, client.get_workflow_handle_for(Consultation.run, handle.id))
+        await eventually(lambda: round_exists(round_))
+        await close_round_with_approval(round_)
+        await eventually(lambda: round_closed(round_.consultation))
+        second = await operations.open_round(client, cid, opening)
+        consultation = await operations.status(client, cid)
+    assert (first.number, second.number) == (1, 2)
+    assert "round 1 is still open" in str(twice.value)
+    assert [r.number for r in consultation.rounds] == [1, 2]
 
 
 async def test_an_update_no_worker_answers_is_sent_once_more_with_the_same_id_then_said(
