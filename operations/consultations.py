@@ -16,10 +16,16 @@ describe of the consultation (its `ConsultationRound` attribute names the open
 round) and the update. What went wrong is found out only after a request failed
 (a describe, a status query), to say it in words.
 
-Every update carries an id derived from the request (`operations.update_ids`):
-Temporal applies an update id once per run, so one that no worker answered in
-time is sent once more with the same id, and a person repeating the command
-cannot record it twice either.
+Every update carries an id of its own (`operations.update_ids`): Temporal
+applies an update id once per run, so one that no worker answered in time is
+sent once more with the same id and recorded at most once. A person repeating
+the command cannot record it twice either: the workflow refuses what would
+repeat (the same input as the current one, a second open round, a decision or
+forwarding already recorded, a meeting already at that time, a draft or minutes
+while approvers have them). The id is not the request's alone: the same words
+sent later can mean something new (a round after the last one closed, an input
+changed back, a decision on the version current now), which an id shared with
+the earlier request would have answered with the earlier result.
 """
 
 from __future__ import annotations
@@ -251,12 +257,7 @@ async def current_minutes(
 
 
 async def open_round(client: Client, consultation_id: str, request: OpenRoundRequest) -> RoundRecord:
-    """The next round. Its request names no round, and the next one may be asked for in the same words (the same
-    meeting, once the last round closed early): an id of its own per call, or Temporal would answer with the
-    round that request opened before. Sent twice, it opens one round: one round is open at a time."""
-    return await _update(
-        client, consultation_id, OPEN_ROUND, request, RoundRecord, update_id(OPEN_ROUND, request, fresh=True)
-    )
+    return await _update(client, consultation_id, OPEN_ROUND, request, RoundRecord)
 
 
 async def extend(client: Client, consultation_id: str, request: ExtendDeadlineRequest) -> Extension:
@@ -286,19 +287,14 @@ async def decide_current_draft(client: Client, consultation_id: str, decision: D
     could see (a draft submitted a moment before the read was taken all the same), and cost a read of the
     whole consultation. The record says which version it is on.
     """
-    request = decision.request()
-    id = update_id(DECIDE, request, fresh=True)
-    return await _update(client, consultation_id, DECIDE, request, DecisionRecord, id)
+    return await _update(client, consultation_id, DECIDE, decision.request(), DecisionRecord)
 
 
-async def _update(
-    client: Client, consultation_id: str, name: str, request: BaseModel, result_type: type[Res], id: str | None = None
-) -> Res:
-    """Sent straight to the consultation: no request before it. Asked only once it failed: why.
-    `id`: the update's id, if not the one its request gives it (`operations.update_ids`)."""
+async def _update(client: Client, consultation_id: str, name: str, request: BaseModel, result_type: type[Res]) -> Res:
+    """Sent straight to the consultation: no request before it. Asked only once it failed: why."""
     handle = client.get_workflow_handle(workflow_id_for(consultation_id))
     try:
-        return await _send_update(handle, name, request, result_type, id)
+        return await _send_update(handle, name, request, result_type)
     except _Gone:
         raise await _consultation_problem(client, consultation_id) from None
     except _Unhandled as unhandled:
@@ -337,9 +333,7 @@ async def decide_current_minutes(client: Client, consultation_id: str, decision:
     """A decision on the latest round's minutes current when it arrives, recorded with that version and its
     SHA-256 (as `decide_current_draft`: the minutes are not read first)."""
     number = await _latest_round_number(client, consultation_id)
-    request = decision.request()
-    id = update_id(DECIDE, request, fresh=True)
-    return await _update_round(client, consultation_id, number, DECIDE, request, DecisionRecord, id)
+    return await _update_round(client, consultation_id, number, DECIDE, decision.request(), DecisionRecord)
 
 
 async def _round_update(
@@ -384,17 +378,11 @@ def _latest(consultation_id: str, current: ConsultationStatus) -> RoundRecord:
 
 
 async def _update_round(
-    client: Client,
-    consultation_id: str,
-    number: int,
-    name: str,
-    request: BaseModel,
-    result_type: type[Res],
-    id: str | None = None,
+    client: Client, consultation_id: str, number: int, name: str, request: BaseModel, result_type: type[Res]
 ) -> Res:
     handle = client.get_workflow_handle(round_workflow_id(workflow_id_for(consultation_id), number))
     try:
-        return await _send_update(handle, name, request, result_type, id)
+        return await _send_update(handle, name, request, result_type)
     except _Gone:
         pass
     except _Unhandled as unhandled:
@@ -424,12 +412,9 @@ class _Unhandled(Exception):
         self.error = error
 
 
-async def _send_update(
-    handle: WorkflowHandle[Any, Any], name: str, request: BaseModel, result_type: type[Res], id: str | None = None
-) -> Res:
-    """The update, with the id its request gives it (or `id`); sent once more, with the same id, if no answer
-    came in time."""
-    id = id or update_id(name, request)
+async def _send_update(handle: WorkflowHandle[Any, Any], name: str, request: BaseModel, result_type: type[Res]) -> Res:
+    """The update, with an id of its own; sent once more, with the same id, if no answer came in time."""
+    id = update_id(name, request, fresh=True)
     for attempt in (1, 2):
         try:
             result: Res = await handle.execute_update(

@@ -1,17 +1,16 @@
-"""Update ids derived from the request, so a retried action is applied once.
+"""Update ids, so an update sent again is recorded once.
 
-Temporal deduplicates updates by id on a workflow run: sending the same request
-again with the same id (a CLI retry after a timeout, a form posted twice) returns
-the first answer instead of recording a second time. The id is a digest of what
-is asked (the update's name and the request's canonical JSON), so two different
-requests never share an id and the same request always does.
+Temporal deduplicates updates by id on a workflow run: the same id sent again (a retry after a
+timeout, a form posted twice) returns the first answer instead of recording a second time. The id
+starts with the update's name and a digest of the request's canonical JSON, so two different
+requests never share one.
 
-A request that can mean something else each time it is sent gets an id of its own per call instead
-(`fresh=True`), still retried with that same id: a decision an operator records on "the current
-version" names none, and the same words a second time, after a new version, are a new decision;
-opening "the next round" with the same meeting as the last one opens another round. Sent twice,
-such a request is still recorded once: the workflow takes one decision per approver and version,
-and opens one round at a time.
+An email link's updates (`operations.links`) are scoped by what the link and its form say (the
+version decided on, the revision the form was opened on): the same form posted twice shares an id.
+An operator's (`operations.consultations`) get an id of their own per call as well (`fresh=True`),
+kept for the call's retry: what an operator asks names no version or round ("the current minutes",
+"the next round"), and the same words later can mean something new, which a shared id would have
+answered with the earlier result. The workflow itself refuses what would repeat.
 """
 
 from __future__ import annotations

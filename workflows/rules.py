@@ -144,7 +144,9 @@ def check_extend(
         raise RequestRefused(f"the first round is already open (stage {stage.value}); there is no deadline to extend")
     if not request.reason.strip():
         raise RequestRefused("an extension needs a reason")
-    if request.until <= deadline:
+    if request.until == deadline:  # the same extension again (repeated after a timeout, say)
+        raise RequestRefused(f"the deadline is already {fmt(deadline, tz)}; nothing to extend")
+    if request.until < deadline:
         raise RequestRefused(
             f"the new deadline ({fmt(request.until, tz)}) must be later than the current one ({fmt(deadline, tz)})"
         )
@@ -329,4 +331,9 @@ def check_submission(
     elif request.submitted_by != submitted.author:
         raise RequestRefused("an input sent through a link must be submitted by its author")
     cell = f"the input of {submitted.party}/{submitted.pillar.value}"
-    check_annexes(with_kept_files(request, current).input.attachments, cell)
+    recorded = with_kept_files(request, current).input
+    check_annexes(recorded.attachments, cell)
+    if current is not None and recorded == current.input:
+        # The same input sent again (a command repeated after a timeout, say): one revision, not two. The same
+        # text as an earlier revision that is no longer current is a change back, and is recorded.
+        raise RequestRefused(f"{cell} is already this one (revision {current.revision}); nothing new to record")

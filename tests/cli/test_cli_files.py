@@ -117,7 +117,11 @@ async def test_an_operator_attaches_keeps_drops_and_exports_files_from_the_cli(
         second = await consult(*submit, "--attach", str(photo), "--drop", "projects.csv")
         assert second.exit_code == 0, second.output
         assert "revision 2, with 2 file(s) (1 kept)" in second.stdout
-        # A resubmission with no file options keeps every file.
+        # The same input again is not a revision; a changed one with no file options keeps every file.
+        same = await consult(*submit)
+        assert same.exit_code == 1 and "the input of CL/financing is already this one (revision 2)" in same.stderr
+        changed = Path(financing).read_text().replace("summary: A blended", "summary: A revised blended")
+        Path(financing).write_text(changed)
         third = await consult(*submit)
         assert third.exit_code == 0 and "revision 3, with 2 file(s) (2 kept)" in third.stdout
         grid = await consult.json("round", "status", cid)

@@ -72,7 +72,7 @@ def requests_sent(monkeypatch: pytest.MonkeyPatch) -> Iterator[Requests]:
         yield sent
 
 
-async def test_the_same_input_sent_twice_is_recorded_once_and_each_update_is_one_or_two_requests(
+async def test_an_input_sent_twice_is_recorded_once_changed_back_is_recorded_and_updates_are_one_or_two_requests(
     dev_env: WorkflowEnvironment, outbox: Outbox, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     client = dev_env.client
@@ -98,21 +98,27 @@ async def test_the_same_input_sent_twice_is_recorded_once_and_each_update_is_one
 
             first = await eventually(submitted)
             sent.clear()
-            again = await operations.submit_input(client, cid, request)
+            with pytest.raises(operations.OperationError) as again:
+                await operations.submit_input(client, cid, request)
             resubmitted = dict(sent.names)
             ids = list(sent.update_ids)
         revised = await operations.submit_input(client, cid, submission("CL", Pillar.SUPPLY_CHAIN, CL_LEAD, "Revised"))
+        back = await operations.submit_input(client, cid, request)
         current = await operations.round_status(client, cid)
         consultation = await operations.status(client, cid)
 
     # A consultation update is the update alone; a round update one describe (which round is open) and the update.
     assert opened == {"update_workflow_execution": 1}
     assert resubmitted == {"describe_workflow_execution": 1, "update_workflow_execution": 1}
-    assert ids == [update_id("submit_input", request)]
-    # Sent twice, recorded once: the second answer is the first one.
-    assert again == first and first.revision == 1
-    assert revised.revision == 2
-    assert [s.revision for s in current.submissions] == [1, 2]
+    # An id of its own (the request's digest and a random part), kept for the call's retry.
+    (id,) = ids
+    assert id.startswith(f"{update_id('submit_input', request)}-")
+    # Sent twice, recorded once: the workflow says the same input is already the current one.
+    assert first.revision == 1
+    assert "the input of CL/supply_chain is already this one (revision 1)" in str(again.value)
+    # The same text once another revision is current is a change back: recorded, not the first answer again.
+    assert (revised.revision, back.revision) == (2, 3) and back.input == first.input
+    assert [s.revision for s in current.submissions] == [1, 2, 3]
     assert len(consultation.rounds) == 1
 
 
@@ -156,20 +162,25 @@ async def test_an_update_no_worker_answers_is_sent_once_more_with_the_same_id_th
     with requests_sent(monkeypatch) as sent, pytest.raises(operations.OperationError) as raised:
         await operations.extend(client, declaration.id, request)
 
-    assert sent.update_ids == [update_id("extend_deadline", request)] * 2
+    first_id, second_id = sent.update_ids
+    assert first_id == second_id and first_id.startswith(f"{update_id('extend_deadline', request)}-")
     message = str(raised.value)
     assert message.startswith("no worker answered in time")
     assert f"sent once more with the same update id ({sent.update_ids[0]})" in message
     assert "It may still be recorded when a worker picks it up" in message
     assert "Repeating the same command is safe: it is recorded at most once" in message
 
-    # A worker comes; the operator repeats the command: the deadline is extended once.
+    # A worker comes; the operator repeats the command: the deadline is extended once. The request left
+    # waiting is recorded when the worker picks it up, and the repeat is told the deadline is already that
+    # (were it dropped instead, the repeat would be the one recorded).
     monkeypatch.setattr(operations, "UPDATE_TIMEOUT", timedelta(seconds=30))
     async with build_worker(client, task_queue, SmtpSettings(host=outbox.host, port=outbox.port)):
-        extension = await operations.extend(client, declaration.id, request)
+        try:
+            await operations.extend(client, declaration.id, request)
+        except operations.OperationError as refused:
+            assert "refused: the deadline is already" in str(refused) and "nothing to extend" in str(refused)
         status = await operations.status(client, declaration.id)
-    assert extension.new_deadline == request.until
-    assert status.extensions == [extension]
+    assert [e.new_deadline for e in status.extensions] == [request.until]
 
 
 def test_an_update_id_is_the_request_s_digest() -> None:

@@ -10,7 +10,9 @@ from hypothesis import strategies as st
 
 from schemas.consultation import ExtendDeadlineRequest, OpenRoundRequest, Stage, WithdrawRequest
 from schemas.declaration import Pillar
-from tests.helpers import CL_OPERATOR, make_declaration
+from schemas.pillar_inputs import Channel, SubmissionRecord
+from schemas.rounds import SubmitInputRequest
+from tests.helpers import CL_LEAD, CL_OPERATOR, make_declaration, submission
 from workflows import rules
 from workflows.rules import ClockEventKind, RequestRefused
 
@@ -119,6 +121,7 @@ def test_the_deadline_message_shows_dates_in_the_declarations_zone() -> None:
     ("until_days", "reason", "stage", "message"),
     [
         (14, "agendas", Stage.DECLARED, "must be later than the current one"),
+        (15, "agendas", Stage.DECLARED, "the deadline is already .*; nothing to extend"),
         (20, " ", Stage.DECLARED, "needs a reason"),
         (20, "agendas", Stage.TECHNICAL_ROUNDS, "no deadline to extend"),
     ],
@@ -156,3 +159,31 @@ def test_withdrawal_needs_an_operator_and_a_reason() -> None:
         rules.check_withdraw(
             WithdrawRequest(reason="x", requested_by="a@b.example"), declaration=declaration, stage=Stage.DECLARED
         )
+
+
+def test_an_input_the_same_as_the_current_one_is_refused_and_one_changed_back_is_not() -> None:
+    """The same input again (a command repeated after a timeout) records no second revision; the text of an
+    earlier revision, once another is current, is a change back."""
+    first, revised = submission("CL", Pillar.FINANCING, CL_LEAD), submission("CL", Pillar.FINANCING, CL_LEAD, "New")
+
+    def check(request: SubmitInputRequest, current: SubmitInputRequest, revision: int) -> None:
+        record = SubmissionRecord(
+            revision=revision,
+            input=current.input,
+            submitted_by=CL_OPERATOR,
+            channel=Channel.OPERATOR,
+            submitted_at=SIGNED,
+        )
+        rules.check_submission(
+            request,
+            declaration=make_declaration(SIGNED),
+            agenda=[Pillar.FINANCING],
+            collecting=True,
+            round_number=1,
+            current=record,
+        )
+
+    with pytest.raises(RequestRefused, match=r"the input of CL/financing is already this one \(revision 2\)"):
+        check(first, first, 2)
+    check(first, revised, 2)  # back to the first text: accepted
+    check(revised, first, 1)
