@@ -11,7 +11,9 @@ lifecycle, patch `notices-beside-lifecycle`; tests/histories/issue-11/ one made 
 issue 11's quieter history, patch `quiet-history`; tests/histories/issue-13/ one with files: inputs
 with attachments, a resubmission keeping one, re-issued minutes and drafts with annexes;
 tests/histories/issue-11-notices/ one since a delivery sends in one activity and the consultation sends
-its own notices, patches `one-activity-per-run` and `notices-in-the-workflow`).
+its own notices, patches `one-activity-per-run` and `notices-in-the-workflow`;
+tests/histories/issue-11-round-notices/ one since a round sends its own notices too, patch
+`round-notices-in-the-workflow`).
 Record a new set (`make histories`) when a change is meant to be incompatible and is guarded by
 `workflow.patched`, or takes workflows down a new path (issue-13's files), into a new folder
 beside the old ones, so every version keeps replaying:

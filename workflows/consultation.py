@@ -38,7 +38,7 @@ from schemas.rounds import ROUND_PROGRESS_SIGNAL, RoundProgress, RoundState
 from workflows import grid, rules, views
 from workflows.agreement import AgreementStage
 from workflows.approval import ApprovalStep
-from workflows.notifier import QUIET_HISTORY, Notifier
+from workflows.notifier import IN_THE_WORKFLOW, QUIET_HISTORY, Notifier
 from workflows.pages import ConsultationPages
 from workflows.rules import ClockEventKind
 from workflows.technical_round import TechnicalRound, round_workflow_id
@@ -53,7 +53,7 @@ class Consultation(ConsultationPages, AgreementStage):
     @workflow.init
     def __init__(self, input: ConsultationInput) -> None:
         self._declaration = input.declaration
-        self._notifier = Notifier(input.declaration, input.declaration.id, deliver_here=True)
+        self._notifier = Notifier(input.declaration, input.declaration.id, deliver_here=IN_THE_WORKFLOW)
         self._tz = self._notifier.tz
         self._stage = Stage.DECLARED
         # Counted in the parties' working days when the declaration says so, from holidays recorded at start.

@@ -57,10 +57,14 @@ QUIET_HISTORY = "quiet-history"
 # NoticeDelivery child: one activity instead of a whole workflow (two starts, four workflow tasks, its own
 # visibility records) per notice. Should it not be through within `HERE_FOR` (SMTP down), whoever it has not
 # reached is handed to a NoticeDelivery that retries for the rest of the day, so the workflow can end soon
-# after. Only workflows built with `deliver_here` (the consultation: a round ends when its consultation
-# does, and would take its own activities with it) and only since this patch; earlier histories replay
-# their children.
+# after. Only workflows built with `deliver_here`, and only since its patch (the consultation's is this one);
+# earlier histories replay their children.
 IN_THE_WORKFLOW = "notices-in-the-workflow"
+# The same for a round, since this patch: its input requests, reminders, approval requests and the notice of
+# its approved minutes (it waits for them before it ends, as the consultation does). A round its consultation
+# ends (a withdrawal) is terminated with whatever it was still sending: the withdrawal's own notice tells
+# everyone, and cancels the meeting.
+ROUND_IN_THE_WORKFLOW = "round-notices-in-the-workflow"
 HERE_FOR = timedelta(minutes=1)
 # The consultation's last notices: it ends right after them, so they go beside it.
 LAST_KINDS = frozenset({NoticeKind.CONCLUDED, NoticeKind.DECLINED, NoticeKind.WITHDRAWN})
@@ -79,7 +83,8 @@ LAST_NOTICES_GRACE = timedelta(seconds=10)
 
 
 class Notifier:
-    def __init__(self, declaration: Declaration, prefix: str, *, deliver_here: bool = False) -> None:
+    def __init__(self, declaration: Declaration, prefix: str, *, deliver_here: str | None = None) -> None:
+        """`deliver_here`: the patch since which this workflow sends its notices itself (see IN_THE_WORKFLOW)."""
         self._declaration = declaration
         self._prefix = prefix
         self._deliver_here = deliver_here
@@ -169,10 +174,10 @@ class Notifier:
             if not recipients:  # e.g. a reminder when everyone has already decided
                 self.records[index] = record.settled(DeliveryOutcome())
             elif (
-                self._deliver_here
+                self._deliver_here is not None
                 and kind not in LAST_KINDS
                 and len(recipients) <= RECIPIENTS_PER_RUN
-                and workflow.patched(IN_THE_WORKFLOW)
+                and workflow.patched(self._deliver_here)
             ):
                 self._send_here(index, notice)
             else:

@@ -45,7 +45,7 @@ from schemas.rounds import (
 from workflows import grid, rules, views
 from workflows.approval import ApprovalStep
 from workflows.approval_updates import ApprovalUpdates
-from workflows.notifier import QUIET_HISTORY, Notifier
+from workflows.notifier import QUIET_HISTORY, ROUND_IN_THE_WORKFLOW, Notifier
 from workflows.pages import RoundPages
 from workflows.rules import ClockEventKind, RequestRefused
 from workflows.timing import wait_until
@@ -68,7 +68,9 @@ class TechnicalRound(RoundPages, ApprovalUpdates):
     def __init__(self, input: RoundInput) -> None:
         self._input = input
         self._declaration = input.declaration
-        self._notifier = Notifier(input.declaration, f"{input.declaration.id}.r{input.number}")
+        self._notifier = Notifier(
+            input.declaration, f"{input.declaration.id}.r{input.number}", deliver_here=ROUND_IN_THE_WORKFLOW
+        )
         self._state = RoundState.COLLECTING
         self._submissions: list[SubmissionRecord] = []
         self._close: tuple[str, str] | None = None  # (reason, by) when an operator closes early

@@ -29,7 +29,7 @@ from schemas import search_attributes as sa
 from schemas.approvals import Decision
 from schemas.declaration import Locale
 from schemas.documents import document_sha256
-from schemas.notices import BatchRequest, DeliveryInput
+from schemas.notices import BatchRequest
 from schemas.rounds import ReissueMinutesRequest, RoundState, RoundStatus
 from tests.helpers import (
     APPROVERS,
@@ -100,23 +100,24 @@ async def test_a_round_writes_no_repeated_upserts_no_per_input_signals_and_no_do
     assert record.state is RoundState.CLOSED
     assert record.grid == final.grid and all(all(row.values()) for row in record.grid.values())
 
-    # The approval request names the minutes (the round, the version): neither its delivery's input nor any
-    # of its messages carries their text, which is in the round's history where they were written.
+    # The approval request names the minutes (the round, the version): neither the activity the round sends it
+    # with (one for everyone: send_messages, patch round-notices-in-the-workflow) nor any of its messages
+    # carries their text, which is in the round's history where they were written.
     minutes = (await operations.round_of(client, round_.handle.id, 1)).minutes[-1]
-    assert notice.delivery_workflow_id
-    delivery = await history_of(client, notice.delivery_workflow_id)
-    delivery_input = delivery.events[0].workflow_execution_started_event_attributes.input.payloads[0]
-    delivered = (await decoded(delivery_input, DeliveryInput)).notice
-    assert delivered.documents == {} and delivered.document_source is not None
-    assert (delivered.document_source.workflow_id, delivered.document_source.version) == (
-        round_.handle.id,
-        minutes.version,
-    )
-    # One activity sends to everyone (send_messages), and it carries no text either.
-    [scheduled] = events_of(delivery, EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED)
+    assert notice.delivery_workflow_id is None and notice.activity_workflow_id == round_.handle.id
+    [scheduled] = [
+        e
+        for e in events_of(round_history, EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED)
+        if e.activity_task_scheduled_event_attributes.activity_id == notice.activity_id
+    ]
+    assert scheduled.activity_task_scheduled_event_attributes.activity_type.name == "send_messages"
     request = await decoded(scheduled.activity_task_scheduled_event_attributes.input.payloads[0], BatchRequest)
     assert [r.email for r in request.notice.recipients] == notice.recipients
-    assert request.notice.documents == {} and request.notice.document_source == delivered.document_source
+    source = request.notice.document_source
+    assert request.notice.documents == {} and source is not None
+    assert (source.workflow_id, source.version) == (round_.handle.id, minutes.version)
+    # No notice of the round went through a delivery workflow of its own.
+    assert not events_of(round_history, EventType.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED)
     for message in approval_mail:
         locale = message["Content-Language"]
         first_line = minutes.documents[locale].splitlines()[0].lstrip("# ")

@@ -5,7 +5,9 @@ On the time-skipping server with the real worker and real SMTP (aiosmtpd):
   workflow is started, every recipient gets one message, and the record says delivered;
 - with SMTP down past `HERE_FOR`, the people it had not reached are handed to a NoticeDelivery that
   goes on retrying; `status` says why the notice waits meanwhile; once SMTP is back everyone gets
-  exactly one message and the record is settled from the delivery.
+  exactly one message and the record is settled from the delivery;
+- a round does the same (patch round-notices-in-the-workflow), and does not end while its last notice
+  (the approved minutes) is neither through nor handed over.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from pathlib import Path
 
 import pytest
 from temporalio.api.enums.v1 import EventType
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.testing import WorkflowEnvironment
 
 from consult.outbox import Outbox
@@ -24,7 +26,19 @@ from infra.local import free_port
 from operations import consultations as operations
 from operations.consultations import start
 from schemas.notices import NoticeRecord, NoticeState
-from tests.helpers import eventually, everyone, mail_of, make_declaration, running_worker
+from schemas.rounds import RoundState
+from tests.helpers import (
+    APPROVERS,
+    eventually,
+    everyone,
+    mail_of,
+    make_declaration,
+    open_round,
+    received,
+    running_worker,
+    submit_all,
+    two_approver_declaration,
+)
 from workflows.notifier import HERE_FOR
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -102,3 +116,44 @@ async def test_with_smtp_down_past_here_for_the_notice_is_handed_to_a_delivery_a
     assert delivery and record.delivery_workflow_id == delivery
     assert addressees(outbox, declaration.id) == Counter(everyone(declaration))
     assert sorted(record.delivered) == sorted(everyone(declaration))
+
+
+async def test_a_round_sends_its_own_notices_and_does_not_end_before_its_last_one_is_through_or_handed_over(
+    time_env: WorkflowEnvironment, tmp_path: Path
+) -> None:
+    """The notice of approved minutes is the round's last: with SMTP down the round waits `HERE_FOR`, hands
+    whoever it has not reached to a delivery, then ends; once SMTP is back everyone gets it exactly once."""
+    client = time_env.client
+    outbox = Outbox(tmp_path / "outbox", port=free_port()).start()
+    declaration = two_approver_declaration(await time_env.get_current_time())
+    try:
+        async with running_worker(client, outbox) as task_queue:
+            round_ = await open_round(time_env, declaration, task_queue)
+            await submit_all(round_)
+            await round_.in_state(RoundState.MINUTES_APPROVAL)
+            await received(outbox, declaration.id, "approval_request", len(APPROVERS))
+            for approver in APPROVERS[:-1]:
+                await round_.decide(approver)
+            outbox.stop()
+            await round_.decide(APPROVERS[-1])
+
+            async def approved_notice() -> NoticeRecord | None:
+                return next((n for n in (await round_.status()).notices if n.kind == "approved"), None)
+
+            sending = await eventually(approved_notice, timeout=20)
+            assert sending.activity_id and sending.state is NoticeState.PENDING
+            assert (await round_.handle.describe()).status == WorkflowExecutionStatus.RUNNING
+            await time_env.sleep(HERE_FOR + timedelta(seconds=10))
+            final = await round_.handle.result()
+            outbox.start()
+            mail = await received(outbox, declaration.id, "approved", len(everyone(declaration)))
+            round_history = await round_.handle.fetch_history()
+    finally:
+        outbox.stop()
+    [handed_over] = [n for n in final.notices if n.kind == "approved"]
+    assert handed_over.delivery_workflow_id  # the rest went to a delivery that outlived the round
+    # Every earlier notice of the round went out from its own activity, none through a delivery workflow.
+    assert all(n.activity_id and n.state is NoticeState.DELIVERED for n in final.notices if n.kind != "approved")
+    kinds = [e.event_type for e in round_history.events]
+    assert kinds.count(EventType.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED) == 1
+    assert Counter(m["To"].addresses[0].addr_spec for m in mail) == Counter(everyone(declaration))

@@ -5,7 +5,8 @@ scripts/record_histories.py, each folder by the code of its time (notices-beside
 since notices are delivered beside the lifecycle, with one notice's delivery;
 issue-11/: since issue 11's patch quiet-history, with a delivery of minutes; issue-13/: with
 files attached to inputs, minutes and drafts; issue-11-notices/: since deliveries send in one
-activity and the consultation sends its own notices).
+activity and the consultation sends its own notices; issue-11-round-notices/: since a round sends its
+own notices too).
 A change that would break a running workflow fails here with a non-determinism
 error; guard it with `workflow.patched`.
 """
@@ -40,6 +41,8 @@ FOLDERS = {
     # issue-11-notices/: since a delivery sends in one activity (patch one-activity-per-run) and the
     # consultation sends its own notices (patch notices-in-the-workflow)
     "issue-11-notices": LIFECYCLE | {MINUTES_DELIVERY},
+    # issue-11-round-notices/: since a round sends its own notices too (patch round-notices-in-the-workflow)
+    "issue-11-round-notices": LIFECYCLE,
     # issue-13/: with files (inputs' attachments, a resubmission keeping one, minutes' and drafts' annexes)
     "issue-13": LIFECYCLE | {MINUTES_DELIVERY},
 }
@@ -100,3 +103,20 @@ def test_the_issue_11_notices_histories_send_in_one_activity() -> None:
 
     assert "send_messages" in activities("consultation-replay-concluded")
     assert activities("consultation-replay-concluded-round-1-notice-002-approval_request") == ["send_messages"]
+
+
+def test_the_issue_11_round_notices_histories_send_a_rounds_notices_from_its_own_activities() -> None:
+    """What issue-11-round-notices/ replays: a round that schedules send_messages itself and starts no child."""
+    folder = next(p.parent for p in HISTORIES if p.parent.name == "issue-11-round-notices")
+    history = WorkflowHistory.from_json(
+        "consultation-replay-concluded-round-1",
+        (folder / "consultation-replay-concluded-round-1.json").read_text(),
+    )
+    kinds = [e.event_type for e in history.events]
+    scheduled = [
+        e.activity_task_scheduled_event_attributes.activity_type.name
+        for e in history.events
+        if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
+    ]
+    assert scheduled.count("send_messages") >= 3  # input requests, approval requests, approved minutes
+    assert EventType.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED not in kinds
