@@ -110,7 +110,23 @@ class _Headers(HeaderRegistry):
     Its registry builds a new class every time a header is set or written (a dozen per message, a third of
     the time a message took to write), and parses every value again: the same two dozen Content-Type,
     Content-Transfer-Encoding, Subject and Date values, in every message of a notice. A header is an
-    immutable string, so one parsed value serves every message that sets it."""
+    immutable string, so one parsed value serves every message that sets it. Only headers that repeat are
+    kept (`SHARED`): a recipient's own (To, Message-ID) would only fill the cache with parse trees."""
+
+    SHARED = frozenset(
+        {
+            "content-type",
+            "content-transfer-encoding",
+            "content-disposition",
+            "content-language",
+            "mime-version",
+            "subject",
+            "from",
+            "date",
+            "x-consultation-id",
+            "x-consultation-notice",
+        }
+    )
 
     def __init__(self) -> None:
         super().__init__(base_class=_FoldedOnce)
@@ -120,11 +136,11 @@ class _Headers(HeaderRegistry):
         return super().__getitem__(name)
 
     def __call__(self, name: str, value: Any) -> BaseHeader:
-        if isinstance(value, str):
+        if isinstance(value, str) and name.lower() in self.SHARED:
             return self._parsed(name, value)
         return super().__call__(name, value)
 
-    @functools.lru_cache(maxsize=4096)  # noqa: B019 (one registry for the process)
+    @functools.lru_cache(maxsize=512)  # noqa: B019 (one registry for the process)
     def _parsed(self, name: str, value: str) -> BaseHeader:
         return super().__call__(name, value)
 
