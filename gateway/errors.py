@@ -11,6 +11,7 @@ from temporalio.client import WorkflowUpdateRPCTimeoutOrCancelledError
 from temporalio.service import RPCError, RPCStatusCode
 
 from infra.storage import storage_problem
+from operations.not_ready import workflow_not_ready
 from schemas.declaration import Locale
 
 # CANCELLED: the gateway never cancels a call itself; the SDK reports its own rpc_timeout
@@ -38,7 +39,8 @@ def out_of_reach(error: BaseException) -> bool:
     if isinstance(error, Unavailable | WorkflowUpdateRPCTimeoutOrCancelledError | ConnectionError | TimeoutError):
         return True
     if isinstance(error, RPCError):
-        return error.status in OUT_OF_REACH
+        # A workflow not ready for updates for a moment (operations.not_ready) is as good as out of reach.
+        return error.status in OUT_OF_REACH or workflow_not_ready(error)
     if storage_problem(error) is not None:  # the file store (logged with what is wrong)
         return True
     # The SDK reports a connection it could not make (also a lazy one, on its first call) as a bare

@@ -114,6 +114,10 @@ def failure_message(error: Exception, session: Session) -> tuple[str, int] | Non
 def _rpc_message(error: RPCError, session: Session) -> str:
     from temporalio.service import RPCStatusCode
 
+    from operations import not_ready
+
+    if not_ready.workflow_not_ready(error):
+        return not_ready.MESSAGE
     if error.status == RPCStatusCode.FAILED_PRECONDITION and "no poller seen" in error.message:
         # The server's answer to a query a minute or so after the last worker stopped.
         queue = session.settings.task_queue
