@@ -276,10 +276,6 @@ async def submit_draft(client: Client, consultation_id: str, request: SubmitDraf
     return await _update(client, consultation_id, SUBMIT_DRAFT, request, DocumentVersion)
 
 
-async def decide_agreement(client: Client, consultation_id: str, request: DecisionRequest) -> DecisionRecord:
-    return await _update(client, consultation_id, DECIDE, request, DecisionRecord)
-
-
 async def decide_current_draft(client: Client, consultation_id: str, decision: DecisionOnBehalf) -> DecisionRecord:
     """A decision on the draft current when it arrives, recorded with that version and its SHA-256.
 
@@ -323,10 +319,6 @@ async def reschedule_meeting(
 
 async def reissue_minutes(client: Client, consultation_id: str, request: ReissueMinutesRequest) -> DocumentVersion:
     return await _round_update(client, consultation_id, REISSUE_MINUTES, request, DocumentVersion)
-
-
-async def decide_minutes(client: Client, consultation_id: str, request: DecisionRequest) -> DecisionRecord:
-    return await _round_update(client, consultation_id, DECIDE, request, DecisionRecord)
 
 
 async def decide_current_minutes(client: Client, consultation_id: str, decision: DecisionOnBehalf) -> DecisionRecord:

@@ -5,8 +5,10 @@ deterministic (the n-th notice of that workflow), so replays and activity
 retries produce the same Message-IDs.
 
 A notice never blocks the lifecycle: `send` records it as pending, starts its
-`NoticeDelivery` child workflow and returns; a background task settles the
-record when the delivery ends (which may be a day later if SMTP is down).
+delivery and returns; a background task settles the record when the delivery
+ends (which may be a day later if SMTP is down). The delivery is the workflow's
+own `send_messages` activity (see IN_THE_WORKFLOW), or a `NoticeDelivery` child
+workflow for the notices that outlive it and for workflows recorded before.
 Workflows that started before this awaited one `send_notice` activity per
 notice; their histories take that path still (patch `notices-beside-lifecycle`).
 """
