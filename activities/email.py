@@ -438,7 +438,10 @@ class Mailer:
     def _link_for(self, notice: Notice, recipient: Recipient) -> str | None:
         if notice.link is None or self._links is None:
             return None
-        return f"{self._gateway_url}/l/{self._links.sign(notice.link, recipient.email)}"
+        token = self._links.sign(
+            notice.link, recipient.email, locale=recipient.locale, utc_offset_minutes=notice.utc_offset_minutes
+        )
+        return f"{self._gateway_url}/l/{token}"
 
     def _client(self) -> aiosmtplib.SMTP:
         s = self._smtp

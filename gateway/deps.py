@@ -22,7 +22,7 @@ from temporalio.converter import PayloadCodec
 
 from gateway.errors import PageError, Unavailable, connecting_failed
 from gateway.kept import Kept
-from gateway.page import Page, Reader, Readers, invalid, load_page, operators_of
+from gateway.page import Page, Reader, Readers, Voice, invalid, load_page, operators_of
 from gateway.render import locale_of
 from gateway.texts import texts, words_for
 from gateway.uploads import TooLarge, read_form, read_upload_form
@@ -148,8 +148,17 @@ class Link:
         """Who reads the link: known from an earlier page of it, else read with its page."""
         return self.readers.get(self.claims) or (await self.page()).reader
 
+    def known_voice(self) -> Voice | None:
+        """How the reader reads their answers, if known without asking the workflow: signed into the
+        link, or from an earlier page of it."""
+        known = self.readers.get(self.claims)
+        return Voice.signed(self.claims) or (known.voice if known else None)
+
+    async def voice(self) -> Voice:
+        return self.known_voice() or (await self.reader()).voice
+
     async def locale(self) -> Locale:
-        return (await self.reader()).locale
+        return (await self.voice()).locale
 
 
 async def get_link(token: str, request: Request, rpc_timeout: RpcTimeout) -> Link:

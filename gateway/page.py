@@ -4,8 +4,10 @@
 shaped for the page: never the declaration or the whole status. Opening a link changes nothing.
 
 Who reads a link (name, party, language, the consultation's zone) never changes for a workflow
-run, so each page read keeps it in `Readers`: a decision posted from a page that was read answers
-in the reader's language without asking the workflow anything but the decision itself.
+run. How they read (`Voice`: their language and the zone) is signed into the links of notices sent
+since issue 11, and each page read keeps the whole reader in `Readers`: a decision is answered in the
+reader's words without asking the workflow anything but the decision itself (a link signed before,
+whose page was not read in this process, reads it beside the decision).
 `Page` is also where a route finds its words, in the reader's language.
 """
 
@@ -30,6 +32,21 @@ from schemas.pages import ApprovalPage, InputPage, LinkPage, LinkPageRequest, Pa
 
 
 @dataclass(frozen=True)
+class Voice:
+    """How a reader reads their answers: their language, and the consultation's zone for dates."""
+
+    locale: Locale
+    tz: timezone
+
+    @classmethod
+    def signed(cls, claims: LinkClaims) -> Voice | None:
+        """From the link itself, when its notice signed them in (links signed before did not)."""
+        if claims.locale is None or claims.utc_offset_minutes is None:
+            return None
+        return cls(claims.locale, timezone(timedelta(minutes=claims.utc_offset_minutes)))
+
+
+@dataclass(frozen=True)
 class Reader:
     """Who reads a link, and the consultation they read it in: fixed for the life of a workflow run."""
 
@@ -41,6 +58,10 @@ class Reader:
     @property
     def locale(self) -> Locale:
         return self.person.locale
+
+    @property
+    def voice(self) -> Voice:
+        return Voice(self.locale, self.tz)
 
     @classmethod
     def of(cls, page: LinkPage) -> Reader | None:
@@ -107,7 +128,7 @@ class Page:
         return words_for(self.locale)
 
     def when(self, moment: datetime | None) -> str:
-        return when(self.reader, moment)
+        return when(self.reader.voice, moment)
 
     def decision_word(self, decision: Decision) -> str:
         return decision_word(self.locale, decision)
@@ -134,8 +155,8 @@ def invalid(locale: Locale) -> PageError:
     return PageError(400, "invalid", texts(locale)["invalid_detail"], locale)
 
 
-def when(reader: Reader, moment: datetime | None) -> str:
-    return _when(reader.locale, reader.tz, moment) if moment else ""
+def when(voice: Voice, moment: datetime | None) -> str:
+    return _when(voice.locale, voice.tz, moment) if moment else ""
 
 
 @functools.lru_cache(maxsize=4096)

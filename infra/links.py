@@ -15,6 +15,7 @@ from typing import Any
 import jwt
 from pydantic import SecretStr
 
+from schemas.declaration import Locale
 from schemas.links import FEED_LIFETIME, FeedClaims, FileClaims, FileLinkSpec, LinkClaims, LinkPurpose, LinkSpec
 
 ALGORITHM = "HS256"
@@ -85,8 +86,12 @@ class LinkSigner:
         self._keys = keys
         self._signing_kid = next(iter(keys))
 
-    def sign(self, spec: LinkSpec, recipient: str) -> str:
-        claims = {
+    def sign(
+        self, spec: LinkSpec, recipient: str, *, locale: Locale | None = None, utc_offset_minutes: int | None = None
+    ) -> str:
+        """A page link for one recipient; `locale` and `utc_offset_minutes` (how they read it: their
+        language and the consultation's zone) let the gateway answer a decision without reading the page."""
+        claims: dict[str, object] = {
             "aud": AUDIENCE,
             "sub": recipient,
             "exp": int(spec.expires_at.timestamp()),
@@ -97,6 +102,8 @@ class LinkSigner:
             "ver": spec.version,
             "sha": spec.sha256,
         }
+        if locale is not None and utc_offset_minutes is not None:
+            claims |= {"loc": locale.value, "utc": utc_offset_minutes}
         return self._encode(claims)
 
     def sign_feed(self, operator: str, version: int, now: datetime) -> str:
@@ -231,6 +238,8 @@ def _claims(raw: dict[str, Any]) -> LinkClaims:
             "sha256": raw.get("sha"),
             "recipient": raw["sub"],
             "expires_at": _expiry(raw),
+            "locale": raw.get("loc"),
+            "utc_offset_minutes": raw.get("utc"),
         }
     )
 

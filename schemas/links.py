@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
-from schemas.declaration import Pillar
+from schemas.declaration import Locale, Pillar
 
 # A link stays usable a little after its request's deadline: a late decision is
 # still recorded (and shown as late) rather than bounced.
@@ -49,6 +49,10 @@ class LinkClaims(BaseModel):
     sha256: str | None
     recipient: str
     expires_at: datetime
+    # How the recipient reads their pages, signed into the link by the notice that carries it, so a
+    # decision's answer is written without asking the workflow; None in a link signed before.
+    locale: Locale | None = None
+    utc_offset_minutes: int | None = Field(default=None, gt=-24 * 60, lt=24 * 60)
 
 
 # An operator's calendar feed URL stays valid this long: a calendar app polls it for months,

@@ -22,7 +22,7 @@ from activities.wording import FileGroup
 from gateway.deps import Link, PostedForm, VerifiedLink
 from gateway.downloads import file_lines
 from gateway.forms import field_errors
-from gateway.page import Page, Reader, decision_word, when
+from gateway.page import Page, Voice, decision_word, when
 from gateway.render import document_html, message, render
 from gateway.texts import texts
 from operations import links
@@ -115,15 +115,15 @@ async def _approval_link(link: Link) -> None:
         raise (await link.page()).invalid()
 
 
-def _recorded(request: Request, reader: Reader, record: DecisionRecord) -> Response:
-    t = texts(reader.locale)
+def _recorded(request: Request, voice: Voice, record: DecisionRecord) -> Response:
+    t = texts(voice.locale)
     detail = t["recorded_detail"].format(
-        decision=decision_word(reader.locale, record.decision),
+        decision=decision_word(voice.locale, record.decision),
         version=record.version,
         sha=record.sha256,
-        when=when(reader, record.at),
+        when=when(voice, record.at),
     )
-    return message(request, 200, reader.locale, t["recorded"], detail)
+    return message(request, 200, voice.locale, t["recorded"], detail)
 
 
 async def _again(request: Request, link: Link, text_key: str, comment: str = "") -> Response:
@@ -141,13 +141,13 @@ def _explained(request: Request, fresh: Page, refusal: str, comment: str = "") -
     return approval_page(request, fresh, 400, refusal, comment)
 
 
-def _reader_alongside(link: Link) -> asyncio.Future[Reader]:
-    """Who reads the link, for the answer: known from the page they decided on, or else read while
-    the update is sent (the answer then waits for the slower of the two, not for both)."""
-    known = link.readers.get(link.claims)
+def _voice_alongside(link: Link) -> asyncio.Future[Voice]:
+    """How the reader reads the answer: signed into the link (or known from the page they decided on),
+    or else read while the update is sent (the answer then waits for the slower of the two, not for both)."""
+    known = link.known_voice()
     if known is None:
-        return asyncio.ensure_future(link.reader())
-    done: asyncio.Future[Reader] = asyncio.get_running_loop().create_future()
+        return asyncio.ensure_future(link.voice())
+    done: asyncio.Future[Voice] = asyncio.get_running_loop().create_future()
     done.set_result(known)
     return done
 
@@ -160,11 +160,11 @@ def _refused(failure: BaseException) -> bool:
     return isinstance(failure, WorkflowUpdateFailedError)
 
 
-async def _dropped(reader: asyncio.Future[Reader]) -> None:
-    """The reader read alongside an update that failed: not needed (a refusal reads the page afresh)."""
-    reader.cancel()
+async def _dropped(voice: asyncio.Future[Voice]) -> None:
+    """The voice read alongside an update that failed: not needed (a refusal reads the page afresh)."""
+    voice.cancel()
     with contextlib.suppress(BaseException):
-        await reader
+        await voice
 
 
 @router.post("/decision", response_class=HTMLResponse)
@@ -194,13 +194,13 @@ async def decide(request: Request, link: VerifiedLink, form: PostedForm) -> Resp
         errors = field_errors(error, page.words)
         return approval_page(request, page, 400, errors.get("comment", page.t["invalid_detail"]), comment)
     client = await link.client()
-    reader = _reader_alongside(link)
+    voice = _voice_alongside(link)
     try:
         record = await links.decide_by_link(
             client, claims.workflow_id, decision_request, version=claims.version, rpc_timeout=link.rpc_timeout
         )
     except BaseException as failure:
-        await _dropped(reader)
+        await _dropped(voice)
         if not _refused(failure):
             raise  # out of reach (a 503) or a bug (a 500)
         # Lost a race with another click, the request closed meanwhile, or a newer version is out (or
@@ -209,10 +209,10 @@ async def decide(request: Request, link: VerifiedLink, form: PostedForm) -> Resp
         fresh = await link.page()
         earlier = fresh.approval.earlier
         if earlier is not None and _same(earlier, decision_request):
-            return _recorded(request, fresh.reader, earlier)
+            return _recorded(request, fresh.reader.voice, earlier)
         refusal = _refusal(failure) if isinstance(failure, WorkflowUpdateFailedError) else ""
         return _explained(request, fresh, refusal, comment)
-    return _recorded(request, await reader, record)
+    return _recorded(request, await voice, record)
 
 
 def _same(record: DecisionRecord, request: DecisionRequest) -> bool:
@@ -238,18 +238,18 @@ async def delegate(request: Request, link: VerifiedLink, form: PostedForm) -> Re
     except ValidationError:  # not an address: the page offers a list, so this is a hand-made request
         return await _again(request, link, "choose_colleague")
     client = await link.client()
-    reader = _reader_alongside(link)
+    voice = _voice_alongside(link)
     try:
         record = await links.delegate_by_link(
             client, claims.workflow_id, delegate_request, version=claims.version, rpc_timeout=link.rpc_timeout
         )
     except BaseException as failure:
-        await _dropped(reader)
+        await _dropped(voice)
         if not _refused(failure):
             raise
         refusal = _refusal(failure) if isinstance(failure, WorkflowUpdateFailedError) else ""
         return _explained(request, await link.page(), refusal)
-    known = await reader
+    known = await voice
     t = texts(known.locale)
     detail = t["forwarded_detail"].format(name=record.delegate_name, version=record.version)
     return message(request, 200, known.locale, t["forwarded"], detail)

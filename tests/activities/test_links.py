@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from infra.links import LinkError, LinkSigner, parse_keys, parse_revoked
+from schemas.declaration import Locale
 from schemas.links import LinkPurpose, LinkSpec
 
 OLD = "old:" + "o" * 40
@@ -30,6 +31,27 @@ def test_a_token_carries_its_request_and_recipient() -> None:
     assert claims.recipient == "ana@minrel.example"
     assert (claims.workflow_id, claims.version, claims.sha256) == (SPEC.workflow_id, 2, SPEC.sha256)
     assert abs(claims.expires_at - SPEC.expires_at) < timedelta(seconds=1)
+
+
+def test_a_token_can_carry_how_its_reader_reads_and_one_signed_before_carries_nothing() -> None:
+    signer = LinkSigner(parse_keys(NEW))
+    claims = signer.verify(signer.sign(SPEC, "ana@minrel.example", locale=Locale.ES, utc_offset_minutes=-180))
+    assert (claims.locale, claims.utc_offset_minutes) == (Locale.ES, -180)
+    # The links already in people's inboxes were signed without them: they verify as before.
+    earlier = signer.verify(signer.sign(SPEC, "ana@minrel.example"))
+    assert (earlier.locale, earlier.utc_offset_minutes) == (None, None)
+
+
+@pytest.mark.parametrize("extra", [{"loc": "xx", "utc": 0}, {"loc": "es", "utc": 24 * 60}, {"loc": "es", "utc": 1.5}])
+def test_a_signed_token_with_a_reading_that_makes_no_sense_is_refused(extra: dict[str, object]) -> None:
+    # A key that signs is not trusted to sign sensible claims (see LinkSigner.verify).
+    import jwt
+
+    signer = LinkSigner(parse_keys(NEW))
+    claims = jwt.decode(signer.sign(SPEC, "a@b.example"), options={"verify_signature": False})
+    token = jwt.encode(claims | extra, "n" * 40, algorithm="HS256", headers={"kid": "new"})
+    with pytest.raises(LinkError, match="damaged"):
+        signer.verify(token)
 
 
 def test_keys_rotate_old_links_verify_until_their_key_is_removed() -> None:

@@ -6,17 +6,27 @@ from __future__ import annotations
 
 import asyncio
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import httpx
 import pytest
-from temporalio.client import WorkflowHandle
+from temporalio.client import (
+    Client,
+    Interceptor,
+    OutboundInterceptor,
+    QueryWorkflowInput,
+    StartWorkflowUpdateInput,
+    WorkflowHandle,
+    WorkflowUpdateHandle,
+)
 from temporalio.testing import WorkflowEnvironment
 
 from consult.outbox import Outbox
+from gateway.app import create_app
 from gateway.deps import VerifiedTokens
 from gateway.render import document_html
+from infra.i18n import Words
 from infra.links import LinkError, LinkSigner, parse_keys
 from schemas.declaration import Locale, Pillar
 from schemas.links import LinkPurpose, LinkSpec
@@ -34,7 +44,7 @@ from tests.helpers import (
     start_with_round,
     two_approver_declaration,
 )
-from tests.helpers.gateway import LINK_KEYS, Gateway, link_in, mail_to
+from tests.helpers.gateway import LINK_KEYS, Gateway, link_in, mail_to, serving
 from workflows.technical_round import TechnicalRound
 
 MINUTES_V2 = {
@@ -97,6 +107,74 @@ async def test_a_decision_posted_twice_is_recorded_once_and_a_replaced_version_i
 
         status = await round_handle.query(TechnicalRound.status)
     assert [(d.approver, d.version) for d in status.decisions] == [(CL_APPROVER, 1), (US_LEAD, 1)]
+
+
+class Calls(Interceptor):
+    """What a client asked Temporal: "query" or "update", in order."""
+
+    def __init__(self) -> None:
+        self.made: list[str] = []
+
+    def intercept_client(self, next: OutboundInterceptor) -> OutboundInterceptor:
+        return _Counting(next, self.made)
+
+
+class _Counting(OutboundInterceptor):
+    def __init__(self, next: OutboundInterceptor, made: list[str]) -> None:
+        super().__init__(next)
+        self._made = made
+
+    async def query_workflow(self, input: QueryWorkflowInput) -> Any:
+        self._made.append("query")
+        return await super().query_workflow(input)
+
+    async def start_workflow_update(self, input: StartWorkflowUpdateInput) -> WorkflowUpdateHandle[Any]:
+        self._made.append("update")
+        return await super().start_workflow_update(input)
+
+
+async def test_a_decision_through_a_link_is_one_request_to_temporal_answered_in_the_readers_words(
+    dev_env: WorkflowEnvironment, outbox: Outbox
+) -> None:
+    """A link says how its reader reads (their language, the consultation's zone), signed in by the notice
+    that carries it: a decision posted from it is answered without reading the page first, as one update.
+    A link signed before links said so (still in people's inboxes) is answered the same, reading the page."""
+    santiago = timezone(timedelta(hours=-3))  # not UTC, which a date formatted in no zone would show
+    declaration = two_approver_declaration((await dev_env.get_current_time()).astimezone(santiago))
+    cid = declaration.id
+    signer = LinkSigner(parse_keys(LINK_KEYS))
+    calls = Calls()
+    config = dev_env.client.config()
+    config["interceptors"] = [calls]
+    client = Client(**config)
+
+    async def clients() -> Client:
+        return client
+
+    async with (
+        serving(create_app(signer=signer, clients=clients)) as url,
+        running_worker(dev_env.client, outbox, signer, url) as task_queue,
+    ):
+        _, round_handle = await start_with_round(dev_env.client, declaration, task_queue, [Pillar.FINANCING])
+        await eventually(lambda: mail_to(outbox, cid, "input_request", CL_LEAD))
+        await round_handle.execute_update(TechnicalRound.close, CloseRoundRequest(reason="r", requested_by=CL_OPERATOR))
+        await eventually(lambda: all(mail_to(outbox, cid, "approval_request", a) for a in (US_LEAD, US_APPROVER_2)))
+        us_link = link_in(outbox, cid, "approval_request", US_LEAD)
+        emailed = signer.verify(us_link.rsplit("/", 1)[1])
+        earlier_spec = LinkSpec(**emailed.model_dump(exclude={"recipient", "locale", "utc_offset_minutes"}))
+        earlier_link = f"{url}/l/{signer.sign(earlier_spec, US_APPROVER_2)}"
+        async with httpx.AsyncClient() as http:
+            answer = await http.post(f"{us_link}/decision", data={"decision": "approve"})
+            assert calls.made == ["update"], calls.made
+            calls.made.clear()
+            earlier = await http.post(f"{earlier_link}/decision", data={"decision": "approve"})
+            assert sorted(calls.made) == ["query", "update"], calls.made
+        status = await round_handle.query(TechnicalRound.status)
+    for response, approver in ((answer, US_LEAD), (earlier, US_APPROVER_2)):
+        record = next(d for d in status.decisions if d.approver == approver)
+        assert response.status_code == 200, response.text
+        assert "Your decision is recorded" in response.text
+        assert Words(Locale.EN).when(record.at, santiago) in response.text
 
 
 def mail_link(outbox: Outbox, cid: str, recipient: str, index: int) -> str:
