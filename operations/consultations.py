@@ -37,7 +37,9 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
-from temporalio.api.enums.v1 import EventType
+from temporalio.api.enums.v1 import EventType, TaskQueueKind, TaskQueueType
+from temporalio.api.taskqueue.v1 import TaskQueue
+from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import (
     Client,
     WorkflowExecutionDescription,
@@ -517,11 +519,11 @@ async def _read(
     except RPCError as err:
         if err.status == RPCStatusCode.NOT_FOUND:
             raise await missing() from None
-        raise await _query_problem(handle, err) from None
+        raise await _query_problem(client, handle, err) from None
 
 
-async def _query_problem(handle: WorkflowHandle[Any, Any], err: RPCError) -> Exception:
-    """A query no worker answered, said with the task queue that has no worker."""
+async def _query_problem(client: Client, handle: WorkflowHandle[Any, Any], err: RPCError) -> Exception:
+    """A query no worker answered, said with the task queue, and whether a worker is there but busy."""
     no_poller = err.status == RPCStatusCode.FAILED_PRECONDITION and "no poller seen" in err.message
     timed_out = err.status in (RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.CANCELLED)
     if not (no_poller or timed_out):
@@ -530,12 +532,37 @@ async def _query_problem(handle: WorkflowHandle[Any, Any], err: RPCError) -> Exc
         queue = (await handle.describe()).task_queue
     except RPCError:
         queue = "(unknown: the workflow could not be described)"
+        timed_out = no_poller = False
     if no_poller:
         return OperationError(f"no worker is running for task queue {queue}; start `consult worker` (or `consult dev`)")
+    seconds = f"{QUERY_TIMEOUT.total_seconds():g}"
+    if timed_out and await _worker_polling(client, queue):
+        return OperationError(
+            f"no worker answered within {seconds} s: the worker on task queue {queue} is running but busy; "
+            "nothing was changed, try again in a moment"
+        )
     return OperationError(
-        f"no worker answered within {QUERY_TIMEOUT.total_seconds():g} s; is `consult worker` (or `consult dev`) "
-        f"running on task queue {queue}?"
+        f"no worker answered within {seconds} s; is `consult worker` (or `consult dev`) running on task queue {queue}?"
     )
+
+
+# A worker asks its task queue for work all the time it runs (each ask waits up to a minute for a task).
+POLLED_WITHIN = timedelta(minutes=2)
+
+
+async def _worker_polling(client: Client, queue: str) -> bool:
+    """Whether a worker asked `queue` for workflow tasks lately: it is running, only slow to answer."""
+    request = DescribeTaskQueueRequest(
+        namespace=client.namespace,
+        task_queue=TaskQueue(name=queue, kind=TaskQueueKind.TASK_QUEUE_KIND_NORMAL),
+        task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+    )
+    try:
+        pollers = (await client.workflow_service.describe_task_queue(request, timeout=QUERY_TIMEOUT)).pollers
+    except RPCError:
+        return False
+    since = datetime.now(UTC) - POLLED_WITHIN
+    return any(p.last_access_time.ToDatetime(tzinfo=UTC) >= since for p in pollers)
 
 
 async def _wrong_type(handle: WorkflowHandle[Any, Any], workflow_type: str) -> OperationError | None:

@@ -7,6 +7,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from temporalio.api.taskqueue.v1 import TaskQueue
+from temporalio.api.workflowservice.v1 import PollWorkflowTaskQueueRequest
 from temporalio.testing import WorkflowEnvironment
 from typer.testing import Result
 
@@ -54,3 +56,25 @@ async def test_with_no_worker_an_action_is_sent_twice_then_said_and_every_read_s
         "draft", "decide", cid, "--approver", "a@b.example", "--decision", "approve", "--by", CL_OPERATOR
     )
     _said(decided, "no worker answered in time: the request was sent, then sent once more with the same update id")
+
+
+async def test_a_read_a_running_worker_is_too_busy_to_answer_says_so(
+    dev_env: WorkflowEnvironment, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker is polling the queue but does not answer (here: it took the consultation's workflow task
+    and sits on it, as one swamped with work does): the read says the worker is busy, not missing."""
+    now = await dev_env.get_current_time()
+    declaration = Declaration.model_validate(declaration_data(now))
+    cid, queue = declaration.id, f"busy-{declaration.id}"
+    await operations.start(dev_env.client, declaration, queue)
+    taken = await dev_env.client.workflow_service.poll_workflow_task_queue(
+        PollWorkflowTaskQueueRequest(
+            namespace=dev_env.client.namespace, task_queue=TaskQueue(name=queue), identity="a busy worker"
+        )
+    )
+    assert taken.workflow_execution.workflow_id == f"consultation-{cid}"
+    monkeypatch.setattr(operations, "QUERY_TIMEOUT", timedelta(seconds=1))
+    consult = Consult(dev_env.client, queue)
+    busy = f"no worker answered within 1 s: the worker on task queue {queue} is running but busy"
+    for command in (("status", cid), ("round", "status", cid)):
+        _said(await consult(*command), busy)
