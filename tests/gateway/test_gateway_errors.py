@@ -15,11 +15,6 @@ import httpx
 import pytest
 from temporalio.client import (
     Client,
-    Interceptor,
-    OutboundInterceptor,
-    QueryWorkflowInput,
-    StartWorkflowUpdateInput,
-    WorkflowUpdateHandle,
 )
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RPCError, RPCStatusCode
@@ -46,7 +41,7 @@ from tests.helpers import (
     running_worker,
     start_with_round,
 )
-from tests.helpers.gateway import LINK_KEYS, link_in, serving
+from tests.helpers.gateway import LINK_KEYS, link_in, recording, serving
 from workflows.technical_round import TechnicalRound
 
 SIGNER = LinkSigner(parse_keys(LINK_KEYS))
@@ -167,41 +162,10 @@ async def test_a_file_store_out_of_reach_is_a_503_logged_as_such(capsys: pytest.
     assert "bucket 'files'" in logged["error"]
 
 
-class _Recorder(Interceptor):
-    """Notes the RPC timeout of every query and update the gateway's client sends."""
-
-    def __init__(self) -> None:
-        self.calls: list[tuple[str, timedelta | None]] = []
-
-    def intercept_client(self, next: OutboundInterceptor) -> OutboundInterceptor:
-        return _RecordingOutbound(next, self.calls)
-
-
-class _RecordingOutbound(OutboundInterceptor):
-    def __init__(self, next: OutboundInterceptor, calls: list[tuple[str, timedelta | None]]) -> None:
-        super().__init__(next)
-        self.calls = calls
-
-    async def query_workflow(self, input: QueryWorkflowInput) -> Any:
-        self.calls.append((input.query, input.rpc_timeout))
-        return await super().query_workflow(input)
-
-    async def start_workflow_update(self, input: StartWorkflowUpdateInput) -> WorkflowUpdateHandle[Any]:
-        self.calls.append((input.update, input.rpc_timeout))
-        return await super().start_workflow_update(input)
-
-
 async def test_every_temporal_call_of_the_gateway_has_its_rpc_timeout(
     dev_env: WorkflowEnvironment, outbox: Outbox
 ) -> None:
-    recorder = _Recorder()
-    config = dev_env.client.config()
-    config["interceptors"] = [recorder]
-    recording = Client(**config)
-
-    async def clients() -> Client:
-        return recording
-
+    recorder, clients = recording(dev_env.client)
     declaration = Declaration.model_validate(declaration_data(await dev_env.get_current_time()))
     cid = declaration.id
     async with (

@@ -11,15 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
-from temporalio.client import (
-    Client,
-    Interceptor,
-    OutboundInterceptor,
-    QueryWorkflowInput,
-    StartWorkflowUpdateInput,
-    WorkflowHandle,
-    WorkflowUpdateHandle,
-)
+from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
 from consult.outbox import Outbox
@@ -44,7 +36,7 @@ from tests.helpers import (
     start_with_round,
     two_approver_declaration,
 )
-from tests.helpers.gateway import LINK_KEYS, Gateway, link_in, mail_to, serving
+from tests.helpers.gateway import LINK_KEYS, Gateway, link_in, mail_to, recording, serving
 from workflows.technical_round import TechnicalRound
 
 MINUTES_V2 = {
@@ -109,30 +101,6 @@ async def test_a_decision_posted_twice_is_recorded_once_and_a_replaced_version_i
     assert [(d.approver, d.version) for d in status.decisions] == [(CL_APPROVER, 1), (US_LEAD, 1)]
 
 
-class Calls(Interceptor):
-    """What a client asked Temporal: "query" or "update", in order."""
-
-    def __init__(self) -> None:
-        self.made: list[str] = []
-
-    def intercept_client(self, next: OutboundInterceptor) -> OutboundInterceptor:
-        return _Counting(next, self.made)
-
-
-class _Counting(OutboundInterceptor):
-    def __init__(self, next: OutboundInterceptor, made: list[str]) -> None:
-        super().__init__(next)
-        self._made = made
-
-    async def query_workflow(self, input: QueryWorkflowInput) -> Any:
-        self._made.append("query")
-        return await super().query_workflow(input)
-
-    async def start_workflow_update(self, input: StartWorkflowUpdateInput) -> WorkflowUpdateHandle[Any]:
-        self._made.append("update")
-        return await super().start_workflow_update(input)
-
-
 async def test_a_decision_through_a_link_is_one_request_to_temporal_answered_in_the_readers_words(
     dev_env: WorkflowEnvironment, outbox: Outbox
 ) -> None:
@@ -143,14 +111,7 @@ async def test_a_decision_through_a_link_is_one_request_to_temporal_answered_in_
     declaration = two_approver_declaration((await dev_env.get_current_time()).astimezone(santiago))
     cid = declaration.id
     signer = LinkSigner(parse_keys(LINK_KEYS))
-    calls = Calls()
-    config = dev_env.client.config()
-    config["interceptors"] = [calls]
-    client = Client(**config)
-
-    async def clients() -> Client:
-        return client
-
+    recorder, clients = recording(dev_env.client)
     async with (
         serving(create_app(signer=signer, clients=clients)) as url,
         running_worker(dev_env.client, outbox, signer, url) as task_queue,
@@ -165,10 +126,10 @@ async def test_a_decision_through_a_link_is_one_request_to_temporal_answered_in_
         earlier_link = f"{url}/l/{signer.sign(earlier_spec, US_APPROVER_2)}"
         async with httpx.AsyncClient() as http:
             answer = await http.post(f"{us_link}/decision", data={"decision": "approve"})
-            assert calls.made == ["update"], calls.made
-            calls.made.clear()
+            assert recorder.names == ["decide"], recorder.calls
+            recorder.calls.clear()
             earlier = await http.post(f"{earlier_link}/decision", data={"decision": "approve"})
-            assert sorted(calls.made) == ["query", "update"], calls.made
+            assert sorted(recorder.names) == ["decide", "link_page"], recorder.calls
         status = await round_handle.query(TechnicalRound.status)
     for response, approver in ((answer, US_LEAD), (earlier, US_APPROVER_2)):
         record = next(d for d in status.decisions if d.approver == approver)

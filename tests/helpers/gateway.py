@@ -4,13 +4,23 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from email.message import EmailMessage
+from typing import Any
 
 import uvicorn
 from fastapi import FastAPI
+from temporalio.client import (
+    Client,
+    Interceptor,
+    OutboundInterceptor,
+    QueryWorkflowInput,
+    StartWorkflowUpdateInput,
+    WorkflowUpdateHandle,
+)
 
 from consult.outbox import Outbox
 from infra.links import LinkSigner
@@ -24,6 +34,47 @@ LINK_KEYS = "test-2026:" + "k" * 48
 class Gateway:
     url: str
     signer: LinkSigner
+
+
+class Recorder(Interceptor):
+    """Notes every query and update a client sends, in order: its name and RPC timeout."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, timedelta | None]] = []
+
+    @property
+    def names(self) -> list[str]:
+        return [name for name, _ in self.calls]
+
+    def intercept_client(self, next: OutboundInterceptor) -> OutboundInterceptor:
+        return _RecordingOutbound(next, self.calls)
+
+
+class _RecordingOutbound(OutboundInterceptor):
+    def __init__(self, next: OutboundInterceptor, calls: list[tuple[str, timedelta | None]]) -> None:
+        super().__init__(next)
+        self.calls = calls
+
+    async def query_workflow(self, input: QueryWorkflowInput) -> Any:
+        self.calls.append((input.query, input.rpc_timeout))
+        return await super().query_workflow(input)
+
+    async def start_workflow_update(self, input: StartWorkflowUpdateInput) -> WorkflowUpdateHandle[Any]:
+        self.calls.append((input.update, input.rpc_timeout))
+        return await super().start_workflow_update(input)
+
+
+def recording(client: Client) -> tuple[Recorder, Callable[[], Awaitable[Client]]]:
+    """A gateway's `clients`: `client`'s connection, with a Recorder noting what the gateway asks Temporal."""
+    recorder = Recorder()
+    config = client.config()
+    config["interceptors"] = [recorder]
+    recorded = Client(**config)
+
+    async def clients() -> Client:
+        return recorded
+
+    return recorder, clients
 
 
 @asynccontextmanager
