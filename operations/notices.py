@@ -7,18 +7,19 @@ ended only when the delivery ends, and not at all if it has ended itself by then
 pending notice whose delivery has finished gets its outcome, and one still being
 delivered gets the reason it is waiting (the SMTP error being retried).
 
-Only pending notices cost a request (a describe; the result too once finished),
-all of them at once; a settled notice costs nothing. The delivery workflow is
+Only pending notices cost a request, all of them at once: a describe of each
+delivery workflow (the result too once finished), and one describe of a workflow
+however many notices it is sending itself; a settled notice costs nothing. The delivery workflow is
 named by string, so reading a status loads no workflow or activity code.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
 from temporalio.api.workflow.v1 import PendingActivityInfo
-from temporalio.client import Client, WorkflowExecutionStatus, WorkflowFailureError
+from temporalio.client import Client, WorkflowExecutionDescription, WorkflowExecutionStatus, WorkflowFailureError
 from temporalio.service import RPCError
 
 from schemas.notices import DeliveryOutcome, NoticeRecord, NoticeState
@@ -32,16 +33,26 @@ async def settle(client: Client, records: list[NoticeRecord]) -> list[NoticeReco
     ]
     if not pending:
         return records
-    settled = await asyncio.gather(*(_settle(client, records[i]) for i in pending))
+    # Notices a workflow is sending itself are read from one describe of it, however many are pending.
+    described: dict[str, asyncio.Task[WorkflowExecutionDescription]] = {}
+
+    def describe(workflow_id: str) -> asyncio.Task[WorkflowExecutionDescription]:
+        if workflow_id not in described:
+            described[workflow_id] = asyncio.ensure_future(client.get_workflow_handle(workflow_id).describe())
+        return described[workflow_id]
+
+    settled = await asyncio.gather(*(_settle(client, records[i], describe) for i in pending))
     updated = list(records)
     for i, record in zip(pending, settled, strict=True):
         updated[i] = record
     return updated
 
 
-async def _settle(client: Client, record: NoticeRecord) -> NoticeRecord:
+async def _settle(
+    client: Client, record: NoticeRecord, describe: Callable[[str], Awaitable[WorkflowExecutionDescription]]
+) -> NoticeRecord:
     if record.delivery_workflow_id is None:
-        return await _sending_here(client, record)
+        return await _sending_here(client, record, describe)
     handle = client.get_workflow_handle(record.delivery_workflow_id, result_type=DeliveryOutcome)
     try:
         description = await handle.describe()
@@ -58,11 +69,13 @@ async def _settle(client: Client, record: NoticeRecord) -> NoticeRecord:
     return await _why_pending(client, record, description.raw_description.pending_activities)
 
 
-async def _sending_here(client: Client, record: NoticeRecord) -> NoticeRecord:
+async def _sending_here(
+    client: Client, record: NoticeRecord, describe: Callable[[str], Awaitable[WorkflowExecutionDescription]]
+) -> NoticeRecord:
     """A notice its own workflow is sending (the workflow settles it when its activity ends): why it waits."""
     assert record.activity_workflow_id is not None  # only such records get here
     try:
-        description = await client.get_workflow_handle(record.activity_workflow_id).describe()
+        description = await describe(record.activity_workflow_id)
     except RPCError as error:
         return record.model_copy(update={"pending_reason": f"delivery not readable: {error.message}"})
     ours = [a for a in description.raw_description.pending_activities if a.activity_id == record.activity_id]

@@ -6,6 +6,7 @@ On the time-skipping server with the real worker and real SMTP (aiosmtpd):
 - with SMTP down past `HERE_FOR`, the people it had not reached are handed to a NoticeDelivery that
   goes on retrying; `status` says why the notice waits meanwhile; once SMTP is back everyone gets
   exactly one message and the record is settled from the delivery;
+- the notices a workflow is sending are read from one describe of it, however many are pending;
 - a round does the same (patch round-notices-in-the-workflow), and does not end while its last notice
   (the approved minutes) is neither through nor handed over.
 """
@@ -19,17 +20,28 @@ from pathlib import Path
 
 import pytest
 from temporalio.api.enums.v1 import EventType
-from temporalio.client import Client, WorkflowExecutionStatus
+from temporalio.client import (
+    Client,
+    DescribeWorkflowInput,
+    Interceptor,
+    OutboundInterceptor,
+    WorkflowExecutionDescription,
+    WorkflowExecutionStatus,
+)
 from temporalio.testing import WorkflowEnvironment
 
 from consult.outbox import Outbox
 from infra.local import free_port
 from operations import consultations as operations
 from operations.consultations import start
+from schemas.consultation import OpenRoundRequest
 from schemas.notices import NoticeRecord, NoticeState
 from schemas.rounds import RoundState
 from tests.helpers import (
+    AGENDA,
     APPROVERS,
+    CL_OPERATOR,
+    DAY,
     eventually,
     everyone,
     mail_of,
@@ -117,6 +129,57 @@ async def test_with_smtp_down_past_here_for_the_notice_is_handed_to_a_delivery_a
     assert delivery and record.delivery_workflow_id == delivery
     assert addressees(mail_of(outbox, declaration.id)) == Counter(everyone(declaration))
     assert sorted(record.delivered) == sorted(everyone(declaration))
+
+
+class _Describes(Interceptor):
+    """Counts the describes a client sends, by workflow id."""
+
+    def __init__(self) -> None:
+        self.of: Counter[str] = Counter()
+
+    def intercept_client(self, next: OutboundInterceptor) -> OutboundInterceptor:
+        return _CountingDescribes(next, self.of)
+
+
+class _CountingDescribes(OutboundInterceptor):
+    def __init__(self, next: OutboundInterceptor, of: Counter[str]) -> None:
+        super().__init__(next)
+        self._of = of
+
+    async def describe_workflow(self, input: DescribeWorkflowInput) -> WorkflowExecutionDescription:
+        self._of[input.id] += 1
+        return await super().describe_workflow(input)
+
+
+async def test_the_notices_a_workflow_is_sending_are_read_from_one_describe_of_it(
+    time_env: WorkflowEnvironment, tmp_path: Path
+) -> None:
+    """With SMTP down, the opening notice and the round's announcement both wait in the consultation's own
+    activities: `status` says why each waits, from one describe of the consultation, not one per notice."""
+    outbox = Outbox(tmp_path / "outbox", port=free_port())  # not started: connections are refused
+    declaration = make_declaration(await time_env.get_current_time())
+    describes = _Describes()
+    config = time_env.client.config()
+    config["interceptors"] = [describes]
+    client = Client(**config)
+    signed = declaration.signed_at
+    request = OpenRoundRequest(
+        meeting_at=signed + 10 * DAY, inputs_due=signed + 8 * DAY, pillars=AGENDA, requested_by=CL_OPERATOR
+    )
+    async with running_worker(time_env.client, outbox) as task_queue:
+        handle = await start(time_env.client, declaration, task_queue)
+        await operations.open_round(time_env.client, declaration.id, request)
+
+        async def both_retrying() -> list[NoticeRecord] | None:
+            found = (await operations.status(time_env.client, declaration.id)).notices
+            retrying = [n for n in found if "retrying" in (n.pending_reason or "")]
+            return retrying if len(retrying) == 2 else None
+
+        await eventually(both_retrying, timeout=20)
+        current = await operations.status(client, declaration.id)
+    assert [n.kind for n in current.notices] == ["opened", "round_scheduled"]
+    assert all(n.state is NoticeState.PENDING and "retrying" in (n.pending_reason or "") for n in current.notices)
+    assert describes.of[handle.id] == 1, describes.of
 
 
 async def test_a_round_sends_its_own_notices_and_does_not_end_before_its_last_one_is_through_or_handed_over(
