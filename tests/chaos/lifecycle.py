@@ -92,7 +92,9 @@ def file_item(pillar: str) -> dict[str, Any]:
 
 
 # A message SMTP accepted this close before a worker's SIGKILL was still on its way to Temporal as a
-# finished activity: its re-send is the at-least-once window, counted apart from duplicates.
+# finished activity: its re-send is the at-least-once window, counted apart from duplicates. So is one
+# the sink stamps accepted this soon *after* the kill: its bytes left before the worker died (a dead
+# process sends nothing, and no retry comes within a heartbeat timeout), the sink read them a moment later.
 IN_FLIGHT_SECONDS = 0.1
 RESENT_IN_FLIGHT = "re-sent in flight"
 
@@ -502,12 +504,16 @@ class Lifecycle:
         for mid, n in sorted(counts.items()):
             if n > 1:
                 first = min(m.at for m in mail if m.message_id == mid)
-                before = [k - first for k in kills if 0 <= k - first <= 2]
-                window = f" (first copy accepted {min(before) * 1000:.0f} ms before a worker SIGKILL)" if before else ""
+                near = [k - first for k in kills if -IN_FLIGHT_SECONDS <= k - first <= 2]
+                gap = min(near, key=abs) if near else None
+                window = ""
+                if gap is not None:
+                    when = "before" if gap >= 0 else "after"
+                    window = f" (first copy accepted {abs(gap) * 1000:.0f} ms {when} a worker SIGKILL)"
                 # SMTP has no two-phase commit: a message the server accepted in the instant before the
                 # worker died, before Temporal heard the activity finish, is sent again (at-least-once,
                 # as the README says). Only such a re-send is told apart; any other copy is a duplicate.
-                in_flight = n == 2 and bool(before) and min(before) <= IN_FLIGHT_SECONDS
+                in_flight = n == 2 and gap is not None and abs(gap) <= IN_FLIGHT_SECONDS
                 self.problem(RESENT_IN_FLIGHT if in_flight else "duplicated", f"{mid} received {n} times{window}")
         await self._account_actions()
 
