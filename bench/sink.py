@@ -1,8 +1,8 @@
 """The SMTP sink, a process of its own: counts what it receives and keeps the links people would click.
 
 `python -m bench.sink --port N --index FILE` accepts every message and appends one JSON line per
-message to FILE (Message-ID, recipients, consultation, notice kind, when it was accepted, and for
-messages that ask someone to act, the `/l/<token>` link of their plain-text part). Nothing else is
+message to FILE (Message-ID, recipients, consultation, notice kind, when it was accepted, the sender's
+TCP port, and for messages that ask someone to act, the `/l/<token>` link of their plain-text part). Nothing else is
 kept: 8,000 messages are 8,000 short lines, not 8,000 files. SIGTERM stops it; started again on the
 same FILE, it appends. The chaos suite (tests/chaos) uses it too, stopping it for a real mail outage.
 
@@ -65,6 +65,8 @@ class _Count:
             "kind": kind,
             "at": time.time(),
             "link": _link(content) if kind in WITH_LINKS else "",
+            # Which connection it came on: the chaos suite tells a killed worker's last messages by it.
+            "peer": session.peer[1] if isinstance(session.peer, tuple) else 0,
         }
         # One line per message, flushed before the 250: a message acknowledged is a message counted.
         self.index.write(json.dumps(entry) + "\n")
@@ -97,6 +99,7 @@ class Received:
     kind: str
     at: float  # when the sink accepted it (wall clock)
     link: str  # "" for notices that ask nothing of their recipient
+    peer: int = 0  # the sender's TCP port (0 in an index written before the sink kept it)
 
     @property
     def notice_id(self) -> str:
@@ -125,7 +128,7 @@ class Mailbox:
         for line in complete.decode().splitlines():
             e = json.loads(line)
             for to in e["to"]:
-                received = Received(e["mid"], to, e["cid"], e["kind"], e["at"], e["link"])
+                received = Received(e["mid"], to, e["cid"], e["kind"], e["at"], e["link"], e.get("peer", 0))
                 self.messages.append(received)
                 self._by.setdefault(received.consultation, []).append(received)
         return self.messages

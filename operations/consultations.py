@@ -528,26 +528,29 @@ async def _query_problem(client: Client, handle: WorkflowHandle[Any, Any], err: 
     timed_out = err.status in (RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.CANCELLED)
     if not (no_poller or timed_out):
         return err
+    queue: str | None
     try:
         queue = (await handle.describe()).task_queue
     except RPCError:
-        queue = "(unknown: the workflow could not be described)"
-        timed_out = no_poller = False
+        queue = None
+    shown = queue or "(unknown: the workflow could not be described)"
     if no_poller:
-        return OperationError(f"no worker is running for task queue {queue}; start `consult worker` (or `consult dev`)")
+        return OperationError(f"no worker is running for task queue {shown}; start `consult worker` (or `consult dev`)")
     seconds = f"{QUERY_TIMEOUT.total_seconds():g}"
-    if timed_out and await _worker_polling(client, queue):
+    if queue is not None and await _worker_polling(client, queue):
         return OperationError(
-            f"no worker answered within {seconds} s: the worker on task queue {queue} is running but busy; "
-            "nothing was changed, try again in a moment"
+            f"no worker answered within {seconds} s, though one asked task queue {queue} for work within the "
+            "last minute: it is busy (or stopped just now); nothing was changed, try again in a moment"
         )
     return OperationError(
-        f"no worker answered within {seconds} s; is `consult worker` (or `consult dev`) running on task queue {queue}?"
+        f"no worker answered within {seconds} s; is `consult worker` (or `consult dev`) running on task queue {shown}?"
     )
 
 
-# A worker asks its task queue for work all the time it runs (each ask waits up to a minute for a task).
-POLLED_WITHIN = timedelta(minutes=2)
+# A worker asks its task queue for work all the time it runs, each ask waiting up to a minute for a task:
+# one seen asking within a little more than that is running (or stopped in the meantime).
+POLLED_WITHIN = timedelta(seconds=70)
+DESCRIBE_QUEUE_TIMEOUT = timedelta(seconds=3)
 
 
 async def _worker_polling(client: Client, queue: str) -> bool:
@@ -558,7 +561,7 @@ async def _worker_polling(client: Client, queue: str) -> bool:
         task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
     )
     try:
-        pollers = (await client.workflow_service.describe_task_queue(request, timeout=QUERY_TIMEOUT)).pollers
+        pollers = (await client.workflow_service.describe_task_queue(request, timeout=DESCRIBE_QUEUE_TIMEOUT)).pollers
     except RPCError:
         return False
     since = datetime.now(UTC) - POLLED_WITHIN

@@ -52,7 +52,7 @@ class LinkClaims(BaseModel):
     # How the recipient reads their pages, signed into the link by the notice that carries it, so a
     # decision's answer is written without asking the workflow; None in a link signed before.
     locale: Locale | None = None
-    utc_offset_minutes: int | None = Field(default=None, gt=-24 * 60, lt=24 * 60)
+    utc_offset_minutes: int | None = Field(default=None, gt=-24 * 60, lt=24 * 60, strict=True)
 
 
 # An operator's calendar feed URL stays valid this long: a calendar app polls it for months,

@@ -42,16 +42,31 @@ def test_a_token_can_carry_how_its_reader_reads_and_one_signed_before_carries_no
     assert (earlier.locale, earlier.utc_offset_minutes) == (None, None)
 
 
-@pytest.mark.parametrize("extra", [{"loc": "xx", "utc": 0}, {"loc": "es", "utc": 24 * 60}, {"loc": "es", "utc": 1.5}])
-def test_a_signed_token_with_a_reading_that_makes_no_sense_is_refused(extra: dict[str, object]) -> None:
-    # A key that signs is not trusted to sign sensible claims (see LinkSigner.verify).
+def _signed_with(extra: dict[str, object]) -> str:
+    """A token our key signed, with `extra` claims written in by hand."""
     import jwt
 
     signer = LinkSigner(parse_keys(NEW))
     claims = jwt.decode(signer.sign(SPEC, "a@b.example"), options={"verify_signature": False})
-    token = jwt.encode(claims | extra, "n" * 40, algorithm="HS256", headers={"kid": "new"})
+    return jwt.encode(claims | extra, "n" * 40, algorithm="HS256", headers={"kid": "new"})
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {"loc": "xx", "utc": 0},
+        {"loc": "es", "utc": 24 * 60},
+        {"loc": "es", "utc": 1.5},
+        {"loc": "es", "utc": True},
+        {"loc": "es", "utc": "-180"},
+    ],
+)
+def test_a_signed_token_with_a_reading_that_makes_no_sense_is_refused(extra: dict[str, object]) -> None:
+    # A key that signs is not trusted to sign sensible claims (see LinkSigner.verify).
+    signer = LinkSigner(parse_keys(NEW))
+    assert signer.verify(_signed_with({"loc": "es", "utc": -180})).utc_offset_minutes == -180  # by hand, sensible
     with pytest.raises(LinkError, match="damaged"):
-        signer.verify(token)
+        signer.verify(_signed_with(extra))
 
 
 def test_keys_rotate_old_links_verify_until_their_key_is_removed() -> None:

@@ -31,8 +31,9 @@ from typing import Any, TypeVar
 import httpx
 import yaml
 
+from bench.sink import Received
 from operations import consultations as operations
-from tests.chaos.stack import OPERATOR, Stack
+from tests.chaos.stack import OPERATOR, Fault, Stack
 
 T = TypeVar("T")
 
@@ -93,10 +94,31 @@ def file_item(pillar: str) -> dict[str, Any]:
 
 # A message SMTP accepted this close before a worker's SIGKILL was still on its way to Temporal as a
 # finished activity: its re-send is the at-least-once window, counted apart from duplicates. So is one
-# the sink stamps accepted this soon *after* the kill: its bytes left before the worker died (a dead
-# process sends nothing, and no retry comes within a heartbeat timeout), the sink read them a moment later.
+# the sink stamps accepted this soon *after* the kill on one of the killed worker's own connections:
+# its bytes left before the worker died, and the sink read them a moment later.
 IN_FLIGHT_SECONDS = 0.1
 RESENT_IN_FLIGHT = "re-sent in flight"
+
+
+def second_copy(first: Received, copies: int, kills: list[Fault]) -> tuple[str, str]:
+    """What a message received `copies` times is (re-sent in flight, or duplicated), and when its first copy
+    was accepted against the nearest kill: before it, up to 2 s (said), or after it by a moment, if it came
+    on one of the killed worker's own connections."""
+    near = [
+        k.wall - first.at
+        for k in kills
+        if 0 <= k.wall - first.at <= 2 or (-IN_FLIGHT_SECONDS <= k.wall - first.at < 0 and first.peer in k.smtp_ports)
+    ]
+    gap = min(near, key=abs) if near else None
+    window = ""
+    if gap is not None:
+        when = "before" if gap >= 0 else "after"
+        window = f" (first copy accepted {abs(gap) * 1000:.0f} ms {when} a worker SIGKILL)"
+    # SMTP has no two-phase commit: a message the server accepted in the instant before the worker died,
+    # before Temporal heard the activity finish, is sent again (at-least-once, as the README says). Only
+    # such a re-send is told apart; any other copy is a duplicate.
+    in_flight = copies == 2 and gap is not None and abs(gap) <= IN_FLIGHT_SECONDS
+    return (RESENT_IN_FLIGHT if in_flight else "duplicated"), window
 
 
 @dataclass
@@ -500,21 +522,12 @@ class Lifecycle:
             self.problem("lost", f"{to} never received notice {notice_id}")
         mail = self.stack.mail.of(self.cid)
         counts = Counter(m.message_id for m in mail)
-        kills = [f.wall for f in self.stack.faults if "SIGKILL" in f.kind]
+        kills = [f for f in self.stack.faults if "SIGKILL" in f.kind]
         for mid, n in sorted(counts.items()):
             if n > 1:
-                first = min(m.at for m in mail if m.message_id == mid)
-                near = [k - first for k in kills if -IN_FLIGHT_SECONDS <= k - first <= 2]
-                gap = min(near, key=abs) if near else None
-                window = ""
-                if gap is not None:
-                    when = "before" if gap >= 0 else "after"
-                    window = f" (first copy accepted {abs(gap) * 1000:.0f} ms {when} a worker SIGKILL)"
-                # SMTP has no two-phase commit: a message the server accepted in the instant before the
-                # worker died, before Temporal heard the activity finish, is sent again (at-least-once,
-                # as the README says). Only such a re-send is told apart; any other copy is a duplicate.
-                in_flight = n == 2 and gap is not None and abs(gap) <= IN_FLIGHT_SECONDS
-                self.problem(RESENT_IN_FLIGHT if in_flight else "duplicated", f"{mid} received {n} times{window}")
+                first = min((m for m in mail if m.message_id == mid), key=lambda m: m.at)
+                kind, window = second_copy(first, n, kills)
+                self.problem(kind, f"{mid} received {n} times{window}")
         await self._account_actions()
 
     async def _account_actions(self) -> None:

@@ -153,8 +153,7 @@ async def worker_kills(
             if not running.is_set():
                 continue
             worker = random.choice(stack.workers)
-            fault = stack.fault("worker SIGKILL")
-            worker.kill()
+            fault = stack.kill_worker(worker, "worker SIGKILL")
             row.count += 1
             await asyncio.sleep(random.uniform(0.2, 3.0))
             await restart(stack, worker, fault, row)
@@ -193,8 +192,7 @@ async def one_worker_killed(stack: Stack) -> Row:
         await lc.start()
         await lc.open_round()
         await lc.delivered()
-        fault = stack.fault("worker SIGKILL")
-        victim.kill()
+        fault = stack.kill_worker(victim, "worker SIGKILL")
         fault.ended = time.monotonic()  # not restarted until the end: the other worker carries on alone
         await lc.collect_by_links()
         await lc.approve_minutes_by_links()
@@ -282,8 +280,7 @@ async def kill_mid_send(stack: Stack, recipients: int = 1000) -> Row:
                 break
             await asyncio.sleep(0.05)
         worker = max(stack.workers, key=lambda w: busy.get(w.pid, 0))
-        fault = stack.fault("worker SIGKILL mid-send")
-        worker.kill()
+        fault = stack.kill_worker(worker, "worker SIGKILL mid-send")
         row.count += 1
         sent = len(stack.mail.of(lc.cid, "opened"))
         if sent >= total:

@@ -12,6 +12,7 @@ The processes themselves (process groups, SIGKILL at exit, waits, CLI runs) are 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import secrets
 import sys
@@ -49,6 +50,8 @@ class Fault:
     ended: float | None = None
     wall: float = field(default_factory=time.time)  # when it started, on the sink's clock
     recovery: float = 0.0  # seconds from its end until every step waiting meanwhile completed
+    # A worker SIGKILL: the local ports of the killed worker's connections to the SMTP sink, as it died.
+    smtp_ports: frozenset[int] = frozenset()
 
 
 @dataclass
@@ -200,6 +203,14 @@ class Stack:
         self.faults.append(fault)
         return fault
 
+    def kill_worker(self, worker: Proc, kind: str) -> Fault:
+        """SIGKILL `worker`, noting which connections to the sink were its own (see `Fault.smtp_ports`)."""
+        ports = connections_to(worker.pid, self.smtp_port)
+        fault = self.fault(kind)
+        worker.kill()
+        fault.smtp_ports = ports
+        return fault
+
     @property
     def faulty(self) -> bool:
         return any(f.ended is None for f in self.faults)
@@ -221,3 +232,24 @@ class Stack:
     async def consult(self, *args: str, timeout: float = 60, **env: str) -> CliResult:
         ran = await timed_run([str(BIN / "consult"), *args], self.env(**env), self.root, timeout)
         return CliResult(**vars(ran))
+
+
+def connections_to(pid: int, port: int) -> frozenset[int]:
+    """The local ports of process `pid`'s TCP connections to `port` on this machine (Linux /proc)."""
+    inodes: set[str] = set()
+    fds = Path(f"/proc/{pid}/fd")
+    with contextlib.suppress(OSError):
+        for fd in fds.iterdir():
+            with contextlib.suppress(OSError):
+                target = os.readlink(fd)
+                if target.startswith("socket:["):
+                    inodes.add(target[8:-1])
+    found: set[int] = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(OSError):
+            for line in Path(table).read_text().splitlines()[1:]:
+                fields = line.split()
+                local, remote, inode = fields[1], fields[2], fields[9]
+                if inode in inodes and int(remote.rsplit(":", 1)[1], 16) == port:
+                    found.add(int(local.rsplit(":", 1)[1], 16))
+    return frozenset(found)

@@ -75,6 +75,6 @@ async def test_a_read_a_running_worker_is_too_busy_to_answer_says_so(
     assert taken.workflow_execution.workflow_id == f"consultation-{cid}"
     monkeypatch.setattr(operations, "QUERY_TIMEOUT", timedelta(seconds=1))
     consult = Consult(dev_env.client, queue)
-    busy = f"no worker answered within 1 s: the worker on task queue {queue} is running but busy"
+    busy = f"no worker answered within 1 s, though one asked task queue {queue} for work within the last minute"
     for command in (("status", cid), ("round", "status", cid)):
         _said(await consult(*command), busy)

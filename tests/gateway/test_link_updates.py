@@ -119,23 +119,29 @@ async def test_a_decision_through_a_link_is_one_request_to_temporal_answered_in_
         _, round_handle = await start_with_round(dev_env.client, declaration, task_queue, [Pillar.FINANCING])
         await eventually(lambda: mail_to(outbox, cid, "input_request", CL_LEAD))
         await round_handle.execute_update(TechnicalRound.close, CloseRoundRequest(reason="r", requested_by=CL_OPERATOR))
-        await eventually(lambda: all(mail_to(outbox, cid, "approval_request", a) for a in (US_LEAD, US_APPROVER_2)))
-        us_link = link_in(outbox, cid, "approval_request", US_LEAD)
-        emailed = signer.verify(us_link.rsplit("/", 1)[1])
+        readers = (CL_APPROVER, US_APPROVER_2)
+        await eventually(lambda: all(mail_to(outbox, cid, "approval_request", a) for a in readers))
+        cl_link = link_in(outbox, cid, "approval_request", CL_APPROVER)
+        emailed = signer.verify(cl_link.rsplit("/", 1)[1])
+        assert (emailed.locale, emailed.utc_offset_minutes) == (Locale.ES, -180)
+        # A link to the same request signed before links said how their reader reads.
         earlier_spec = LinkSpec(**emailed.model_dump(exclude={"recipient", "locale", "utc_offset_minutes"}))
         earlier_link = f"{url}/l/{signer.sign(earlier_spec, US_APPROVER_2)}"
         async with httpx.AsyncClient() as http:
-            answer = await http.post(f"{us_link}/decision", data={"decision": "approve"})
+            answer = await http.post(f"{cl_link}/decision", data={"decision": "approve"})
             assert recorder.names == ["decide"], recorder.calls
             recorder.calls.clear()
             earlier = await http.post(f"{earlier_link}/decision", data={"decision": "approve"})
             assert sorted(recorder.names) == ["decide", "link_page"], recorder.calls
         status = await round_handle.query(TechnicalRound.status)
-    for response, approver in ((answer, US_LEAD), (earlier, US_APPROVER_2)):
+    for response, approver, locale, words in (
+        (answer, CL_APPROVER, Locale.ES, "Su decisión quedó registrada"),
+        (earlier, US_APPROVER_2, Locale.EN, "Your decision is recorded"),
+    ):
         record = next(d for d in status.decisions if d.approver == approver)
         assert response.status_code == 200, response.text
-        assert "Your decision is recorded" in response.text
-        assert Words(Locale.EN).when(record.at, santiago) in response.text
+        assert words in response.text
+        assert Words(locale).when(record.at, santiago) in response.text
 
 
 def mail_link(outbox: Outbox, cid: str, recipient: str, index: int) -> str:
