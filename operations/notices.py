@@ -7,9 +7,9 @@ ended only when the delivery ends, and not at all if it has ended itself by then
 pending notice whose delivery has finished gets its outcome, and one still being
 delivered gets the reason it is waiting (the SMTP error being retried).
 
-Only pending notices cost a request, all of them at once: a describe of each
-delivery workflow (the result too once finished), and one describe of a workflow
-however many notices it is sending itself; a settled notice costs nothing. The delivery workflow is
+Only pending notices cost a request, all of them at once: one describe of each
+workflow they name (a delivery, or the workflow sending its own notices, however
+many), and a finished delivery's result; a settled notice costs nothing. The delivery workflow is
 named by string, so reading a status loads no workflow or activity code.
 """
 
@@ -33,7 +33,8 @@ async def settle(client: Client, records: list[NoticeRecord]) -> list[NoticeReco
     ]
     if not pending:
         return records
-    # Notices a workflow is sending itself are read from one describe of it, however many are pending.
+    # One describe per workflow and read, however many pending notices name it (a workflow sending several
+    # of its own notices at once).
     described: dict[str, asyncio.Task[WorkflowExecutionDescription]] = {}
 
     def describe(workflow_id: str) -> asyncio.Task[WorkflowExecutionDescription]:
@@ -55,7 +56,7 @@ async def _settle(
         return await _sending_here(client, record, describe)
     handle = client.get_workflow_handle(record.delivery_workflow_id, result_type=DeliveryOutcome)
     try:
-        description = await handle.describe()
+        description = await describe(handle.id)
         if description.status == WorkflowExecutionStatus.COMPLETED:
             outcome: DeliveryOutcome = await handle.result()
             return record.settled(outcome)

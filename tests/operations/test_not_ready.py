@@ -12,6 +12,7 @@ from temporalio.api.common.v1 import GrpcStatus
 from temporalio.api.errordetails.v1 import NotFoundFailure, WorkflowNotReadyFailure
 from temporalio.service import RPCError, RPCStatusCode
 
+from consult.cli.session import FAILED, Session, failure_message
 from gateway.errors import out_of_reach
 from operations.not_ready import MESSAGE, workflow_not_ready
 
@@ -32,6 +33,7 @@ def test_an_update_refused_because_the_workflow_is_not_ready_is_a_moments_wait()
     error = rpc_error(RPCStatusCode.FAILED_PRECONDITION, UPDATE_REFUSED, WorkflowNotReadyFailure())
     assert workflow_not_ready(error)
     assert out_of_reach(error)  # the gateway's 503, not a 500
+    assert failure_message(error, Session()) == (MESSAGE, FAILED)  # the CLI's words and exit 1, no traceback
     assert "nothing was recorded: try again in a moment" in MESSAGE
 
 
