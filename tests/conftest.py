@@ -30,7 +30,7 @@ from temporalio.converter import DataConverter
 from temporalio.testing import WorkflowEnvironment
 
 from consult import binaries
-from consult.dev import die_with_parent
+from consult.dev import SERVER_TUNING, die_with_parent
 from consult.outbox import Outbox
 from infra import logs
 from infra.local import free_port, register_search_attributes
@@ -208,6 +208,7 @@ async def dev_env(suite_converter: DataConverter) -> AsyncIterator[WorkflowEnvir
         search_attributes=sa.ALL,
         data_converter=suite_converter,
         dev_server_log_level="error",
+        dev_server_extra_args=list(SERVER_TUNING),
         ui=False,
         dev_server_startup_timeout=SERVER_STARTUP,
     )
