@@ -33,7 +33,9 @@ Figures and baselines (targets from issue 11):
    lifecycles not concluded within 3× the bare run's time (at least 60 s, at most 150 s: a project
    still running then is under a third of bare's throughput, a miss however it would end; they are
    then terminated, so their leftovers do not weigh on what follows), duplicates (an input or
-   decision recorded twice), and the CPU the worker, the server and this client used. Bare (first in
+   decision recorded twice), the CPU the worker, the server and this client used, and the server's
+   database operations per lifecycle (its `persistence_requests` metrics: on the dev server's SQLite
+   file, with one connection, the rate of those bounds both sides' throughput). Bare (first in
    each repetition, for that bound): the same 17 requests as updates (with update ids) on a trivial
    workflow that ends after the last. Targets: throughput ratio ≤ 2× (≥ 50% of bare), zero timeouts,
    every lifecycle concluded, zero duplicates.

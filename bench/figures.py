@@ -57,7 +57,7 @@ def fmt(value: float | None, unit: str) -> str:
         return f"{value:.2f}/s"
     if unit in ("MB", "KB"):
         return f"{value:.1f} {unit}" if value < 100 else f"{value:.0f} {unit}"
-    if unit == "events":
+    if unit in ("events", "operations"):
         return f"{value:.0f}"
     return f"{value:g}"
 

@@ -149,6 +149,7 @@ class Figures:
         self.worker_cpu = Figure(f"{n} concurrent lifecycles: worker CPU", "s")
         self.server_cpu = Figure(f"{n} concurrent lifecycles: Temporal server CPU", "s")
         self.client_cpu = Figure(f"{n} concurrent lifecycles: client (this process) CPU", "s")
+        self.database = Figure(f"{n} concurrent lifecycles: server database operations per lifecycle", "operations")
         rounds = s.history_rounds
         self.events = Figure(f"history, {rounds}-round lifecycle: events (consultation + rounds)", "events")
         self.events.target = Target("max", 360)
@@ -177,7 +178,7 @@ class Figures:
             "links": [f.post_p99, f.visible_p50],
             "lifecycles": [
                 *(f.throughput, f.wall, f.timeouts, f.read_timeouts, f.errors, f.failed, f.duplicates),
-                *(f.worker_cpu, f.server_cpu, f.client_cpu),
+                *(f.worker_cpu, f.server_cpu, f.client_cpu, f.database),
             ],
             "history": [f.events, f.kb, f.events_all, f.kb_all, f.noop_upserts, f.repeated],
             "scale": [f.rss, f.rss_growth, f.notices],
@@ -503,7 +504,7 @@ class Bench:
 
     async def lifecycles(self) -> None:
         for r in range(self.s.reps):
-            results: dict[str, tuple[float, float, Tally, tuple[float, float, float]]] = {}
+            results: dict[str, tuple[float, float, Tally, tuple[float, float, float, float]]] = {}
             # Bare first: its wall time bounds the project's. A project still running at 3× the bare
             # time has a throughput under a third of bare's, a missed target however it would end.
             await self.settle()
@@ -512,6 +513,7 @@ class Bench:
             await self.settle()
             results["project"] = await self._cpu_of("project", partial(self._project_lifecycles, r, bound))
             (p_rate, p_wall, p_tally, p_cpu), (b_rate, b_wall, b_tally, b_cpu) = results["project"], results["bare"]
+            p_db, b_db = p_cpu[3], b_cpu[3]
             self.f.throughput.add(p_rate, b_rate)
             self.f.wall.add(p_wall, b_wall, at_least=p_tally.failed > 0)  # stopped at its bound
             self.f.timeouts.add(p_tally.timeouts, b_tally.timeouts)
@@ -522,6 +524,8 @@ class Bench:
             self.f.worker_cpu.add(p_cpu[0], b_cpu[0])
             self.f.server_cpu.add(p_cpu[1], b_cpu[1])
             self.f.client_cpu.add(p_cpu[2], b_cpu[2])
+            # Lifecycles cut at the bound did less than a whole one: the project's figure is then at least that.
+            self.f.database.add(p_db / self.s.lifecycles, b_db / self.s.lifecycles, at_least=p_tally.failed > 0)
             say(
                 f"bench:   rep {r + 1}: {p_rate:.2f}/s in {p_wall:.0f} s vs {b_rate:.2f}/s in {b_wall:.0f} s bare; "
                 f"project {p_tally.timeouts} timeout(s) on actions and {p_tally.read_timeouts} on reads, "
@@ -533,17 +537,21 @@ class Bench:
 
     async def _cpu_of(
         self, side: str, run: Callable[[], Awaitable[tuple[float, float, Tally]]]
-    ) -> tuple[float, float, Tally, tuple[float, float, float]]:
+    ) -> tuple[float, float, Tally, tuple[float, float, float, float]]:
+        """What `run` measured, and what it cost: CPU seconds of the worker, the server and this process,
+        and the server's database operations."""
         worker = self.stack.worker if side == "project" else self.stack.bare_worker
 
-        def read() -> tuple[float, float, float]:
+        async def read() -> tuple[float, float, float, float]:
             own = resource.getrusage(resource.RUSAGE_SELF)
-            return worker.cpu(), self.stack.temporal.cpu(), own.ru_utime + own.ru_stime
+            operations = await self.stack.database_operations()
+            return worker.cpu(), self.stack.temporal.cpu(), own.ru_utime + own.ru_stime, operations
 
-        before = read()
+        before = await read()
         rate, wall, tally = await run()
-        after = read()
-        return rate, wall, tally, (after[0] - before[0], after[1] - before[1], after[2] - before[2])
+        after = await read()
+        a, b = after, before
+        return rate, wall, tally, (a[0] - b[0], a[1] - b[1], a[2] - b[2], a[3] - b[3])
 
     async def _project_lifecycles(self, r: int, bound: float) -> tuple[float, float, Tally]:
         client, total = await self.project(), Tally()

@@ -98,6 +98,7 @@ class Stack:
     smtp_port: int = field(default_factory=free_port)
     gateway_port: int = field(default_factory=free_port)
     bare_app_port: int = field(default_factory=free_port)
+    metrics_port: int = field(default_factory=free_port)  # the Temporal server's Prometheus metrics
     procs: list[Proc] = field(default_factory=list)
     clients: dict[tuple[str, bool], Client] = field(default_factory=dict)
 
@@ -105,7 +106,11 @@ class Stack:
         self.root.mkdir(parents=True, exist_ok=True)
         self.mail = Mailbox(self.root / "mail.jsonl")
         extra = [arg for ns in self.scale_namespaces for arg in ("--namespace", ns)]
-        server = [*temporal_server_argv(self.temporal_port, self.root / "temporal.db", ui_port=None), *extra]
+        server = [
+            *temporal_server_argv(self.temporal_port, self.root / "temporal.db", ui_port=None),
+            *("--metrics-port", str(self.metrics_port)),
+            *extra,
+        ]
         self.temporal = self._proc("temporal", server, clean_env())
         self.sink = self._proc(
             "smtp-sink",
@@ -224,6 +229,16 @@ class Stack:
         """Until `proc` polls its task queue, for workflows and, if it has any (the project's), activities."""
         client = await self.client(namespace)
         await polling(client, proc, task_queue, activities=task_queue == self.task_queue, limit=limit)
+
+    async def database_operations(self) -> float:
+        """How many database operations the Temporal server has made since it started (its
+        `persistence_requests` counters, every operation summed): on the dev server's SQLite file, with
+        one connection, what the server's throughput is bound by."""
+        async with httpx.AsyncClient(timeout=10) as http:
+            text = (await http.get(f"http://{HOST}:{self.metrics_port}/metrics")).text
+        return sum(
+            float(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line.startswith("persistence_requests{")
+        )
 
     def check_alive(self) -> None:
         for proc in (self.temporal, self.sink, self.worker, self.gateway, self.bare_worker, self.bare_app):
