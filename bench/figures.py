@@ -43,7 +43,7 @@ class Target:
         return f"≤{self.value:g}"
 
 
-UNITS = {"ms", "s", "MB", "KB", "events", "/s", ""}
+UNITS = {"ms", "s", "MB", "KB", "events", "operations", "/s", ""}
 
 
 def fmt(value: float | None, unit: str) -> str:

@@ -20,6 +20,7 @@ from temporalio.api.history.v1 import (
 
 from bench.figures import Figure, Target, missed, percentile, table
 from bench.history import noop_upserts, payloads
+from bench.run import FULL, QUICK, Figures, Sizes
 from bench.scenario import Lifecycle, bare_payloads, duplicates, updates_per_lifecycle
 from bench.sink import Mailbox, _link
 
@@ -152,3 +153,15 @@ def test_the_mailbox_reads_whole_lines_only_and_filters(tmp_path: Path) -> None:
     assert mailbox.link("c1", "opened", "a@x") is None
     assert mailbox.of("c1", "opened")[0].notice_id == "c1-opened"
     assert mailbox.of("c2") == []
+
+
+@pytest.mark.parametrize("sizes", [FULL, QUICK], ids=["full", "quick"])
+def test_every_figure_of_a_run_can_be_made_and_shown(sizes: Sizes) -> None:
+    # A unit the table does not know fails at start, before the stack is up, not after minutes of a run.
+    figures = Figures(sizes)
+    rows = figures.of(["history", "links", "lifecycles", "scale"])
+    for figure in rows:
+        figure.add(2.0, 1.0)
+    lines = table(rows).splitlines()
+    assert len(lines) == len(rows) + 2
+    assert any("database operations per lifecycle" in line and "| 2 " in line for line in lines)
