@@ -127,6 +127,7 @@ class Scale:
     starts: float = 0.0  # seconds the starts took
     worker_cpu: float = 0.0  # CPU seconds of the worker from the first start to the RSS reading
     server_cpu: float = 0.0  # same, the Temporal server
+    operations: float = 0.0  # the server's database operations in that time, per workflow started
 
 
 class Figures:
@@ -654,7 +655,8 @@ class Bench:
             say(
                 f"bench:     {self.s.open_consultations} starts took {p.starts:.1f} s vs {b.starts:.1f} s bare; "
                 f"then the worker used {p.worker_cpu:.0f} s of CPU and the server {p.server_cpu:.0f} s "
-                f"(bare: {b.worker_cpu:.0f} s and {b.server_cpu:.0f} s)"
+                f"(bare: {b.worker_cpu:.0f} s and {b.server_cpu:.0f} s), and made {p.operations:.0f} database "
+                f"operations per consultation (bare: {b.operations:.0f} per workflow)"
             )
 
     async def _fresh_worker(self, proc: Proc, namespace: str, task_queue: str) -> float:
@@ -680,7 +682,7 @@ class Bench:
                     await life.start()
                     tally.merge(life.tally)
 
-            cpu0 = proc.cpu(), self.stack.temporal.cpu()
+            cpu0 = proc.cpu(), self.stack.temporal.cpu(), await self.stack.database_operations()
             began = time.time()
             await asyncio.gather(*(start(c) for c in cids))
             starts = time.time() - began
@@ -691,13 +693,14 @@ class Bench:
             quiet = await idle(proc.pid, window=3, limit=180 if complete else 20)
             rss = rss_mb(proc.pid)
             cpu = proc.cpu() - cpu0[0], self.stack.temporal.cpu() - cpu0[1]
+            operations = (await self.stack.database_operations() - cpu0[2]) / n
             env = self.stack.env(namespace)
             check = await timed_run(self.consult_argv("list", "--json"), env, ROOT)  # warm-up, and the count
             rows = _json_rows(check.stdout)
             if rows is not None and rows != n:
                 say(f"bench:   `consult list --json` printed {rows} rows, expected {n}")
             listed = await self.timed(self.consult_argv("list", "--json"), env, self.s.cli_runs)
-            return Scale(rss0, rss, listed, notices, complete, quiet, starts, *cpu)
+            return Scale(rss0, rss, listed, notices, complete, quiet, starts, *cpu, operations)
         finally:
             proc.stop()  # with it, whatever mail it was still sending (its namespace is used by no one else)
 
@@ -722,7 +725,7 @@ class Bench:
             rss0 = await self._fresh_worker(proc, namespace, self.stack.bare_queue)
             client = await self.bare(namespace)
             ids = [f"bare-open-{self.tag}-{r}-{i}" for i in range(n)]
-            cpu0 = proc.cpu(), self.stack.temporal.cpu()
+            cpu0 = proc.cpu(), self.stack.temporal.cpu(), await self.stack.database_operations()
             began = time.time()
             await self.start_bare(client, ids)
             starts = time.time() - began
@@ -730,10 +733,21 @@ class Bench:
             quiet = await idle(proc.pid, window=3, limit=180)
             rss = rss_mb(proc.pid)
             cpu = proc.cpu() - cpu0[0], self.stack.temporal.cpu() - cpu0[1]
+            operations = (await self.stack.database_operations() - cpu0[2]) / n
             argv = self.bare_cli_argv("list", namespace=namespace)
             await self.timed(argv, self.stack.env(namespace), 1)
             listed = await self.timed(argv, self.stack.env(namespace), self.s.cli_runs)
-            return Scale(rss0, rss, listed, idle=quiet, starts=starts, worker_cpu=cpu[0], server_cpu=cpu[1])
+            worker_cpu, server_cpu = cpu
+            return Scale(
+                rss0,
+                rss,
+                listed,
+                idle=quiet,
+                starts=starts,
+                worker_cpu=worker_cpu,
+                server_cpu=server_cpu,
+                operations=operations,
+            )
         finally:
             proc.stop()
 
