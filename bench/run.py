@@ -17,7 +17,7 @@ import resource
 import secrets
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass, field
 from datetime import timedelta
 from functools import partial
 from pathlib import Path
@@ -114,6 +114,20 @@ def machine() -> str:
     )
 
 
+@dataclass(frozen=True)
+class Usage:
+    """What the parts have used so far (or between two readings): CPU seconds of a worker, the Temporal
+    server and this process, and the server's database operations."""
+
+    worker_cpu: float = 0.0
+    server_cpu: float = 0.0
+    client_cpu: float = 0.0
+    operations: float = 0.0
+
+    def __sub__(self, earlier: Usage) -> Usage:
+        return Usage(*(a - b for a, b in zip(astuple(self), astuple(earlier), strict=True)))
+
+
 @dataclass
 class Scale:
     """One side of one repetition of the scale figures."""
@@ -125,9 +139,7 @@ class Scale:
     complete: bool = True  # every notice arrived within the bound
     idle: bool = True  # the worker was idle when its RSS was read
     starts: float = 0.0  # seconds the starts took
-    worker_cpu: float = 0.0  # CPU seconds of the worker from the first start to the RSS reading
-    server_cpu: float = 0.0  # same, the Temporal server
-    operations: float = 0.0  # the server's database operations in that time, per workflow started
+    used: Usage = field(default_factory=Usage)  # from the first start to the RSS reading
 
 
 class Figures:
@@ -505,16 +517,15 @@ class Bench:
 
     async def lifecycles(self) -> None:
         for r in range(self.s.reps):
-            results: dict[str, tuple[float, float, Tally, tuple[float, float, float, float]]] = {}
+            results: dict[str, tuple[float, float, Tally, Usage]] = {}
             # Bare first: its wall time bounds the project's. A project still running at 3× the bare
             # time has a throughput under a third of bare's, a missed target however it would end.
             await self.settle()
-            results["bare"] = await self._cpu_of("bare", partial(self._bare_lifecycles, r))
+            results["bare"] = await self._used_by("bare", partial(self._bare_lifecycles, r))
             bound = min(self.s.lifecycles_bound, max(60.0, 3 * results["bare"][1]))
             await self.settle()
-            results["project"] = await self._cpu_of("project", partial(self._project_lifecycles, r, bound))
-            (p_rate, p_wall, p_tally, p_cpu), (b_rate, b_wall, b_tally, b_cpu) = results["project"], results["bare"]
-            p_db, b_db = p_cpu[3], b_cpu[3]
+            results["project"] = await self._used_by("project", partial(self._project_lifecycles, r, bound))
+            (p_rate, p_wall, p_tally, p_used), (b_rate, b_wall, b_tally, b_used) = results["project"], results["bare"]
             self.f.throughput.add(p_rate, b_rate)
             self.f.wall.add(p_wall, b_wall, at_least=p_tally.failed > 0)  # stopped at its bound
             self.f.timeouts.add(p_tally.timeouts, b_tally.timeouts)
@@ -522,11 +533,12 @@ class Bench:
             self.f.errors.add(p_tally.errors, b_tally.errors)
             self.f.failed.add(p_tally.failed, b_tally.failed)
             self.f.duplicates.add(p_tally.duplicates, b_tally.duplicates)
-            self.f.worker_cpu.add(p_cpu[0], b_cpu[0])
-            self.f.server_cpu.add(p_cpu[1], b_cpu[1])
-            self.f.client_cpu.add(p_cpu[2], b_cpu[2])
+            self.f.worker_cpu.add(p_used.worker_cpu, b_used.worker_cpu)
+            self.f.server_cpu.add(p_used.server_cpu, b_used.server_cpu)
+            self.f.client_cpu.add(p_used.client_cpu, b_used.client_cpu)
             # Lifecycles cut at the bound did less than a whole one: the project's figure is then at least that.
-            self.f.database.add(p_db / self.s.lifecycles, b_db / self.s.lifecycles, at_least=p_tally.failed > 0)
+            n = self.s.lifecycles
+            self.f.database.add(p_used.operations / n, b_used.operations / n, at_least=p_tally.failed > 0)
             say(
                 f"bench:   rep {r + 1}: {p_rate:.2f}/s in {p_wall:.0f} s vs {b_rate:.2f}/s in {b_wall:.0f} s bare; "
                 f"project {p_tally.timeouts} timeout(s) on actions and {p_tally.read_timeouts} on reads, "
@@ -536,23 +548,19 @@ class Bench:
             for example in p_tally.examples[:4]:
                 say(f"bench:     {example}")
 
-    async def _cpu_of(
+    async def _used_by(
         self, side: str, run: Callable[[], Awaitable[tuple[float, float, Tally]]]
-    ) -> tuple[float, float, Tally, tuple[float, float, float, float]]:
-        """What `run` measured, and what it cost: CPU seconds of the worker, the server and this process,
-        and the server's database operations."""
+    ) -> tuple[float, float, Tally, Usage]:
+        """What `run` measured, and what it cost."""
         worker = self.stack.worker if side == "project" else self.stack.bare_worker
-
-        async def read() -> tuple[float, float, float, float]:
-            own = resource.getrusage(resource.RUSAGE_SELF)
-            operations = await self.stack.database_operations()
-            return worker.cpu(), self.stack.temporal.cpu(), own.ru_utime + own.ru_stime, operations
-
-        before = await read()
+        before = await self.usage(worker)
         rate, wall, tally = await run()
-        after = await read()
-        a, b = after, before
-        return rate, wall, tally, (a[0] - b[0], a[1] - b[1], a[2] - b[2], a[3] - b[3])
+        return rate, wall, tally, await self.usage(worker) - before
+
+    async def usage(self, worker: Proc) -> Usage:
+        own = resource.getrusage(resource.RUSAGE_SELF)
+        cpu = worker.cpu(), self.stack.temporal.cpu(), own.ru_utime + own.ru_stime
+        return Usage(*cpu, await self.stack.database_operations())
 
     async def _project_lifecycles(self, r: int, bound: float) -> tuple[float, float, Tally]:
         client, total = await self.project(), Tally()
@@ -627,6 +635,7 @@ class Bench:
     # --- figures 5, 6 and the list of figure 7: 1,000 open consultations ------------------------
 
     async def scale(self) -> None:
+        n = self.s.open_consultations
         for r in range(self.s.reps):
             results: dict[str, Scale] = {}
             for side in self._order(r):
@@ -653,10 +662,11 @@ class Bench:
                 f"list {median(p.listed):.2f} s vs {median(b.listed):.2f} s"
             )
             say(
-                f"bench:     {self.s.open_consultations} starts took {p.starts:.1f} s vs {b.starts:.1f} s bare; "
-                f"then the worker used {p.worker_cpu:.0f} s of CPU and the server {p.server_cpu:.0f} s "
-                f"(bare: {b.worker_cpu:.0f} s and {b.server_cpu:.0f} s), and made {p.operations:.0f} database "
-                f"operations per consultation (bare: {b.operations:.0f} per workflow)"
+                f"bench:     {n} starts took {p.starts:.1f} s vs {b.starts:.1f} s bare; "
+                f"then the worker used {p.used.worker_cpu:.0f} s of CPU and the server {p.used.server_cpu:.0f} s "
+                f"(bare: {b.used.worker_cpu:.0f} s and {b.used.server_cpu:.0f} s), and made "
+                f"{p.used.operations / n:.0f} database operations per consultation (bare: "
+                f"{b.used.operations / n:.0f} per workflow)"
             )
 
     async def _fresh_worker(self, proc: Proc, namespace: str, task_queue: str) -> float:
@@ -682,7 +692,7 @@ class Bench:
                     await life.start()
                     tally.merge(life.tally)
 
-            cpu0 = proc.cpu(), self.stack.temporal.cpu(), await self.stack.database_operations()
+            before = await self.usage(proc)
             began = time.time()
             await asyncio.gather(*(start(c) for c in cids))
             starts = time.time() - began
@@ -692,15 +702,14 @@ class Bench:
             # Once every email is out, the worker goes idle; if they are not, it will not be soon.
             quiet = await idle(proc.pid, window=3, limit=180 if complete else 20)
             rss = rss_mb(proc.pid)
-            cpu = proc.cpu() - cpu0[0], self.stack.temporal.cpu() - cpu0[1]
-            operations = (await self.stack.database_operations() - cpu0[2]) / n
+            used = await self.usage(proc) - before
             env = self.stack.env(namespace)
             check = await timed_run(self.consult_argv("list", "--json"), env, ROOT)  # warm-up, and the count
             rows = _json_rows(check.stdout)
             if rows is not None and rows != n:
                 say(f"bench:   `consult list --json` printed {rows} rows, expected {n}")
             listed = await self.timed(self.consult_argv("list", "--json"), env, self.s.cli_runs)
-            return Scale(rss0, rss, listed, notices, complete, quiet, starts, *cpu, operations)
+            return Scale(rss0, rss, listed, notices, complete, quiet, starts, used)
         finally:
             proc.stop()  # with it, whatever mail it was still sending (its namespace is used by no one else)
 
@@ -725,29 +734,18 @@ class Bench:
             rss0 = await self._fresh_worker(proc, namespace, self.stack.bare_queue)
             client = await self.bare(namespace)
             ids = [f"bare-open-{self.tag}-{r}-{i}" for i in range(n)]
-            cpu0 = proc.cpu(), self.stack.temporal.cpu(), await self.stack.database_operations()
+            before = await self.usage(proc)
             began = time.time()
             await self.start_bare(client, ids)
             starts = time.time() - began
             await self._first_tasks_done(client, ids)
             quiet = await idle(proc.pid, window=3, limit=180)
             rss = rss_mb(proc.pid)
-            cpu = proc.cpu() - cpu0[0], self.stack.temporal.cpu() - cpu0[1]
-            operations = (await self.stack.database_operations() - cpu0[2]) / n
+            used = await self.usage(proc) - before
             argv = self.bare_cli_argv("list", namespace=namespace)
             await self.timed(argv, self.stack.env(namespace), 1)
             listed = await self.timed(argv, self.stack.env(namespace), self.s.cli_runs)
-            worker_cpu, server_cpu = cpu
-            return Scale(
-                rss0,
-                rss,
-                listed,
-                idle=quiet,
-                starts=starts,
-                worker_cpu=worker_cpu,
-                server_cpu=server_cpu,
-                operations=operations,
-            )
+            return Scale(rss0, rss, listed, idle=quiet, starts=starts, used=used)
         finally:
             proc.stop()
 

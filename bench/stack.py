@@ -87,6 +87,13 @@ async def polling(client: Client, proc: Proc, task_queue: str, *, activities: bo
     await eventually(joined, limit, f"{proc.name} polling {task_queue}")
 
 
+def persistence_operations(metrics: str) -> float:
+    """The database operations a Temporal server's Prometheus text counts: every `persistence_requests`
+    counter (one per operation and caller), summed; none of its latencies, errors or comments."""
+    counters = (line for line in metrics.splitlines() if line.startswith("persistence_requests{"))
+    return sum(float(line.rsplit(" ", 1)[1]) for line in counters)
+
+
 @dataclass
 class Stack:
     root: Path
@@ -235,10 +242,7 @@ class Stack:
         `persistence_requests` counters, every operation summed): on the dev server's SQLite file, with
         one connection, what the server's throughput is bound by."""
         async with httpx.AsyncClient(timeout=10) as http:
-            text = (await http.get(f"http://{HOST}:{self.metrics_port}/metrics")).text
-        return sum(
-            float(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line.startswith("persistence_requests{")
-        )
+            return persistence_operations((await http.get(f"http://{HOST}:{self.metrics_port}/metrics")).text)
 
     def check_alive(self) -> None:
         for proc in (self.temporal, self.sink, self.worker, self.gateway, self.bare_worker, self.bare_app):

@@ -23,6 +23,7 @@ from bench.history import noop_upserts, payloads
 from bench.run import FULL, QUICK, Figures, Sizes
 from bench.scenario import Lifecycle, bare_payloads, duplicates, updates_per_lifecycle
 from bench.sink import Mailbox, _link
+from bench.stack import persistence_operations
 
 
 def test_percentiles_interpolate_between_ranks() -> None:
@@ -165,3 +166,19 @@ def test_every_figure_of_a_run_can_be_made_and_shown(sizes: Sizes) -> None:
     lines = table(rows).splitlines()
     assert len(lines) == len(rows) + 2
     assert any("database operations per lifecycle" in line and "| 2 " in line for line in lines)
+
+
+def test_database_operations_are_the_persistence_request_counters_summed() -> None:
+    metrics = "\n".join(
+        [
+            "# HELP persistence_requests persistence_requests counter",
+            "# TYPE persistence_requests counter",
+            'persistence_requests{operation="UpdateWorkflowExecution",service_name="history"} 72',
+            'persistence_requests{operation="GetCurrentExecution",service_name="frontend"} 53.5',
+            'persistence_errors{operation="CreateTasks"} 9',
+            'persistence_latency_bucket{operation="CreateTasks",le="0.01"} 40',
+            'persistence_latency_sum{operation="CreateTasks"} 0.5',
+        ]
+    )
+    assert persistence_operations(metrics) == 125.5
+    assert persistence_operations("") == 0
