@@ -83,7 +83,8 @@ class _EmbeddedServer(uvicorn.Server):
 #   later, so it turns the re-reading off.
 # - A write-ahead log (`journal_mode=wal`) commits each transaction with one sync of the log, not the
 #   rollback journal's syncs of journal and database, and is as durable (SQLite's `synchronous` is left as
-#   the server sets it). The database file keeps its `-wal` and `-shm` files beside it while the server runs.
+#   the server sets it). The recent writes are in the `-wal` file beside the database, even once the server
+#   has stopped: the three files are one database.
 SERVER_TUNING = (
     *("--dynamic-config-value", "system.forceSearchAttributesCacheRefreshOnRead=false"),
     *("--sqlite-pragma", "journal_mode=wal"),

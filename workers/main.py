@@ -36,8 +36,6 @@ from workflows.review import Review
 from workflows.technical_round import TechnicalRound
 
 WORKFLOWS = [Consultation, TechnicalRound, Review, NoticeDelivery]
-# Workflow-task polls open at once (the SDK's default is 5), half of them on the task queue itself (see build_worker).
-WORKFLOW_TASK_POLLS = 10
 
 
 class _BindIds(ActivityInboundInterceptor):
@@ -88,10 +86,11 @@ def build_worker(
         # A batch's progress reaches the server within this of each message (see HEARTBEAT_THROTTLE).
         max_heartbeat_throttle_interval=HEARTBEAT_THROTTLE,
         interceptors=[LogContext()],
-        # Half the workflow-task polls on the task queue itself, not the SDK's one in five: every workflow's first
-        # task is there (consultations, the rounds and deliveries they start), and a round's first task queued behind
-        # a single poller kept an operator's `round status` waiting past its timeout under 100 lifecycles at once.
-        workflow_task_poller_behavior=PollerBehaviorSimpleMaximum(WORKFLOW_TASK_POLLS),
+        # 10 workflow-task polls (the SDK's default is 5), half on the task queue itself, not one in five: every
+        # workflow's first task is there (consultations, the rounds and deliveries they start), and a round's first
+        # task queued behind a single poll kept an operator's `round status` waiting past its timeout under 100
+        # lifecycles at once.
+        workflow_task_poller_behavior=PollerBehaviorSimpleMaximum(10),
         nonsticky_to_sticky_poll_ratio=0.5,
         workflow_runner=workflow_runner(shared_project_code=shared_project_code),
     )
