@@ -32,6 +32,7 @@ from gateway.routers import approvals, calendar, files, health, inputs, links
 from gateway.routers.codec import router as codec_router
 from gateway.uploads import Recorded
 from infra.links import LinkSigner
+from schemas.base import build_all
 
 
 def create_app(
@@ -50,6 +51,7 @@ def create_app(
     decrypted payloads to operators (CORS limited to `ui_origin`, bearer token required).
     `revoked_feeds` and `calendar_domain` serve operators' calendar feeds (gateway/routers/calendar.py).
     """
+    build_all()  # the vocabulary's validators, now rather than on the first pages (schemas/base.py)
     app = FastAPI(title="Consultation gateway", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.config = GatewayConfig(
         signer, clients, codec, codec_token, ui_origin, dict(revoked_feeds or {}), calendar_domain

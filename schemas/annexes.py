@@ -12,10 +12,11 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo
+from pydantic import AfterValidator, ConfigDict, Field, ValidationInfo
 from pydantic_core import PydanticCustomError
 
 from schemas import limits
+from schemas.base import Model
 from schemas.declaration import Email
 
 MAX_FILE_BYTES = 25 * 1024 * 1024  # one attached file
@@ -80,7 +81,7 @@ FileName = Annotated[str, Field(min_length=1), AfterValidator(_name)]
 Sha256 = Annotated[str, AfterValidator(_sha256)]
 
 
-class FileRecord(BaseModel):
+class FileRecord(Model):
     """One attached file, as recorded: what it is, who attached it and when, and where its bytes are."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")

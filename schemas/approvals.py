@@ -6,9 +6,10 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from schemas import limits
+from schemas.base import Model
 from schemas.declaration import Email
 from schemas.pillar_inputs import Channel
 
@@ -26,7 +27,7 @@ class Outcome(StrEnum):
     DECLINED = "declined"
 
 
-class DecisionRequest(BaseModel):
+class DecisionRequest(Model):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     approver: Email
@@ -44,7 +45,7 @@ class DecisionRequest(BaseModel):
     recorded_by: Email
 
 
-class DelegateRequest(BaseModel):
+class DelegateRequest(Model):
     """An approver forwards their decision on the current version to a colleague of the same party."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -55,7 +56,7 @@ class DelegateRequest(BaseModel):
     recorded_by: Email
 
 
-class Delegation(BaseModel):
+class Delegation(Model):
     model_config = ConfigDict(frozen=True)
 
     party: str
@@ -69,7 +70,7 @@ class Delegation(BaseModel):
     at: datetime
 
 
-class DecisionRecord(BaseModel):
+class DecisionRecord(Model):
     model_config = ConfigDict(frozen=True)
 
     party: str
@@ -87,7 +88,7 @@ class DecisionRecord(BaseModel):
     delegate_name: str | None = None
 
 
-class ApprovalState(BaseModel):
+class ApprovalState(Model):
     model_config = ConfigDict(frozen=True)
 
     subject: str
@@ -98,4 +99,4 @@ class ApprovalState(BaseModel):
     outcome: Outcome
     parties: dict[str, Outcome]
     decisions: list[DecisionRecord]
-    delegations: list[Delegation] = []
+    delegations: list[Delegation] = Field(default_factory=list)

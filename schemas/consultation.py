@@ -10,11 +10,12 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from schemas import limits
 from schemas.annexes import Files
 from schemas.approvals import ApprovalState, DecisionRecord
+from schemas.base import Model
 from schemas.declaration import Declaration, Email, Locale, Pillar
 from schemas.documents import DocumentVersion
 from schemas.notices import NoticeRecord
@@ -36,7 +37,7 @@ class Stage(StrEnum):
         return self in (Stage.CONCLUDED, Stage.DECLINED, Stage.WITHDRAWN)
 
 
-class _Model(BaseModel):
+class _Model(Model):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 

@@ -13,7 +13,6 @@ from typing import Annotated, Any
 
 from pydantic import (
     AfterValidator,
-    BaseModel,
     ConfigDict,
     Field,
     ValidationInfo,
@@ -22,6 +21,7 @@ from pydantic import (
 )
 
 from schemas import limits
+from schemas.base import Model
 from schemas.working_days import Count
 
 SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,78}[a-z0-9])?$")
@@ -72,7 +72,7 @@ Name = Annotated[str, Field(min_length=1), limits.one_line(limits.MAX_NAME)]
 Title = Annotated[str, Field(min_length=1), limits.one_line(limits.MAX_TITLE)]
 
 
-class _Strict(BaseModel):
+class _Strict(Model):
     # A typo in a field name ("aproval") must be reported, not silently ignored.
     model_config = ConfigDict(extra="forbid", frozen=True)
 

@@ -6,9 +6,10 @@ import hashlib
 import json
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from schemas.annexes import FileRecord, annexes_line
+from schemas.base import Model
 from schemas.declaration import Locale
 
 # Markdown larger than this does not travel through workflow history.
@@ -38,7 +39,7 @@ def as_issued(documents: dict[Locale, str]) -> dict[Locale, str]:
     return {locale: text.strip() + "\n" for locale, text in documents.items()}
 
 
-class DocumentVersion(BaseModel):
+class DocumentVersion(Model):
     model_config = ConfigDict(frozen=True)
 
     version: int

@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
+from schemas.base import Model
 from schemas.declaration import Locale, Pillar
 
 # A link stays usable a little after its request's deadline: a late decision is
@@ -22,7 +23,7 @@ class LinkPurpose(StrEnum):
     CALENDAR_FEED = "calendar_feed"
 
 
-class LinkSpec(BaseModel):
+class LinkSpec(Model):
     """Carried by a notice (so it is in history): no secret, no recipient; the token adds both."""
 
     model_config = ConfigDict(frozen=True)
@@ -36,7 +37,7 @@ class LinkSpec(BaseModel):
     expires_at: datetime
 
 
-class LinkClaims(BaseModel):
+class LinkClaims(Model):
     """A verified token: the spec, bound to one recipient."""
 
     model_config = ConfigDict(frozen=True)
@@ -60,7 +61,7 @@ class LinkClaims(BaseModel):
 FEED_LIFETIME = timedelta(days=366)
 
 
-class FeedClaims(BaseModel):
+class FeedClaims(Model):
     """A verified calendar feed token: whose feed it is, and which of their URLs (`version`).
 
     Revocable without a database: the gateway refuses a version at or below the one its
@@ -79,7 +80,7 @@ class FeedClaims(BaseModel):
 FILE_LINK_LIFETIME = timedelta(days=90)
 
 
-class FileLocation(BaseModel):
+class FileLocation(Model):
     """Where a file is in the workflow that holds it: the annexes of a minutes or draft `version`, or
     the attachments of one revision of a party's input on a pillar."""
 
@@ -91,7 +92,7 @@ class FileLocation(BaseModel):
     revision: int | None = None
 
 
-class FileLinkSpec(BaseModel):
+class FileLinkSpec(Model):
     """One file a reader was sent (by its SHA-256, and where it is); the token binds it to the reader."""
 
     model_config = ConfigDict(frozen=True)

@@ -6,8 +6,9 @@ from datetime import datetime, timedelta, timezone
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
+from schemas.base import Model
 from schemas.declaration import Locale, Pillar
 from schemas.links import LinkSpec
 from schemas.working_days import Counting
@@ -51,7 +52,7 @@ MEETING_KINDS = frozenset(
 MAX_ATTENDEES_PER_MESSAGE = 100
 
 
-class Recipient(BaseModel):
+class Recipient(Model):
     model_config = ConfigDict(frozen=True)
 
     name: str
@@ -59,7 +60,7 @@ class Recipient(BaseModel):
     locale: Locale
 
 
-class Attendee(BaseModel):
+class Attendee(Model):
     """Someone a round meeting invites: a counterpart, with their party and their iCalendar ROLE."""
 
     model_config = ConfigDict(frozen=True)
@@ -70,7 +71,7 @@ class Attendee(BaseModel):
     role: str = "REQ-PARTICIPANT"  # RFC 5545 ROLE: REQ-PARTICIPANT, OPT-PARTICIPANT, CHAIR
 
 
-class DocumentSource(BaseModel):
+class DocumentSource(Model):
     """Where a notice's document is: a version made in the workflow that issued the notice.
 
     The mail activity reads its text back from that workflow's history by SHA-256
@@ -87,7 +88,7 @@ class DocumentSource(BaseModel):
     previous_sha256: str | None = None
 
 
-class NoticeFacts(BaseModel):
+class NoticeFacts(Model):
     """What one notice says beyond who sends it to whom: the facts the mail activity words.
 
     The workflow names them with keywords (typed, so a checker catches a misspelt one),
@@ -179,7 +180,7 @@ class Notice(NoticeFacts):
         )
 
 
-class DeliveryReport(BaseModel):
+class DeliveryReport(Model):
     """What the single `send_notice` activity returns (consultations that started before notices
     were delivered beside the lifecycle still await it)."""
 
@@ -187,7 +188,7 @@ class DeliveryReport(BaseModel):
     refused: dict[str, str] = Field(default_factory=dict)
 
 
-class DocumentsAt(BaseModel):
+class DocumentsAt(Model):
     """Where a message's documents are: the input of the delivery run that sends it.
 
     A message sent this way carries the notice without its documents; the mail activity reads
@@ -201,7 +202,7 @@ class DocumentsAt(BaseModel):
     run_id: str
 
 
-class MessageRequest(BaseModel):
+class MessageRequest(Model):
     """One message: a notice (as `Notice.for_reader` trims it) to one recipient."""
 
     notice: Notice
@@ -210,13 +211,13 @@ class MessageRequest(BaseModel):
     documents_at: DocumentsAt | None = None
 
 
-class MessageOutcome(BaseModel):
+class MessageOutcome(Model):
     """The SMTP server's answer to one message: accepted (`refused` is None) or refused for good, and why."""
 
     refused: str | None = None
 
 
-class BatchRequest(BaseModel):
+class BatchRequest(Model):
     """Recipients of one notice sent by one `send_messages` activity: `notice.recipients` are theirs."""
 
     notice: Notice
@@ -224,7 +225,7 @@ class BatchRequest(BaseModel):
     documents_at: DocumentsAt | None = None
 
 
-class BatchProgress(BaseModel):
+class BatchProgress(Model):
     """Where a `send_messages` activity stands, in its heartbeat details: a retry skips whoever is settled.
 
     `settled` holds positions in the batch's recipient list (small, whatever the addresses); the addresses
@@ -237,7 +238,7 @@ class BatchProgress(BaseModel):
     failed: dict[str, str] = Field(default_factory=dict)
 
 
-class DeliveryInput(BaseModel):
+class DeliveryInput(Model):
     """A notice to deliver, and what earlier runs of the same delivery already settled (continue-as-new)."""
 
     notice: Notice
@@ -247,7 +248,7 @@ class DeliveryInput(BaseModel):
     failed: dict[str, str] = Field(default_factory=dict)
 
 
-class DeliveryOutcome(BaseModel):
+class DeliveryOutcome(Model):
     """Who did not get the notice, and why; everyone else did. Addresses only, so it stays small."""
 
     refused: dict[str, str] = Field(default_factory=dict)
@@ -260,7 +261,7 @@ class NoticeState(StrEnum):
     FAILED = "failed"  # some recipients could not be sent to (SMTP down for a day, a message that cannot be written)
 
 
-class NoticeRecord(BaseModel):
+class NoticeRecord(Model):
     model_config = ConfigDict(frozen=True)
 
     notice_id: str

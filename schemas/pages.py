@@ -13,16 +13,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict, Field
 
 from schemas.annexes import FileRecord
 from schemas.approvals import Decision, DecisionRecord, Delegation, Outcome
+from schemas.base import Model
 from schemas.declaration import Locale, Pillar, Role
 from schemas.links import FileLocation, LinkPurpose
 from schemas.pillar_inputs import PillarInput
 
 
-class _Model(BaseModel):
+class _Model(Model):
     model_config = ConfigDict(frozen=True)
 
 
@@ -60,7 +61,7 @@ class PageDocument(_Model):
     locale: Locale
     text: str
     # The version's annexes: its SHA-256 covers them, so a decision covers them too.
-    annexes: list[FileRecord] = []
+    annexes: list[FileRecord] = Field(default_factory=list)
 
 
 class InputFiles(_Model):
@@ -94,11 +95,11 @@ class ApprovalPage(_Model):
     # The reader decides on this approver's behalf (a delegation on the current version).
     delegated_by: Delegation | None = None
     # Whom the reader may still forward their decision to (empty when they may not).
-    colleagues: list[Colleague] = []
+    colleagues: list[Colleague] = Field(default_factory=list)
     # The link's version in the reader's language: only while it awaits this reader's decision.
     document: PageDocument | None = None
     # Minutes: the files of the inputs they record, with the document (empty for a draft).
-    input_files: list[InputFiles] = []
+    input_files: list[InputFiles] = Field(default_factory=list)
 
 
 class PillarRevision(_Model):
@@ -114,7 +115,7 @@ class InputPage(_Model):
     pillars: list[Pillar]
     inputs_due: datetime
     # The party's current revision of each pillar it has submitted.
-    submitted: dict[Pillar, PillarRevision] = {}
+    submitted: dict[Pillar, PillarRevision] = Field(default_factory=dict)
     # The party's current input on the requested pillar, to fill its form with.
     current: PillarInput | None = None
 
@@ -160,5 +161,5 @@ class DocumentFiles(_Model):
 
     version: int
     sha256: str | None = None  # None: no such version
-    annexes: list[FileRecord] = []
-    inputs: list[InputFiles] = []
+    annexes: list[FileRecord] = Field(default_factory=list)
+    inputs: list[InputFiles] = Field(default_factory=list)

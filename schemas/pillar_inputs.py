@@ -10,10 +10,11 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import ConfigDict, Field, TypeAdapter
 
 from schemas import limits
 from schemas.annexes import Files
+from schemas.base import Model
 from schemas.declaration import Email, Pillar
 from schemas.minerals import Mineral
 
@@ -24,7 +25,7 @@ Tonnes = Annotated[float, Field(ge=0, le=1e10, allow_inf_nan=False)]
 Summary = Annotated[str, Field(min_length=1, max_length=limits.MAX_SUMMARY), limits.text(limits.MAX_SUMMARY)]
 
 
-class _Item(BaseModel):
+class _Item(Model):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
 
@@ -54,7 +55,7 @@ class FinancingItem(_Item):
     public_share_pct: Annotated[float, Field(ge=0, le=100, allow_inf_nan=False)]
 
 
-class _Input(BaseModel):
+class _Input(Model):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
     party: Annotated[str, Field(pattern=r"^[A-Z]{2,3}$")]
@@ -88,7 +89,8 @@ PillarInput = Annotated[
     SupplyChainInput | StrategicProjectsInput | RecyclingInput | FinancingInput,
     Field(discriminator="pillar"),
 ]
-PILLAR_INPUT: TypeAdapter[PillarInput] = TypeAdapter(PillarInput)
+# Built on first use, as the models are (schemas.base).
+PILLAR_INPUT: TypeAdapter[PillarInput] = TypeAdapter(PillarInput, config=ConfigDict(defer_build=True))
 
 ITEM_MODELS: dict[Pillar, type[_Item]] = {
     Pillar.SUPPLY_CHAIN: SupplyChainItem,
@@ -105,7 +107,7 @@ class Channel(StrEnum):
     EMAIL_LINK = "email_link"  # the person themselves, through a link in their email
 
 
-class SubmissionRecord(BaseModel):
+class SubmissionRecord(Model):
     """One revision of one party's input on one pillar, as recorded by the round."""
 
     model_config = ConfigDict(frozen=True)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict
 
+from schemas.base import Model
 from schemas.declaration import Declaration, Pillar
 
 # Days a review round gives the parties: inputs due, then the meeting.
@@ -18,7 +19,7 @@ def review_schedule_id(consultation_id: str) -> str:
     return f"review-{consultation_id}"
 
 
-class ReviewInput(BaseModel):
+class ReviewInput(Model):
     model_config = ConfigDict(frozen=True)
 
     declaration: Declaration
@@ -26,7 +27,7 @@ class ReviewInput(BaseModel):
     agreement_sha256: str
 
 
-class ReviewScheduleRequest(BaseModel):
+class ReviewScheduleRequest(Model):
     model_config = ConfigDict(frozen=True)
 
     review: ReviewInput

@@ -6,11 +6,12 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, ConfigDict, Field
 
 from schemas import limits
 from schemas.annexes import Files, Sha256
 from schemas.approvals import ApprovalState, DecisionRecord
+from schemas.base import Model
 from schemas.declaration import Declaration, Email, Locale, Pillar
 from schemas.documents import DocumentVersion
 from schemas.notices import NoticeRecord
@@ -31,7 +32,7 @@ class RoundState(StrEnum):
     CLOSED = "closed"
 
 
-class _Model(BaseModel):
+class _Model(Model):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 

@@ -13,7 +13,9 @@ from datetime import date, datetime, timedelta, timezone
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
+from pydantic import ConfigDict, Field, PrivateAttr
+
+from schemas.base import Model
 
 
 class Count(StrEnum):
@@ -21,7 +23,7 @@ class Count(StrEnum):
     WORKING_DAYS = "working_days"
 
 
-class Counting(BaseModel):
+class Counting(Model):
     """How a deadline was counted, for the people who read it ("10 working days (CL, US holidays)")."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -32,7 +34,7 @@ class Counting(BaseModel):
     calendars: list[str] = Field(default_factory=list)
 
 
-class WorkingCalendar(BaseModel):
+class WorkingCalendar(Model):
     """The days on which some party does not work, between `first_day` and `last_day` (inclusive).
 
     `weekend` holds the weekdays (Monday = 0) that are a weekend for some party, and `holidays`

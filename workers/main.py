@@ -29,6 +29,7 @@ from infra.links import LinkSigner
 from infra.settings import Settings, SmtpSettings
 from infra.storage import check_storage
 from infra.temporal import connect, metrics_runtime
+from schemas.base import build_all
 from workers.sandbox import workflow_runner
 from workflows.consultation import Consultation
 from workflows.delivery import NoticeDelivery
@@ -68,6 +69,7 @@ def build_worker(
     shared_project_code: bool = False,
 ) -> Worker:
     """`shared_project_code`: the production sandbox (see workers/sandbox.py); tests keep the checked one."""
+    build_all()  # the vocabulary's validators, now rather than in a workflow task (schemas/base.py)
     mailer = Mailer(smtp, links, gateway_url, client)
     scheduler = Scheduler(client)
     return Worker(
