@@ -33,4 +33,3 @@ def test_importing_the_vocabulary_builds_no_model_and_build_all_builds_every_one
     assert built_at_import == 0 and imported > 40
     # Every module of the package, imported or not before: its models too.
     assert built_at_start == every >= imported
-
