@@ -20,18 +20,23 @@ class Model(BaseModel):
     model_config = ConfigDict(defer_build=True)
 
 
+def models() -> list[type[Model]]:
+    """Every model defined so far in the modules imported: subclasses of `Model`, at any depth."""
+    found: list[type[Model]] = []
+    pending = list(Model.__subclasses__())
+    while pending:
+        found.append(pending.pop())
+        pending.extend(found[-1].__subclasses__())
+    return found
+
+
 def build_all() -> int:
     """Build every model of the vocabulary now (the ones not built yet); how many there are."""
     import schemas
 
     for module in pkgutil.iter_modules(schemas.__path__, "schemas."):
         importlib.import_module(module.name)
-    models: list[type[Model]] = []
-    pending = list(Model.__subclasses__())
-    while pending:
-        model = pending.pop()
-        models.append(model)
-        pending.extend(model.__subclasses__())
-    for model in models:
+    every = models()
+    for model in every:
         model.model_rebuild()
-    return len(models)
+    return len(every)

@@ -9,16 +9,8 @@ import textwrap
 
 PROBE = textwrap.dedent(
     """
-    import pydantic
     import schemas.consultation, schemas.pages
-    from schemas.base import Model, build_all
-
-    def models():
-        found, pending = [], list(Model.__subclasses__())
-        while pending:
-            found.append(pending.pop())
-            pending.extend(found[-1].__subclasses__())
-        return found
+    from schemas.base import build_all, models
 
     print(sum(m.__pydantic_complete__ for m in models()), len(models()))
     built = build_all()
@@ -31,5 +23,5 @@ def test_importing_the_vocabulary_builds_no_model_and_build_all_builds_every_one
     lines = subprocess.run([sys.executable, "-c", PROBE], capture_output=True, text=True, check=True).stdout.split()
     built_at_import, imported, built_at_start, every = map(int, lines)
     assert built_at_import == 0 and imported > 40
-    # Every module of the package, imported or not before: its models too.
-    assert built_at_start == every >= imported
+    # Every module of the package, imported or not before: its models too (some are in neither module above).
+    assert built_at_start == every > imported
