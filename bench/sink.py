@@ -133,8 +133,13 @@ class Mailbox:
                 self._by.setdefault(received.consultation, []).append(received)
         return self.messages
 
-    def of(self, consultation: str, kind: str | None = None, recipient: str | None = None) -> list[Received]:
-        self.refresh()
+    def of(
+        self, consultation: str, kind: str | None = None, recipient: str | None = None, *, refresh: bool = True
+    ) -> list[Received]:
+        """What `consultation` received (of `kind`, to `recipient`); `refresh=False` reads no new lines, for a
+        caller asking about many consultations after one `refresh()`."""
+        if refresh:
+            self.refresh()
         return [
             m
             for m in self._by.get(consultation, [])
