@@ -24,6 +24,7 @@ from temporalio.testing import WorkflowEnvironment
 from consult.outbox import Outbox
 from infra.files import record_file
 from infra.links import LinkSigner, parse_keys
+from operations.consultations import round_of
 from schemas.approvals import Decision
 from schemas.consultation import ConsultationStatus
 from schemas.declaration import Locale, Pillar
@@ -100,6 +101,15 @@ async def input_round(dev_env: WorkflowEnvironment, outbox: Outbox, gateway: Gat
         yield InputRound(handle, Round(dev_env.client, handle), declaration.id, link)
 
 
+async def _where_the_minutes_are(env: WorkflowEnvironment, input_round: InputRound) -> str:
+    """Why no approval request came (this wait once timed out on a slow run): where the close → minutes →
+    delivery chain stands, with each notice's delivery as `consult round status` shows it."""
+    current = await round_of(env.client, input_round.round.handle.id, 1)
+    notices = [(n.kind, n.state.value, n.pending_reason or n.error) for n in current.notices]
+    state = f"round {current.state.value}, {len(current.minutes)} minutes"
+    return f"no approval request within the wait: {state}, notices {notices}"
+
+
 async def test_a_lead_attaches_a_pdf_and_an_xlsx_and_an_approver_downloads_them_byte_for_byte(
     dev_env: WorkflowEnvironment,
     outbox: Outbox,
@@ -145,7 +155,10 @@ async def test_a_lead_attaches_a_pdf_and_an_xlsx_and_an_approver_downloads_them_
         TechnicalRound.close, CloseRoundRequest(reason="Reunión adelantada", requested_by=CL_OPERATOR)
     )
     cid = input_round.consultation_id
-    await eventually(lambda: mail_to(outbox, cid, "approval_request", CL_APPROVER))
+    try:
+        await eventually(lambda: mail_to(outbox, cid, "approval_request", CL_APPROVER))
+    except AssertionError:
+        raise AssertionError(await _where_the_minutes_are(dev_env, input_round)) from None
     message = mail_to(outbox, cid, "approval_request", CL_APPROVER)[-1]
     assert not [part for part in message.iter_attachments() if part.get_content_type() != "text/calendar"]
     text = body(message)
